@@ -1,0 +1,141 @@
+# profiled — plain make, pkg-config, warnings as errors.
+#
+#   make deps          install build and test dependencies (Debian, as root)
+#   make               build build/profiled
+#   make test          unit tests, fuzz regression inputs, black-box tests
+#   make asan          the same under AddressSanitizer + UBSan
+#   make fuzz          run every fuzz target for FUZZ_SECONDS each
+#   make run           run the agent locally on the example profiles
+#   make format-check  clang-format check
+#   make install       honours DESTDIR and PREFIX
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+FUZZ_SECONDS ?= 30
+
+PKGS := libseccomp libcjson libapparmor libcrypto
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libinotifytools ships no .pc file in Debian.
+INOTIFY_LIBS := -linotifytools
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+	-Wformat=2 -Wformat-security -Wundef -Wvla -Wwrite-strings -Wpointer-arith \
+	-Wcast-align -Wnull-dereference -Wimplicit-fallthrough
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+OPT ?= -O2 -g
+SAN ?=
+CFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE $(OPT) $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) \
+	-DPROFILED_VERSION='"$(VERSION)"' $(CFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
+LIBS := $(PKG_LIBS) $(INOTIFY_LIBS)
+
+LIB_SRC := $(wildcard lib/*.c)
+AGENT_SRC := $(wildcard agent/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard test/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
+FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
+FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
+
+.PHONY: all deps test unit regress bats asan fuzz fuzz-build run install clean \
+	format format-check check-deps
+
+all: $(BUILD)/profiled
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h agent/*.h) | check-deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/libprofiled.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/profiled: $(AGENT_OBJ) $(BUILD)/libprofiled.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+
+check-deps:
+	@$(PKG_CONFIG) --exists $(PKGS) || { \
+	  echo "missing build dependencies: run 'make deps' (as root)"; exit 1; }
+
+deps:
+	sh test/tools/deps.sh
+
+# --- tests -----------------------------------------------------------------
+
+$(BUILD)/test/%: test/unit/%.c $(BUILD)/libprofiled.a test/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/libprofiled.a \
+		$(LDFLAGS_ALL) $(LIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
+	  PROFILED_TEST_DATA=$(CURDIR)/test/data $$t; done
+
+# Replays every kept fuzz input (seeds and past crashes) through the
+# fuzz targets built as plain programs.
+$(BUILD)/fuzz-replay/%: test/fuzz/%.c test/fuzz/replay.c $(BUILD)/libprofiled.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< test/fuzz/replay.c \
+		$(BUILD)/libprofiled.a $(LDFLAGS_ALL) $(LIBS)
+
+regress: $(FUZZ_SRC:test/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+	@set -e; for t in $^; do n=$$(basename $$t); \
+	  $$t test/fuzz/corpus/$$n test/fuzz/regressions/$$n; done
+
+bats: $(BUILD)/profiled
+	PROFILED=$(CURDIR)/$(BUILD)/profiled bats --timing test/bats
+
+test: deps-check-quiet all unit regress bats
+
+deps-check-quiet:
+	@sh test/tools/deps.sh
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		HARDEN="-fPIE" test
+
+# --- fuzzing ---------------------------------------------------------------
+
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	$(PKG_CFLAGS) -DPROFILED_VERSION='"fuzz"'
+
+$(BUILD)/fuzz/%: test/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(LIBS)
+
+fuzz-build: $(FUZZ_SRC:test/fuzz/%.c=$(BUILD)/fuzz/%)
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_SRC:test/fuzz/%.c=%); do \
+	  mkdir -p $(BUILD)/fuzz-corpus/$$t; \
+	  echo "== fuzzing $$t for $(FUZZ_SECONDS)s"; \
+	  $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz-corpus/$$t \
+	    test/fuzz/corpus/$$t; done
+
+# --- running locally ---------------------------------------------------------
+
+run: deps-check-quiet all
+	sh test/tools/run-local.sh $(BUILD)/profiled
+
+# --- housekeeping ------------------------------------------------------------
+
+install: $(BUILD)/profiled
+	install -D -m 0755 $(BUILD)/profiled $(DESTDIR)$(BINDIR)/profiled
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format: ok"
+
+clean:
+	rm -rf build build-asan run

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "../lib/watch.h"
+#include "log.h"
+
+enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE };
+
+struct loop {
+	struct agent *a;
+	struct pd_watch *watch;
+	int epfd, sigfd, resyncfd, debouncefd;
+	long long burst_start; /* monotonic ms of the first pending event, or 0 */
+	bool stop;
+};
+
+static int
+arm_ms(int fd, long long ms, long long interval_ms)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 },
+		.it_interval = { .tv_sec = interval_ms / 1000,
+				 .tv_nsec = (interval_ms % 1000) * 1000000 },
+	};
+
+	if (ms == 0 && interval_ms == 0)
+		its.it_value.tv_nsec = 0; /* disarm */
+	else if (ms == 0)
+		its.it_value.tv_nsec = 1; /* "now": zero would disarm */
+	return timerfd_settime(fd, 0, &its, NULL);
+}
+
+static int
+add_fd(int epfd, int fd, int tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void
+reconcile(struct loop *l, const char *why)
+{
+	struct reconcile_result r;
+	char buf[160];
+	long long t0 = pd_now_ms();
+
+	agent_reconcile(l->a, &r);
+	snprintf(buf, sizeof(buf), "published=%u unchanged=%u rejected=%u removed=%u failed=%u",
+		 r.published, r.unchanged, r.rejected, r.removed, r.failed);
+	if (r.published || r.rejected || r.removed || r.failed) {
+		char ms[24];
+
+		snprintf(ms, sizeof(ms), "%lld", pd_now_ms() - t0);
+		log_info("reconciled", "trigger", why, "result", buf, "took_ms", ms, NULL);
+	} else {
+		log_debug("reconciled", "trigger", why, "result", buf, NULL);
+	}
+}
+
+static void
+watch_folders(struct loop *l)
+{
+	for (size_t i = 0; i < l->a->opt->profiles.n; i++) {
+		pd_error_t err = NULL;
+
+		if (pd_watch_add(l->watch, l->a->opt->profiles.v[i], &err) < 0) {
+			log_warn("cannot watch profiles folder; the resync will retry", "error",
+				 pd_error_msg(err), NULL);
+			pd_error_release(&err);
+		}
+	}
+}
+
+static void
+on_signal(struct loop *l)
+{
+	struct signalfd_siginfo si;
+
+	while (read(l->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: resync", NULL);
+			if (pd_watch_refresh(l->watch) > 0)
+				watch_folders(l);
+			reconcile(l, "sighup");
+		} else {
+			log_info("stopping", "signal", strsignal((int)si.ssi_signo), NULL);
+			l->stop = true;
+		}
+	}
+}
+
+static void
+on_watch(struct loop *l)
+{
+	struct pd_watch_result res = { 0 };
+	pd_error_t err = NULL;
+	long long now = pd_now_ms(), due;
+
+	if (pd_watch_drain(l->watch, log_enabled(LOG_LVL_DEBUG), &res, &err) < 0) {
+		log_warn("inotify", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+	}
+	for (size_t i = 0; i < res.log.n; i++)
+		log_debug("folder event", "event", res.log.v[i], NULL);
+	if (res.lost)
+		log_info("a profiles folder was removed or replaced; watching it again", NULL);
+	if (res.lost && pd_watch_refresh(l->watch) > 0)
+		log_warn("a profiles folder cannot be watched yet; the resync will retry", NULL);
+	if (res.overflow)
+		log_warn("inotify queue overflowed; rescanning everything", NULL);
+	if (res.relevant > 0 || res.overflow) {
+		/* Coalesce a burst: wait for DEBOUNCE_MS of quiet, but never
+		 * hold the first event back more than DEBOUNCE_MAX_MS. */
+		if (l->burst_start == 0)
+			l->burst_start = now;
+		due = now + DEBOUNCE_MS;
+		if (due > l->burst_start + DEBOUNCE_MAX_MS)
+			due = l->burst_start + DEBOUNCE_MAX_MS;
+		arm_ms(l->debouncefd, due > now ? due - now : 0, 0);
+	}
+	pd_watch_result_clear(&res);
+}
+
+static void
+drain_timer(int fd)
+{
+	uint64_t n;
+
+	(void)!read(fd, &n, sizeof(n));
+}
+
+static int
+setup(struct loop *l)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	l->resyncfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	l->debouncefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->epfd < 0 || l->sigfd < 0 || l->resyncfd < 0 || l->debouncefd < 0)
+		return -errno;
+	if (add_fd(l->epfd, l->sigfd, SRC_SIGNAL) < 0 ||
+	    add_fd(l->epfd, pd_watch_fd(l->watch), SRC_WATCH) < 0 ||
+	    add_fd(l->epfd, l->resyncfd, SRC_RESYNC) < 0 ||
+	    add_fd(l->epfd, l->debouncefd, SRC_DEBOUNCE) < 0)
+		return -errno;
+	if (arm_ms(l->resyncfd, l->a->opt->resync_ms, l->a->opt->resync_ms) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+teardown(struct loop *l)
+{
+	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	pd_watch_free(l->watch);
+}
+
+static void
+dispatch(struct loop *l, uint32_t tag)
+{
+	switch (tag) {
+	case SRC_SIGNAL:
+		on_signal(l);
+		break;
+	case SRC_WATCH:
+		on_watch(l);
+		break;
+	case SRC_RESYNC:
+		drain_timer(l->resyncfd);
+		if (pd_watch_refresh(l->watch) > 0)
+			watch_folders(l);
+		reconcile(l, "resync");
+		break;
+	case SRC_DEBOUNCE:
+		drain_timer(l->debouncefd);
+		l->burst_start = 0;
+		reconcile(l, "change");
+		break;
+	}
+}
+
+int
+loop_run(struct agent *a)
+{
+	struct loop l = { .a = a, .epfd = -1, .sigfd = -1, .resyncfd = -1, .debouncefd = -1 };
+	pd_error_t err = NULL;
+	int ret;
+
+	if ((ret = pd_watch_new(&l.watch, &err)) < 0) {
+		log_error("cannot watch folders", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+		return ret;
+	}
+	/* Watch before the first reconcile, so no change between the two is
+	 * missed. */
+	watch_folders(&l);
+	if ((ret = setup(&l)) < 0) {
+		log_error("cannot set up the event loop", "error", strerror(-ret), NULL);
+		teardown(&l);
+		return ret;
+	}
+	reconcile(&l, "start");
+	log_info("ready", NULL);
+	while (!l.stop) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(l.epfd, evs, (int)ARRAY_SIZE(evs), -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			log_error("epoll_wait", "error", strerror(errno), NULL);
+			break;
+		}
+		for (int i = 0; i < n && !l.stop; i++)
+			dispatch(&l, evs[i].data.u32);
+	}
+	teardown(&l);
+	return l.stop ? 0 : ret;
+}

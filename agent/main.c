@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * profiled: puts AppArmor and seccomp profiles from ConfigMaps on a
+ * Kubernetes node and labels the node with what it holds.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "check.h"
+#include "log.h"
+#include "loop.h"
+#include "options.h"
+
+#ifndef PROFILED_VERSION
+#define PROFILED_VERSION "0.0.0-dev"
+#endif
+
+static int
+block_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	/* SIGPIPE would kill us on a closed socket or pipe: handle EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	return sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+static int
+run_main(int argc, char **argv)
+{
+	struct options opt;
+	struct agent a;
+	int status;
+
+	status = options_parse_run(argc, argv, &opt);
+	if (status != 0) {
+		options_clear(&opt);
+		return status;
+	}
+	log_setup(opt.log_format, opt.log_level);
+	log_info("starting", "version", PROFILED_VERSION, "mode", "local", "node", opt.node_name,
+		 "seccomp_dir", opt.seccomp_root, "state_dir", opt.state_dir, NULL);
+	if (agent_open(&a, &opt) < 0) {
+		options_clear(&opt);
+		return 2;
+	}
+	if (opt.once) {
+		struct reconcile_result r;
+
+		agent_reconcile(&a, &r);
+		status = r.rejected || r.failed ? 1 : 0;
+		log_info("done", "status", status ? "some profiles were rejected or failed" : "ok",
+			 NULL);
+	} else if (block_signals() < 0 || loop_run(&a) < 0) {
+		status = 2;
+	}
+	agent_close(&a);
+	options_clear(&opt);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "run";
+
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("profiled %s\n", PROFILED_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "check") == 0)
+		return check_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "run") == 0)
+		return run_main(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		return run_main(argc, argv); /* flags without a command: run */
+	fprintf(stderr, "profiled: unknown command \"%s\"\nTry 'profiled --help'.\n", cmd);
+	return 2;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "options.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/labels.h"
+#include "../lib/store.h"
+
+enum {
+	OPT_PROFILES = 256,
+	OPT_SECCOMP_ROOT,
+	OPT_SECCOMP_SUBDIR,
+	OPT_STATE_DIR,
+	OPT_LABEL_DOMAIN,
+	OPT_NODE_NAME,
+	OPT_RESYNC,
+	OPT_ONCE,
+	OPT_LOG_FORMAT,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+};
+
+static const struct option run_options[] = {
+	{ "profiles", required_argument, NULL, OPT_PROFILES },
+	{ "seccomp-root", required_argument, NULL, OPT_SECCOMP_ROOT },
+	{ "seccomp-subdir", required_argument, NULL, OPT_SECCOMP_SUBDIR },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "label-domain", required_argument, NULL, OPT_LABEL_DOMAIN },
+	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
+	{ "resync-interval", required_argument, NULL, OPT_RESYNC },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+usage(FILE *f)
+{
+	fputs("usage: profiled [run] [flags]     run the agent (the default)\n"
+	      "       profiled check PATH...     validate profile files or folders\n"
+	      "       profiled version\n"
+	      "\n"
+	      "run flags:\n"
+	      "  --profiles DIR           profiles folder, repeatable (default " DEFAULT_PROFILES_DIR ")\n"
+	      "  --seccomp-root DIR       kubelet seccomp folder (default " DEFAULT_SECCOMP_ROOT ")\n"
+	      "  --seccomp-subdir NAME    folder below it that the agent owns (default " DEFAULT_SECCOMP_SUBDIR ")\n"
+	      "  --state-dir DIR          state and lock (default " DEFAULT_STATE_DIR ")\n"
+	      "  --label-domain DOMAIN    label prefix domain (default " DEFAULT_LABEL_DOMAIN ")\n"
+	      "  --node-name NAME         this node (default $NODE_NAME)\n"
+	      "  --resync-interval DUR    re-verify everything this often (default 10m)\n"
+	      "  --once                   one full reconcile, then exit\n"
+	      "  --log-format text|json   (default text)\n"
+	      "  --log-level debug|info|warn|error (default info)\n"
+	      "\n"
+	      "exit codes: 0 all good; 1 a profile was rejected or failed (check, --once);\n"
+	      "            2 usage or configuration error\n",
+	      f);
+}
+
+long long
+parse_duration_ms(const char *s)
+{
+	long long total = 0;
+
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		char *end;
+		long long v, mul;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = strtoll(s, &end, 10);
+		if (end == s || v < 0 || v > INT_MAX)
+			return -1;
+		switch (*end) {
+		case '\0':
+			mul = 1000;
+			break;
+		case 'h':
+			mul = 3600000;
+			end++;
+			break;
+		case 'm':
+			if (end[1] == 's') {
+				mul = 1;
+				end += 2;
+			} else {
+				mul = 60000;
+				end++;
+			}
+			break;
+		case 's':
+			mul = 1000;
+			end++;
+			break;
+		default:
+			return -1;
+		}
+		total += v * mul;
+		s = end;
+	}
+	return total;
+}
+
+static int __attribute__((format(printf, 1, 2)))
+bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("profiled: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'profiled --help'.\n", stderr);
+	return 2;
+}
+
+static int
+validate(struct options *o)
+{
+	pd_error_t err = NULL;
+
+	if (pd_label_domain_check(o->label_domain, &err) < 0 ||
+	    pd_store_subdir_check(o->seccomp_subdir, &err) < 0) {
+		fprintf(stderr, "profiled: %s\n", pd_error_msg(err));
+		pd_error_release(&err);
+		return 2;
+	}
+	if (o->node_name != NULL && (*o->node_name == '\0' || strlen(o->node_name) > 253))
+		return bad("node name \"%s\" is not a valid node name", o->node_name);
+	return 0;
+}
+
+int
+options_parse_run(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->seccomp_root = DEFAULT_SECCOMP_ROOT;
+	o->seccomp_subdir = DEFAULT_SECCOMP_SUBDIR;
+	o->state_dir = DEFAULT_STATE_DIR;
+	o->label_domain = DEFAULT_LABEL_DOMAIN;
+	o->resync_ms = DEFAULT_RESYNC_SECONDS * 1000LL;
+	o->log_format = LOG_FMT_TEXT;
+	o->log_level = LOG_LVL_INFO;
+	o->node_name = getenv("NODE_NAME");
+	if (o->node_name != NULL && *o->node_name == '\0')
+		o->node_name = NULL;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:", run_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_PROFILES:
+			pd_strv_push(&o->profiles, pd_xstrdup(optarg));
+			break;
+		case OPT_SECCOMP_ROOT:
+			o->seccomp_root = optarg;
+			break;
+		case OPT_SECCOMP_SUBDIR:
+			o->seccomp_subdir = optarg;
+			break;
+		case OPT_STATE_DIR:
+			o->state_dir = optarg;
+			break;
+		case OPT_LABEL_DOMAIN:
+			o->label_domain = optarg;
+			break;
+		case OPT_NODE_NAME:
+			o->node_name = optarg;
+			break;
+		case OPT_RESYNC:
+			o->resync_ms = parse_duration_ms(optarg);
+			if (o->resync_ms < 1000)
+				return bad("--resync-interval \"%s\": want a duration of at least 1s such as 30s, 10m or 1h",
+					   optarg);
+			break;
+		case OPT_ONCE:
+			o->once = true;
+			break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o->log_format = LOG_FMT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				o->log_format = LOG_FMT_JSON;
+			else
+				return bad("--log-format \"%s\": want text or json", optarg);
+			break;
+		case OPT_LOG_LEVEL:
+			if (strcmp(optarg, "debug") == 0)
+				o->log_level = LOG_LVL_DEBUG;
+			else if (strcmp(optarg, "info") == 0)
+				o->log_level = LOG_LVL_INFO;
+			else if (strcmp(optarg, "warn") == 0)
+				o->log_level = LOG_LVL_WARN;
+			else if (strcmp(optarg, "error") == 0)
+				o->log_level = LOG_LVL_ERROR;
+			else
+				return bad("--log-level \"%s\": want debug, info, warn or error",
+					   optarg);
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		case ':':
+			return bad("option %s needs a value", argv[optind - 1]);
+		default:
+			return bad("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad("unexpected argument \"%s\"", argv[optind]);
+	if (o->profiles.n == 0)
+		pd_strv_push(&o->profiles, pd_xstrdup(DEFAULT_PROFILES_DIR));
+	return validate(o);
+}
+
+void
+options_clear(struct options *o)
+{
+	pd_strv_clear(&o->profiles);
+}

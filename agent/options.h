@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef PROFILED_OPTIONS_H
+#define PROFILED_OPTIONS_H
+
+#include <stdbool.h>
+
+#include "../lib/util.h"
+#include "log.h"
+
+#define DEFAULT_PROFILES_DIR "/etc/profiled/profiles"
+#define DEFAULT_SECCOMP_ROOT "/var/lib/kubelet/seccomp"
+#define DEFAULT_SECCOMP_SUBDIR "profiled"
+#define DEFAULT_STATE_DIR "/var/lib/profiled"
+#define DEFAULT_LABEL_DOMAIN "profiled.io"
+#define DEFAULT_RESYNC_SECONDS 600
+
+struct options {
+	struct pd_strv profiles;
+	const char *seccomp_root;
+	const char *seccomp_subdir;
+	const char *state_dir;
+	const char *label_domain;
+	const char *node_name;
+	long long resync_ms;
+	bool once;
+	enum log_format log_format;
+	enum log_level log_level;
+};
+
+/* Parses `profiled run` flags (argv[0] is the command).  Returns 0, or 2
+ * after printing a usage error. */
+int options_parse_run(int argc, char **argv, struct options *o);
+void options_clear(struct options *o);
+
+/* "90", "30s", "10m", "1h", "1h30m" -> milliseconds; -1 when malformed. */
+long long parse_duration_ms(const char *s);
+
+void usage(FILE *f);
+
+#endif

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <string.h>
+#include <sys/apparmor.h>
+#include <unistd.h>
+
+#include "../lib/scan.h"
+#include "agent.h"
+#include "log.h"
+
+static void
+log_startup_warnings(struct pd_strv *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		log_warn("state", "detail", w->v[i], NULL);
+	pd_strv_clear(w);
+}
+
+static int
+open_state(struct agent *a)
+{
+	pd_error_t err = NULL;
+	int holder = 0, ret;
+
+	ret = pd_state_dir_open(a->opt->state_dir, false, &a->state_dir, &holder, &err);
+	if (ret == -EWOULDBLOCK) {
+		char pid[16];
+
+		snprintf(pid, sizeof(pid), "%d", holder);
+		log_info("waiting for the state lock held by another agent", "state_dir",
+			 a->opt->state_dir, "holder_pid", holder > 0 ? pid : NULL, NULL);
+		pd_error_release(&err);
+		ret = pd_state_dir_open(a->opt->state_dir, true, &a->state_dir, NULL, &err);
+	}
+	if (ret < 0) {
+		log_error("cannot use the state folder", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+	}
+	return ret;
+}
+
+int
+agent_open(struct agent *a, const struct options *opt)
+{
+	struct pd_strv warnings = { 0 };
+	pd_error_t err = NULL;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	a->opt = opt;
+	if ((ret = open_state(a)) < 0)
+		return ret;
+	ret = pd_state_load(a->state_dir, &a->state, &warnings, &err);
+	log_startup_warnings(&warnings);
+	if (ret < 0)
+		goto fail;
+	if ((ret = pd_seccomp_env_native(&a->env, &err)) < 0)
+		goto fail;
+	a->seccomp_enabled = pd_seccomp_kernel_supported();
+	a->apparmor_enabled = aa_is_enabled() == 1;
+	ret = pd_store_open(opt->seccomp_root, opt->seccomp_subdir, &a->store, &err);
+	if (ret < 0)
+		goto fail;
+	log_info("kernel support", "seccomp", a->seccomp_enabled ? "enabled" : "disabled",
+		 "apparmor", a->apparmor_enabled ? "enabled" : "disabled", NULL);
+	return 0;
+fail:
+	log_error("cannot start", "error", pd_error_msg(err), NULL);
+	pd_error_release(&err);
+	return ret;
+}
+
+void
+agent_close(struct agent *a)
+{
+	pd_store_free(a->store);
+	pd_state_dir_free(a->state_dir);
+	pd_state_clear(&a->state);
+	pd_labels_clear(&a->labels);
+	pd_strv_clear(&a->reported);
+}
+
+/* Logs a problem with a file once for as long as it persists: a resync
+ * re-checks everything but does not repeat itself. */
+static void
+report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
+       const struct pd_source *s, const char *detail)
+{
+	char *key = pd_xasprintf("%s\n%s\n%s\n%s", msg, s->path, s->sha256, detail);
+
+	if (!pd_strv_contains(&a->reported, key))
+		log_kv(lvl, msg, "file", s->path, "error", lvl == LOG_LVL_ERROR ? detail : NULL,
+		       "detail", lvl == LOG_LVL_ERROR ? NULL : detail, NULL);
+	else
+		log_debug(msg, "file", s->path, "repeated", "true", NULL);
+	pd_strv_push(now, key);
+}
+
+static char *
+profile_name(const char *file)
+{
+	size_t n = strlen(file);
+
+	return pd_xstrndup(file, n > 5 ? n - 5 : n);
+}
+
+static void
+publish_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_result *res,
+		struct pd_strv *now)
+{
+	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
+	bool known = e != NULL && strcmp(e->sha256, s->sha256) == 0;
+	struct pd_strv warnings = { 0 };
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *name = profile_name(s->name);
+	pd_error_t err = NULL;
+	bool changed = false;
+
+	/* Content already validated and published needs no second compile;
+	 * the store still compares bytes, so drift on disk is repaired. */
+	if (!known) {
+		if (pd_seccomp_validate(s->data, s->len, &a->env, &warnings, &err) < 0) {
+			res->rejected++;
+			report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+			       pd_error_msg(err));
+			pd_error_release(&err);
+			pd_strv_clear(&warnings);
+			return;
+		}
+		for (size_t i = 0; i < warnings.n; i++)
+			report(a, now, LOG_LVL_WARN, "seccomp profile warning", s, warnings.v[i]);
+		pd_strv_clear(&warnings);
+	}
+	path = pd_store_path(a->store, s->name);
+	if (pd_store_put(a->store, s->name, s->data, s->len, &changed, &err) < 0) {
+		res->failed++;
+		report(a, now, LOG_LVL_ERROR, "seccomp profile not published", s,
+		       pd_error_msg(err));
+		pd_error_release(&err);
+		return;
+	}
+	if (changed)
+		log_info(known ? "seccomp profile restored" : "seccomp profile published",
+			 "profile", name, "file", s->path, "path", path, "sha256", s->sha256,
+			 NULL);
+	else if (!known)
+		log_info("seccomp profile already in place", "profile", name, "path", path,
+			 "sha256", s->sha256, NULL);
+	if (changed)
+		res->published++;
+	else
+		res->unchanged++;
+	pd_state_put(&a->state, PD_KIND_SECCOMP, s->name, s->sha256);
+}
+
+static void
+remove_gone(struct agent *a, const struct pd_strv *present, struct reconcile_result *res)
+{
+	for (size_t i = 0; i < a->state.n;) {
+		struct pd_state_entry *e = &a->state.v[i];
+		_cleanup_free_ char *path = NULL;
+		_cleanup_free_ char *name = NULL;
+		pd_error_t err = NULL;
+
+		if (e->kind != PD_KIND_SECCOMP || pd_strv_contains(present, e->name)) {
+			i++;
+			continue;
+		}
+		path = pd_store_path(a->store, e->name);
+		name = profile_name(e->name);
+		if (pd_store_remove(a->store, e->name, &err) < 0) {
+			res->failed++;
+			log_error("seccomp profile not removed", "profile", name, "path", path,
+				  "error", pd_error_msg(err), NULL);
+			pd_error_release(&err);
+			i++;
+			continue;
+		}
+		log_info("seccomp profile removed", "profile", name, "path", path, NULL);
+		res->removed++;
+		pd_state_remove(&a->state, PD_KIND_SECCOMP, e->name); /* moves the last entry to i */
+	}
+}
+
+void
+agent_desired_labels(const struct agent *a, struct pd_labels *out)
+{
+	const char *dom = a->opt->label_domain;
+	_cleanup_free_ char *sk = pd_label_support_key(dom, PD_LABEL_SECCOMP);
+	_cleanup_free_ char *ak = pd_label_support_key(dom, PD_LABEL_APPARMOR);
+
+	pd_labels_set(out, sk, a->seccomp_enabled ? "enabled" : "disabled");
+	pd_labels_set(out, ak, a->apparmor_enabled ? "enabled" : "disabled");
+	for (size_t i = 0; i < a->state.n; i++) {
+		_cleanup_free_ char *name = NULL;
+		_cleanup_free_ char *key = NULL;
+
+		if (a->state.v[i].kind != PD_KIND_SECCOMP)
+			continue;
+		name = profile_name(a->state.v[i].name);
+		key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
+		pd_labels_set(out, key, "true");
+	}
+}
+
+/* Local mode: no API server, so the label changes are logged. */
+static void
+update_labels(struct agent *a)
+{
+	struct pd_labels want = { 0 };
+	const char *node = a->opt->node_name;
+
+	agent_desired_labels(a, &want);
+	for (size_t i = 0; i < a->labels.n; i++)
+		if (pd_labels_get(&want, a->labels.v[i].key) == NULL)
+			log_info("would remove node label", "node", node, "label",
+				 a->labels.v[i].key, NULL);
+	for (size_t i = 0; i < want.n; i++) {
+		const char *old = pd_labels_get(&a->labels, want.v[i].key);
+
+		if (old == NULL || strcmp(old, want.v[i].value) != 0)
+			log_info("would set node label", "node", node, "label", want.v[i].key,
+				 "value", want.v[i].value, NULL);
+	}
+	pd_labels_clear(&a->labels);
+	a->labels = want;
+}
+
+static void
+note_apparmor(struct agent *a, const struct pd_source *s)
+{
+	if (a->apparmor_noted)
+		return;
+	a->apparmor_noted = true;
+	log_warn("AppArmor files are not handled by this build; they are left alone", "file",
+		 s->path, NULL);
+}
+
+void
+agent_reconcile(struct agent *a, struct reconcile_result *res)
+{
+	struct pd_sources src = { 0 };
+	struct pd_strv present = { 0 }, now = { 0 };
+	struct pd_state before = { 0 };
+	bool complete = true;
+	long long t0 = pd_now_ms();
+	char ms[32];
+
+	memset(res, 0, sizeof(*res));
+	pd_state_copy(&before, &a->state);
+	for (size_t i = 0; i < a->opt->profiles.n; i++) {
+		pd_error_t err = NULL;
+
+		if (pd_scan_dir(a->opt->profiles.v[i], &src, &err) < 0) {
+			/* Without the listing we cannot tell removed from
+			 * unreadable: remove nothing this round. */
+			complete = false;
+			res->failed++;
+			log_error("cannot read profiles folder", "error", pd_error_msg(err), NULL);
+			pd_error_release(&err);
+		}
+	}
+	for (size_t i = 0; i < src.n; i++) {
+		const struct pd_source *s = &src.v[i];
+
+		if (s->kind == PD_KIND_APPARMOR) {
+			note_apparmor(a, s);
+			continue;
+		}
+		if (pd_strv_contains(&present, s->name)) {
+			res->rejected++;
+			report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+			       "another profiles folder already provides this file name");
+			continue;
+		}
+		pd_strv_push(&present, pd_xstrdup(s->name));
+		if (s->error < 0) {
+			res->rejected++;
+			report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s, s->errmsg);
+			continue;
+		}
+		publish_seccomp(a, s, res, &now);
+	}
+	if (complete)
+		remove_gone(a, &present, res);
+	if (!pd_state_equal(&before, &a->state)) {
+		pd_error_t err = NULL;
+
+		if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
+			res->failed++;
+			log_error("state not saved", "error", pd_error_msg(err), NULL);
+			pd_error_release(&err);
+		}
+	}
+	update_labels(a);
+	pd_strv_clear(&a->reported);
+	a->reported = now;
+	pd_strv_clear(&present);
+	pd_state_clear(&before);
+	pd_sources_clear(&src);
+	snprintf(ms, sizeof(ms), "%lld", pd_now_ms() - t0);
+	log_debug("reconciled", "took_ms", ms, NULL);
+}

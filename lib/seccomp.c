@@ -1,0 +1,914 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "seccomp.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "utf8.h"
+
+#define MAX_ARGS 6
+#define MAX_ERRNO 0xffff /* SECCOMP_RET_DATA is 16 bits wide */
+
+struct sc_filter {
+	struct pd_strv caps;
+	struct pd_strv arches; /* runtime arch names: "amd64", "x86_64"... */
+	bool has_min_kernel;
+	int min_major, min_minor;
+};
+
+struct sc_rule {
+	struct pd_strv names;
+	uint32_t action;
+	struct scmp_arg_cmp conds[MAX_ARGS * 4];
+	size_t nconds;
+	bool dup_index; /* two conditions on one argument: one rule each */
+	struct sc_filter inc, exc;
+	size_t json_index;
+};
+
+struct sc_archmap {
+	uint32_t arch;
+	uint32_t *subs;
+	size_t nsubs;
+};
+
+struct pd_seccomp {
+	uint32_t def_action;
+	const char *def_action_name;
+	uint32_t *arches;
+	size_t narches;
+	struct sc_archmap *archmap;
+	size_t narchmap;
+	bool flag_log, flag_ssb, flag_tsync;
+	bool uses_notify;
+	char *listener_path;
+	struct sc_rule *rules;
+	size_t nrules;
+};
+
+/* ---- name tables ------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	uint32_t base;
+	bool takes_errno;
+} actions[] = {
+	{ "SCMP_ACT_KILL", SCMP_ACT_KILL, false },
+	{ "SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false },
+	{ "SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false },
+	{ "SCMP_ACT_TRAP", SCMP_ACT_TRAP, false },
+	{ "SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true },
+	{ "SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true },
+	{ "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false },
+	{ "SCMP_ACT_LOG", SCMP_ACT_LOG, false },
+	{ "SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, false },
+};
+
+static const struct {
+	const char *name;
+	enum scmp_compare op;
+} operators[] = {
+	{ "SCMP_CMP_NE", SCMP_CMP_NE },		{ "SCMP_CMP_LT", SCMP_CMP_LT },
+	{ "SCMP_CMP_LE", SCMP_CMP_LE },		{ "SCMP_CMP_EQ", SCMP_CMP_EQ },
+	{ "SCMP_CMP_GE", SCMP_CMP_GE },		{ "SCMP_CMP_GT", SCMP_CMP_GT },
+	{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+};
+
+/* Every SCMP_ARCH_* name the runtime format defines (runc's specconv list);
+ * the ones this libseccomp does not know are skipped with a warning. */
+static const char *const format_arches[] = {
+	"x86",	    "x86_64",	   "x32",	  "arm",	 "aarch64", "mips",
+	"mips64",   "mips64n32",   "mipsel",	  "mipsel64",	 "mipsel64n32",
+	"ppc",	    "ppc64",	   "ppc64le",	  "s390",	 "s390x",   "parisc",
+	"parisc64", "riscv64",	   "loongarch64", "m68k",	 "sh",	    "sheb",
+};
+
+/* includes/excludes.arches use Go's GOARCH names (moby) or libseccomp's. */
+static const struct {
+	uint32_t arch;
+	const char *alias[2];
+} arch_aliases[] = {
+	{ SCMP_ARCH_X86_64, { "amd64", "x86_64" } },
+	{ SCMP_ARCH_X86, { "386", "x86" } },
+	{ SCMP_ARCH_X32, { "x32", NULL } },
+	{ SCMP_ARCH_AARCH64, { "arm64", "aarch64" } },
+	{ SCMP_ARCH_ARM, { "arm", NULL } },
+	{ SCMP_ARCH_PPC64LE, { "ppc64le", NULL } },
+	{ SCMP_ARCH_PPC64, { "ppc64", NULL } },
+	{ SCMP_ARCH_PPC, { "ppc", NULL } },
+	{ SCMP_ARCH_S390X, { "s390x", NULL } },
+	{ SCMP_ARCH_S390, { "s390", NULL } },
+	{ SCMP_ARCH_RISCV64, { "riscv64", NULL } },
+	{ SCMP_ARCH_MIPS, { "mips", NULL } },
+	{ SCMP_ARCH_MIPSEL, { "mipsle", "mipsel" } },
+	{ SCMP_ARCH_MIPS64, { "mips64", NULL } },
+	{ SCMP_ARCH_MIPSEL64, { "mips64le", "mipsel64" } },
+	{ SCMP_ARCH_MIPS64N32, { "mips64n32", NULL } },
+	{ SCMP_ARCH_MIPSEL64N32, { "mips64len32", "mipsel64n32" } },
+	{ SCMP_ARCH_PARISC, { "parisc", NULL } },
+	{ SCMP_ARCH_PARISC64, { "parisc64", NULL } },
+};
+
+static const char *const known_flags[] = {
+	"SECCOMP_FILTER_FLAG_TSYNC",
+	"SECCOMP_FILTER_FLAG_LOG",
+	"SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+	"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+};
+
+/* ---- parsing helpers -------------------------------------------------- */
+
+static void
+filter_clear(struct sc_filter *f)
+{
+	pd_strv_clear(&f->caps);
+	pd_strv_clear(&f->arches);
+}
+
+void
+pd_seccomp_free(struct pd_seccomp *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->nrules; i++) {
+		pd_strv_clear(&p->rules[i].names);
+		filter_clear(&p->rules[i].inc);
+		filter_clear(&p->rules[i].exc);
+	}
+	for (size_t i = 0; i < p->narchmap; i++)
+		free(p->archmap[i].subs);
+	free(p->archmap);
+	free(p->rules);
+	free(p->arches);
+	free(p->listener_path);
+	free(p);
+}
+
+static void
+cleanup_seccompp(struct pd_seccomp **p)
+{
+	pd_seccomp_free(*p);
+}
+#define _cleanup_seccomp_ __attribute__((cleanup(cleanup_seccompp)))
+
+static void
+cleanup_cjsonp(cJSON **j)
+{
+	cJSON_Delete(*j);
+}
+#define _cleanup_cjson_ __attribute__((cleanup(cleanup_cjsonp)))
+
+static void
+offset_to_line_col(const char *buf, size_t off, size_t *line, size_t *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static int
+type_error(pd_error_t *err, const char *path, const char *want)
+{
+	return pd_make_error(err, EINVAL, "`%s` must be %s", path, want);
+}
+
+/* An optional string member; NULL when absent or null. */
+static int
+get_string(const cJSON *obj, const char *key, const char *path, const char **out,
+	   pd_error_t *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v))
+		return type_error(err, path, "a string");
+	*out = v->valuestring;
+	return 0;
+}
+
+/* An optional array member; NULL when absent or null. */
+static int
+get_array(const cJSON *obj, const char *key, const char *path, const cJSON **out,
+	  pd_error_t *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	*out = NULL;
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsArray(v))
+		return type_error(err, path, "an array");
+	*out = v;
+	return 0;
+}
+
+/* JSON numbers are doubles in cJSON: only integers up to 2^53 are exact. */
+#define EXACT_LIMIT 9007199254740992.0
+
+static int
+get_uint(const cJSON *v, const char *path, uint64_t max, uint64_t *out, pd_error_t *err)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return type_error(err, path, "a number");
+	d = v->valuedouble;
+	if (d < 0 || d != (double)(uint64_t)d)
+		return pd_make_error(err, EINVAL, "`%s` must be a non-negative integer", path);
+	if (d >= EXACT_LIMIT)
+		return pd_make_error(err, ERANGE,
+				     "`%s` is larger than 2^53 and cannot be read exactly", path);
+	if ((uint64_t)d > max)
+		return pd_make_error(err, ERANGE, "`%s` is larger than %llu", path,
+				     (unsigned long long)max);
+	*out = (uint64_t)d;
+	return 0;
+}
+
+static int
+parse_action(const char *name, const cJSON *errno_item, const char *path, uint32_t *out,
+	     const char **canonical, struct pd_strv *warnings, pd_error_t *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+		uint64_t e = 1; /* EPERM, what runtimes use without errnoRet */
+
+		if (strcmp(name, actions[i].name) != 0)
+			continue;
+		if (errno_item != NULL && !cJSON_IsNull(errno_item)) {
+			int ret = get_uint(errno_item, path, MAX_ERRNO, &e, err);
+
+			if (ret < 0)
+				return ret;
+			if (!actions[i].takes_errno && warnings != NULL)
+				pd_strv_pushf(warnings, "`%s` is ignored with action %s", path,
+					      name);
+		}
+		*out = actions[i].takes_errno ? actions[i].base | (uint32_t)(e & MAX_ERRNO)
+					      : actions[i].base;
+		if (canonical != NULL)
+			*canonical = actions[i].name;
+		return 0;
+	}
+	return pd_make_error(err, EINVAL, "unknown action \"%s\"", name);
+}
+
+/* "SCMP_ARCH_X86_64" -> libseccomp token.  Returns 1 and sets *tok when
+ * usable, 0 when the format knows the name but this libseccomp does not. */
+static int
+parse_arch(const char *name, const char *path, uint32_t *tok, pd_error_t *err)
+{
+	char lower[32];
+	size_t n;
+
+	if (strncmp(name, "SCMP_ARCH_", 10) != 0 || strlen(name + 10) >= sizeof(lower))
+		return pd_make_error(err, EINVAL, "unknown architecture \"%s\" at `%s`", name,
+				     path);
+	for (n = 0; name[10 + n] != '\0'; n++)
+		lower[n] = (char)tolower((unsigned char)name[10 + n]);
+	lower[n] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(format_arches); i++) {
+		if (strcmp(lower, format_arches[i]) != 0)
+			continue;
+		*tok = seccomp_arch_resolve_name(lower);
+		return *tok != 0;
+	}
+	return pd_make_error(err, EINVAL, "unknown architecture \"%s\" at `%s`", name, path);
+}
+
+static int
+parse_arch_list(const cJSON *arr, const char *path, uint32_t **out, size_t *nout,
+		struct pd_strv *warnings, pd_error_t *err)
+{
+	const cJSON *it;
+	size_t i = 0;
+
+	*out = pd_xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(uint32_t));
+	*nout = 0;
+	cJSON_ArrayForEach(it, arr)
+	{
+		char p[96];
+		uint32_t tok;
+		int ret;
+
+		snprintf(p, sizeof(p), "%s[%zu]", path, i++);
+		if (!cJSON_IsString(it))
+			return type_error(err, p, "a string");
+		ret = parse_arch(it->valuestring, p, &tok, err);
+		if (ret < 0)
+			return ret;
+		if (ret == 0) {
+			if (warnings != NULL)
+				pd_strv_pushf(warnings,
+					      "architecture %s at `%s` is not known to libseccomp %u.%u.%u; skipped",
+					      it->valuestring, p, seccomp_version()->major,
+					      seccomp_version()->minor, seccomp_version()->micro);
+			continue;
+		}
+		(*out)[(*nout)++] = tok;
+	}
+	return 0;
+}
+
+static int
+parse_string_list(const cJSON *arr, const char *path, struct pd_strv *out, pd_error_t *err)
+{
+	const cJSON *it;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (!cJSON_IsString(it)) {
+			char p[128];
+
+			snprintf(p, sizeof(p), "%s[%zu]", path, i);
+			return type_error(err, p, "a string");
+		}
+		pd_strv_push(out, pd_xstrdup(it->valuestring));
+		i++;
+	}
+	return 0;
+}
+
+static bool
+arch_alias_known(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(arch_aliases); i++)
+		for (size_t j = 0; j < 2; j++)
+			if (arch_aliases[i].alias[j] != NULL &&
+			    strcmp(arch_aliases[i].alias[j], name) == 0)
+				return true;
+	return false;
+}
+
+static int
+parse_filter(const cJSON *rule, const char *key, const char *rpath, struct sc_filter *f,
+	     struct pd_strv *warnings, pd_error_t *err)
+{
+	const cJSON *obj = cJSON_GetObjectItemCaseSensitive(rule, key);
+	const cJSON *arr;
+	const char *mk;
+	char path[128];
+	int ret;
+
+	if (obj == NULL || cJSON_IsNull(obj))
+		return 0;
+	snprintf(path, sizeof(path), "%s.%s", rpath, key);
+	if (!cJSON_IsObject(obj))
+		return type_error(err, path, "an object");
+
+	snprintf(path, sizeof(path), "%s.%s.caps", rpath, key);
+	if ((ret = get_array(obj, "caps", path, &arr, err)) < 0)
+		return ret;
+	if (arr != NULL && (ret = parse_string_list(arr, path, &f->caps, err)) < 0)
+		return ret;
+
+	snprintf(path, sizeof(path), "%s.%s.arches", rpath, key);
+	if ((ret = get_array(obj, "arches", path, &arr, err)) < 0)
+		return ret;
+	if (arr != NULL && (ret = parse_string_list(arr, path, &f->arches, err)) < 0)
+		return ret;
+	for (size_t i = 0; i < f->arches.n && warnings != NULL; i++)
+		if (!arch_alias_known(f->arches.v[i]))
+			pd_strv_pushf(warnings, "unknown architecture \"%s\" in `%s`",
+				      f->arches.v[i], path);
+
+	snprintf(path, sizeof(path), "%s.%s.minKernel", rpath, key);
+	if ((ret = get_string(obj, "minKernel", path, &mk, err)) < 0)
+		return ret;
+	if (mk != NULL && *mk != '\0') {
+		char tail;
+
+		if (sscanf(mk, "%d.%d%c", &f->min_major, &f->min_minor, &tail) != 2 ||
+		    f->min_major < 0 || f->min_minor < 0)
+			return pd_make_error(err, EINVAL,
+					     "`%s` must be a kernel version \"MAJOR.MINOR\", not \"%s\"",
+					     path, mk);
+		f->has_min_kernel = true;
+	}
+	return 0;
+}
+
+static int
+parse_args(const cJSON *args, const char *rpath, struct sc_rule *r, pd_error_t *err)
+{
+	unsigned seen = 0;
+	const cJSON *it;
+	size_t i = 0;
+
+	if (cJSON_GetArraySize(args) > (int)ARRAY_SIZE(r->conds))
+		return pd_make_error(err, E2BIG, "`%s.args` has more than %zu conditions", rpath,
+				     ARRAY_SIZE(r->conds));
+	cJSON_ArrayForEach(it, args)
+	{
+		struct scmp_arg_cmp *c = &r->conds[r->nconds];
+		const char *opname;
+		char path[160];
+		uint64_t idx, a = 0, b = 0;
+		bool found = false;
+		int ret;
+
+		snprintf(path, sizeof(path), "%s.args[%zu]", rpath, i++);
+		if (!cJSON_IsObject(it))
+			return type_error(err, path, "an object");
+		snprintf(path, sizeof(path), "%s.args[%zu].index", rpath, i - 1);
+		ret = get_uint(cJSON_GetObjectItemCaseSensitive(it, "index"), path, MAX_ARGS - 1,
+			       &idx, err);
+		if (ret < 0)
+			return ret;
+		snprintf(path, sizeof(path), "%s.args[%zu].value", rpath, i - 1);
+		ret = get_uint(cJSON_GetObjectItemCaseSensitive(it, "value"), path, UINT64_MAX,
+			       &a, err);
+		if (ret < 0)
+			return ret;
+		if (cJSON_GetObjectItemCaseSensitive(it, "valueTwo") != NULL) {
+			snprintf(path, sizeof(path), "%s.args[%zu].valueTwo", rpath, i - 1);
+			ret = get_uint(cJSON_GetObjectItemCaseSensitive(it, "valueTwo"), path,
+				       UINT64_MAX, &b, err);
+			if (ret < 0)
+				return ret;
+		}
+		snprintf(path, sizeof(path), "%s.args[%zu].op", rpath, i - 1);
+		if ((ret = get_string(it, "op", path, &opname, err)) < 0)
+			return ret;
+		if (opname == NULL)
+			return pd_make_error(err, EINVAL, "`%s` is missing", path);
+		for (size_t k = 0; k < ARRAY_SIZE(operators); k++) {
+			if (strcmp(opname, operators[k].name) == 0) {
+				c->op = operators[k].op;
+				found = true;
+			}
+		}
+		if (!found)
+			return pd_make_error(err, EINVAL, "unknown operator \"%s\" at `%s`", opname,
+					     path);
+		c->arg = (unsigned)idx;
+		c->datum_a = a;
+		c->datum_b = b;
+		if (seen & (1u << idx))
+			r->dup_index = true;
+		seen |= 1u << idx;
+		r->nconds++;
+	}
+	return 0;
+}
+
+static int
+parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warnings,
+	   pd_error_t *err)
+{
+	const cJSON *names, *args;
+	const char *name, *action;
+	char rpath[64], path[96];
+	int ret;
+
+	r->json_index = i;
+	snprintf(rpath, sizeof(rpath), "syscalls[%zu]", i);
+	if (!cJSON_IsObject(it))
+		return type_error(err, rpath, "an object");
+
+	snprintf(path, sizeof(path), "%s.names", rpath);
+	if ((ret = get_array(it, "names", path, &names, err)) < 0)
+		return ret;
+	if (names != NULL && (ret = parse_string_list(names, path, &r->names, err)) < 0)
+		return ret;
+	snprintf(path, sizeof(path), "%s.name", rpath);
+	if ((ret = get_string(it, "name", path, &name, err)) < 0)
+		return ret;
+	if (name != NULL && *name != '\0') {
+		if (r->names.n > 0)
+			return pd_make_error(err, EINVAL,
+					     "`%s` has both \"name\" and \"names\"; use one of them",
+					     rpath);
+		pd_strv_push(&r->names, pd_xstrdup(name));
+	}
+	if (r->names.n == 0 && warnings != NULL)
+		pd_strv_pushf(warnings, "`%s` names no syscall and has no effect", rpath);
+
+	snprintf(path, sizeof(path), "%s.action", rpath);
+	if ((ret = get_string(it, "action", path, &action, err)) < 0)
+		return ret;
+	if (action == NULL)
+		return pd_make_error(err, EINVAL, "`%s` is missing", path);
+	snprintf(path, sizeof(path), "%s.errnoRet", rpath);
+	ret = parse_action(action, cJSON_GetObjectItemCaseSensitive(it, "errnoRet"), path,
+			   &r->action, NULL, warnings, err);
+	if (ret < 0)
+		return pd_error_wrap(err, ret, "`%s.action`", rpath);
+
+	snprintf(path, sizeof(path), "%s.args", rpath);
+	if ((ret = get_array(it, "args", path, &args, err)) < 0)
+		return ret;
+	if (args != NULL && (ret = parse_args(args, rpath, r, err)) < 0)
+		return ret;
+	if ((ret = parse_filter(it, "includes", rpath, &r->inc, warnings, err)) < 0)
+		return ret;
+	return parse_filter(it, "excludes", rpath, &r->exc, warnings, err);
+}
+
+static int
+parse_archmap(const cJSON *arr, struct pd_seccomp *p, struct pd_strv *warnings,
+	      pd_error_t *err)
+{
+	const cJSON *it;
+	size_t i = 0;
+
+	p->archmap = pd_xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*p->archmap));
+	cJSON_ArrayForEach(it, arr)
+	{
+		struct sc_archmap *m = &p->archmap[p->narchmap];
+		const cJSON *subs;
+		const char *a;
+		char path[64];
+		int ret;
+
+		snprintf(path, sizeof(path), "archMap[%zu]", i);
+		if (!cJSON_IsObject(it))
+			return type_error(err, path, "an object");
+		snprintf(path, sizeof(path), "archMap[%zu].architecture", i);
+		if ((ret = get_string(it, "architecture", path, &a, err)) < 0)
+			return ret;
+		if (a == NULL)
+			return pd_make_error(err, EINVAL, "`%s` is missing", path);
+		ret = parse_arch(a, path, &m->arch, err);
+		if (ret < 0)
+			return ret;
+		snprintf(path, sizeof(path), "archMap[%zu].subArchitectures", i++);
+		if ((ret = get_array(it, "subArchitectures", path, &subs, err)) < 0)
+			return ret;
+		if (subs != NULL &&
+		    (ret = parse_arch_list(subs, path, &m->subs, &m->nsubs, NULL, err)) < 0)
+			return ret;
+		if (ret == 0 && m->arch == 0) {
+			/* Not an architecture this libseccomp can build for, so
+			 * not the node's: the entry can never apply here. */
+			free(m->subs);
+			m->subs = NULL;
+			m->nsubs = 0;
+			continue;
+		}
+		p->narchmap++;
+	}
+	(void)warnings;
+	return 0;
+}
+
+static int
+parse_flags(const cJSON *arr, struct pd_seccomp *p, pd_error_t *err)
+{
+	const cJSON *it;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(it, arr)
+	{
+		bool known = false;
+
+		if (!cJSON_IsString(it)) {
+			char path[32];
+
+			snprintf(path, sizeof(path), "flags[%zu]", i);
+			return type_error(err, path, "a string");
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(known_flags); k++)
+			known = known || strcmp(it->valuestring, known_flags[k]) == 0;
+		if (!known)
+			return pd_make_error(err, EINVAL, "unknown flag \"%s\" at `flags[%zu]`",
+					     it->valuestring, i);
+		p->flag_log |= strcmp(it->valuestring, "SECCOMP_FILTER_FLAG_LOG") == 0;
+		p->flag_ssb |= strcmp(it->valuestring, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0;
+		p->flag_tsync |= strcmp(it->valuestring, "SECCOMP_FILTER_FLAG_TSYNC") == 0;
+		i++;
+	}
+	return 0;
+}
+
+static int
+parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_error_t *err)
+{
+	const cJSON *arr, *archmap, *it;
+	const char *s;
+	size_t i = 0;
+	int ret;
+
+	if (!cJSON_IsObject(root))
+		return pd_make_error(err, EINVAL, "the profile must be a JSON object");
+	if ((ret = get_string(root, "defaultAction", "defaultAction", &s, err)) < 0)
+		return ret;
+	if (s == NULL)
+		return pd_make_error(err, EINVAL, "`defaultAction` is missing");
+	ret = parse_action(s, cJSON_GetObjectItemCaseSensitive(root, "defaultErrnoRet"),
+			   "defaultErrnoRet", &p->def_action, &p->def_action_name, warnings, err);
+	if (ret < 0)
+		return pd_error_wrap(err, ret, "`defaultAction`");
+	if (p->def_action == SCMP_ACT_NOTIFY)
+		return pd_make_error(err, EINVAL,
+				     "`defaultAction` cannot be SCMP_ACT_NOTIFY (the kernel refuses it)");
+
+	if ((ret = get_array(root, "architectures", "architectures", &arr, err)) < 0)
+		return ret;
+	if ((ret = get_array(root, "archMap", "archMap", &archmap, err)) < 0)
+		return ret;
+	if (cJSON_GetArraySize(arr) > 0 && cJSON_GetArraySize(archmap) > 0)
+		return pd_make_error(err, EINVAL,
+				     "both `architectures` and `archMap` are given; use one of them");
+	if (arr != NULL &&
+	    (ret = parse_arch_list(arr, "architectures", &p->arches, &p->narches, warnings, err)) < 0)
+		return ret;
+	if (archmap != NULL && (ret = parse_archmap(archmap, p, warnings, err)) < 0)
+		return ret;
+
+	if ((ret = get_array(root, "flags", "flags", &arr, err)) < 0)
+		return ret;
+	if (arr != NULL && (ret = parse_flags(arr, p, err)) < 0)
+		return ret;
+	if ((ret = get_string(root, "listenerPath", "listenerPath", &s, err)) < 0)
+		return ret;
+	if (s != NULL && *s != '\0') {
+		if (s[0] != '/')
+			return pd_make_error(err, EINVAL, "`listenerPath` must be an absolute path");
+		p->listener_path = pd_xstrdup(s);
+	}
+	if ((ret = get_string(root, "listenerMetadata", "listenerMetadata", &s, err)) < 0)
+		return ret;
+
+	if ((ret = get_array(root, "syscalls", "syscalls", &arr, err)) < 0)
+		return ret;
+	if (arr == NULL)
+		return 0;
+	p->rules = pd_xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*p->rules));
+	cJSON_ArrayForEach(it, arr)
+	{
+		ret = parse_rule(it, i++, &p->rules[p->nrules], warnings, err);
+		p->nrules++; /* counted even on failure so that free() sees it */
+		if (ret < 0)
+			return ret;
+		p->uses_notify |= p->rules[p->nrules - 1].action == SCMP_ACT_NOTIFY;
+	}
+	if (p->uses_notify && p->listener_path == NULL)
+		return pd_make_error(err, EINVAL,
+				     "SCMP_ACT_NOTIFY is used but `listenerPath` is not set");
+	return 0;
+}
+
+int
+pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out, struct pd_strv *warnings,
+		 pd_error_t *err)
+{
+	_cleanup_seccomp_ struct pd_seccomp *p = NULL;
+	_cleanup_cjson_ cJSON *root = NULL;
+	const char *end = NULL;
+	size_t bad, line, col;
+	int ret;
+
+	if (len > PD_SECCOMP_MAX_BYTES)
+		return pd_make_error(err, EFBIG, "profile is %zu bytes, over the limit of %d", len,
+				     PD_SECCOMP_MAX_BYTES);
+	if (memchr(buf, '\0', len) != NULL) {
+		offset_to_line_col(buf, (size_t)((const char *)memchr(buf, '\0', len) - buf), &line,
+				   &col);
+		return pd_make_error(err, EINVAL, "line %zu, column %zu: NUL byte in JSON", line,
+				     col);
+	}
+	if (!pd_utf8_valid(buf, len, &bad)) {
+		offset_to_line_col(buf, bad, &line, &col);
+		return pd_make_error(err, EILSEQ, "line %zu, column %zu: invalid UTF-8", line, col);
+	}
+	/* buf is NUL-terminated one past len: let cJSON see the terminator so
+	 * that trailing garbage after the document is an error. */
+	root = cJSON_ParseWithLengthOpts(buf, len + 1, &end, 1);
+	if (root == NULL) {
+		size_t off = end != NULL && end >= buf ? (size_t)(end - buf) : 0;
+
+		offset_to_line_col(buf, off > len ? len : off, &line, &col);
+		return pd_make_error(err, EINVAL, "line %zu, column %zu: invalid JSON", line, col);
+	}
+	p = pd_xcalloc(1, sizeof(*p));
+	ret = parse_top(root, p, warnings, err);
+	if (ret < 0)
+		return ret;
+	*out = steal_pointer(&p);
+	return 0;
+}
+
+/* ---- compiling -------------------------------------------------------- */
+
+static void
+cleanup_scmp_ctx(scmp_filter_ctx *ctx)
+{
+	if (*ctx != NULL)
+		seccomp_release(*ctx);
+}
+#define _cleanup_scmp_ __attribute__((cleanup(cleanup_scmp_ctx)))
+
+static bool
+arch_matches(uint32_t native, const struct pd_strv *names)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(arch_aliases); i++) {
+		if (arch_aliases[i].arch != native)
+			continue;
+		for (size_t j = 0; j < 2; j++)
+			if (arch_aliases[i].alias[j] != NULL &&
+			    pd_strv_contains(names, arch_aliases[i].alias[j]))
+				return true;
+	}
+	return false;
+}
+
+static bool
+kernel_before(const struct pd_seccomp_env *env, int major, int minor)
+{
+	return env->kernel_major < major || (env->kernel_major == major && env->kernel_minor < minor);
+}
+
+/* moby's rule selection; `all_caps` says whether the container holds every
+ * capability (true) or none (false): a Localhost profile must compile for
+ * either, since the pod decides. */
+static bool
+rule_applies(const struct sc_rule *r, const struct pd_seccomp_env *env, bool all_caps)
+{
+	if (r->exc.arches.n > 0 && arch_matches(env->native_arch, &r->exc.arches))
+		return false;
+	if (r->exc.caps.n > 0 && all_caps)
+		return false;
+	if (r->exc.has_min_kernel && !kernel_before(env, r->exc.min_major, r->exc.min_minor))
+		return false;
+	if (r->inc.has_min_kernel && kernel_before(env, r->inc.min_major, r->inc.min_minor))
+		return false;
+	if (r->inc.arches.n > 0 && !arch_matches(env->native_arch, &r->inc.arches))
+		return false;
+	if (r->inc.caps.n > 0 && !all_caps)
+		return false;
+	return true;
+}
+
+static int
+add_arches(scmp_filter_ctx ctx, const struct pd_seccomp *p, const struct pd_seccomp_env *env,
+	   pd_error_t *err)
+{
+	const uint32_t *list = p->arches;
+	size_t n = p->narches;
+	int ret;
+
+	for (size_t i = 0; i < p->narchmap; i++) {
+		if (p->archmap[i].arch == env->native_arch) {
+			list = p->archmap[i].subs;
+			n = p->archmap[i].nsubs;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		ret = seccomp_arch_add(ctx, list[i]);
+		if (ret < 0 && ret != -EEXIST)
+			return pd_make_error(err, -ret, "add architecture token 0x%x", list[i]);
+	}
+	return 0;
+}
+
+static int
+add_rule(scmp_filter_ctx ctx, const struct sc_rule *r, int nr, const char *name, pd_error_t *err)
+{
+	int ret;
+
+	if (r->nconds == 0) {
+		ret = seccomp_rule_add(ctx, r->action, nr, 0);
+	} else if (!r->dup_index) {
+		ret = seccomp_rule_add_array(ctx, r->action, nr, (unsigned)r->nconds,
+					     &r->conds[0]);
+	} else {
+		/* Conditions on the same argument cannot be ANDed by
+		 * libseccomp: runtimes add one rule per condition. */
+		ret = 0;
+		for (size_t i = 0; i < r->nconds && ret == 0; i++)
+			ret = seccomp_rule_add_array(ctx, r->action, nr, 1, &r->conds[i]);
+	}
+	if (ret < 0 && ret != -EEXIST)
+		return pd_make_error(err, -ret, "`syscalls[%zu]`: syscall \"%s\"", r->json_index,
+				     name);
+	return 0;
+}
+
+static int
+compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool all_caps,
+		struct pd_strv *warnings, pd_error_t *err)
+{
+	_cleanup_scmp_ scmp_filter_ctx ctx = NULL;
+	_cleanup_close_ int devnull = -1;
+	int ret;
+
+	ctx = seccomp_init(p->def_action);
+	if (ctx == NULL)
+		return pd_make_error(err, EINVAL, "libseccomp refused default action %s",
+				     p->def_action_name);
+	if ((ret = add_arches(ctx, p, env, err)) < 0)
+		return ret;
+	if (p->flag_log && (ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1)) < 0)
+		return pd_make_error(err, -ret, "flag SECCOMP_FILTER_FLAG_LOG");
+	if (p->flag_ssb && (ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1)) < 0)
+		return pd_make_error(err, -ret, "flag SECCOMP_FILTER_FLAG_SPEC_ALLOW");
+	if (p->flag_tsync && (ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
+		return pd_make_error(err, -ret, "flag SECCOMP_FILTER_FLAG_TSYNC");
+
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct sc_rule *r = &p->rules[i];
+
+		/* libseccomp refuses a rule equal to the default; runtimes drop it. */
+		if (r->action == p->def_action || !rule_applies(r, env, all_caps))
+			continue;
+		for (size_t j = 0; j < r->names.n; j++) {
+			int nr = seccomp_syscall_resolve_name(r->names.v[j]);
+
+			if (nr == __NR_SCMP_ERROR) {
+				if (warnings != NULL)
+					pd_strv_pushf(warnings,
+						      "unknown syscall \"%s\" at `syscalls[%zu]`, skipped as container runtimes do",
+						      r->names.v[j], r->json_index);
+				continue;
+			}
+			if ((ret = add_rule(ctx, r, nr, r->names.v[j], err)) < 0)
+				return ret;
+		}
+	}
+	/* Generating the BPF is what proves the filter is complete. */
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0)
+		return pd_make_error(err, errno, "open /dev/null");
+	ret = seccomp_export_bpf(ctx, devnull);
+	if (ret < 0)
+		return pd_make_error(err, -ret, "libseccomp could not generate the filter");
+	return 0;
+}
+
+int
+pd_seccomp_compile(const struct pd_seccomp *p, const struct pd_seccomp_env *env,
+		   struct pd_strv *warnings, pd_error_t *err)
+{
+	int ret = compile_variant(p, env, false, warnings, err);
+
+	if (ret < 0)
+		return pd_error_wrap(err, ret, "without capabilities");
+	/* Warnings are the same for both variants: report them once. */
+	ret = compile_variant(p, env, true, NULL, err);
+	if (ret < 0)
+		return pd_error_wrap(err, ret, "with all capabilities");
+	return 0;
+}
+
+int
+pd_seccomp_validate(const char *buf, size_t len, const struct pd_seccomp_env *env,
+		    struct pd_strv *warnings, pd_error_t *err)
+{
+	_cleanup_seccomp_ struct pd_seccomp *p = NULL;
+	int ret = pd_seccomp_parse(buf, len, &p, warnings, err);
+
+	if (ret < 0)
+		return ret;
+	return pd_seccomp_compile(p, env, warnings, err);
+}
+
+int
+pd_seccomp_env_native(struct pd_seccomp_env *env, pd_error_t *err)
+{
+	struct utsname u;
+
+	env->native_arch = seccomp_arch_native();
+	if (uname(&u) < 0)
+		return pd_make_error(err, errno, "uname");
+	if (sscanf(u.release, "%d.%d", &env->kernel_major, &env->kernel_minor) != 2)
+		return pd_make_error(err, EINVAL, "cannot read kernel version \"%s\"", u.release);
+	return 0;
+}
+
+const char *
+pd_seccomp_default_action(const struct pd_seccomp *p)
+{
+	return p->def_action_name;
+}
+
+size_t
+pd_seccomp_rule_count(const struct pd_seccomp *p)
+{
+	return p->nrules;
+}
+
+bool
+pd_seccomp_kernel_supported(void)
+{
+	/* PR_GET_SECCOMP fails with EINVAL on a kernel without seccomp;
+	 * libseccomp's API level probes for the seccomp(2) filter mode. */
+	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && seccomp_api_get() >= 1;
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "state.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_FILE "state.json"
+#define LOCK_FILE "lock"
+#define STATE_VERSION 1
+
+struct pd_state_dir {
+	int dirfd;
+	int lockfd;
+};
+
+void
+pd_state_dir_free(struct pd_state_dir *sd)
+{
+	if (sd == NULL)
+		return;
+	if (sd->lockfd >= 0)
+		close(sd->lockfd); /* releases the lock */
+	if (sd->dirfd >= 0)
+		close(sd->dirfd);
+	free(sd);
+}
+
+static int
+read_holder(int fd)
+{
+	char buf[32] = { 0 };
+	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	return r > 0 ? atoi(buf) : 0;
+}
+
+int
+pd_state_dir_open(const char *dir, bool wait, struct pd_state_dir **out, int *holder,
+		  pd_error_t *err)
+{
+	_cleanup_close_ int dirfd = -1, lockfd = -1;
+	struct pd_state_dir *sd;
+	char pid[32];
+	int n;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return pd_make_error(err, errno, "create state folder `%s`", dir);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return pd_make_error(err, errno, "open state folder `%s`", dir);
+	lockfd = openat(dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lockfd < 0)
+		return pd_make_error(err, errno, "open `%s/%s`", dir, LOCK_FILE);
+	if (flock(lockfd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		int saved = errno;
+
+		if (holder != NULL)
+			*holder = read_holder(lockfd);
+		return pd_make_error(err, saved, "lock `%s/%s`", dir, LOCK_FILE);
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(lockfd, 0) < 0 || pwrite(lockfd, pid, (size_t)n, 0) != n)
+		return pd_make_error(err, errno, "write `%s/%s`", dir, LOCK_FILE);
+	sd = pd_xcalloc(1, sizeof(*sd));
+	sd->dirfd = steal_fd(&dirfd);
+	sd->lockfd = steal_fd(&lockfd);
+	*out = sd;
+	return 0;
+}
+
+static const char *
+kind_key(enum pd_kind kind)
+{
+	return kind == PD_KIND_SECCOMP ? "seccomp" : "apparmor";
+}
+
+static bool
+valid_hex(const char *s)
+{
+	if (strlen(s) != PD_SHA256_HEX_LEN)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+/* Entries whose shape is wrong are dropped one by one: a partly readable
+ * state still tells us what we own. */
+static void
+load_kind(const cJSON *root, enum pd_kind kind, struct pd_state *st, struct pd_strv *warnings)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, kind_key(kind));
+	const cJSON *it;
+
+	if (!cJSON_IsArray(arr))
+		return;
+	cJSON_ArrayForEach(it, arr)
+	{
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
+		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(it, "sha256");
+
+		if (!cJSON_IsString(name) || !cJSON_IsString(sha) || !valid_hex(sha->valuestring) ||
+		    name->valuestring[0] == '\0' || name->valuestring[0] == '.' ||
+		    strchr(name->valuestring, '/') != NULL) {
+			if (warnings != NULL)
+				pd_strv_pushf(warnings, "state: dropped a malformed %s entry",
+					      kind_key(kind));
+			continue;
+		}
+		pd_state_put(st, kind, name->valuestring, sha->valuestring);
+	}
+}
+
+int
+pd_state_load(struct pd_state_dir *sd, struct pd_state *out, struct pd_strv *warnings,
+	      pd_error_t *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	cJSON *root;
+	pd_error_t e = NULL;
+	int ret;
+
+	fd = openat(sd->dirfd, STATE_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0)
+		return pd_make_error(err, errno, "open state file");
+	ret = pd_read_fd(fd, PD_STATE_MAX_BYTES, &buf, &len, &e);
+	if (ret < 0) {
+		if (warnings != NULL)
+			pd_strv_pushf(warnings, "state file unreadable (%s); starting afresh",
+				      pd_error_msg(e));
+		pd_error_release(&e);
+		return 0;
+	}
+	root = cJSON_ParseWithLength(buf, len);
+	if (root == NULL || !cJSON_IsObject(root) ||
+	    !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(root, "version")) ||
+	    cJSON_GetObjectItemCaseSensitive(root, "version")->valueint != STATE_VERSION) {
+		if (warnings != NULL)
+			pd_strv_pushf(warnings, "state file is corrupt; starting afresh");
+		cJSON_Delete(root);
+		return 0;
+	}
+	load_kind(root, PD_KIND_SECCOMP, out, warnings);
+	load_kind(root, PD_KIND_APPARMOR, out, warnings);
+	cJSON_Delete(root);
+	return 0;
+}
+
+int
+pd_state_save(struct pd_state_dir *sd, const struct pd_state *st, pd_error_t *err)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *kinds[2];
+	char *text;
+	int ret;
+
+	if (root == NULL)
+		pd_oom();
+	cJSON_AddNumberToObject(root, "version", STATE_VERSION);
+	kinds[PD_KIND_SECCOMP] = cJSON_AddArrayToObject(root, kind_key(PD_KIND_SECCOMP));
+	kinds[PD_KIND_APPARMOR] = cJSON_AddArrayToObject(root, kind_key(PD_KIND_APPARMOR));
+	for (size_t i = 0; i < st->n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (o == NULL)
+			pd_oom();
+		cJSON_AddStringToObject(o, "name", st->v[i].name);
+		cJSON_AddStringToObject(o, "sha256", st->v[i].sha256);
+		cJSON_AddItemToArray(kinds[st->v[i].kind], o);
+	}
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (text == NULL)
+		pd_oom();
+	ret = pd_publish_atomic(sd->dirfd, STATE_FILE, text, strlen(text), 0600, err);
+	free(text);
+	return ret < 0 ? pd_error_wrap(err, ret, "save state") : 0;
+}
+
+struct pd_state_entry *
+pd_state_find(struct pd_state *st, enum pd_kind kind, const char *name)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->v[i].kind == kind && strcmp(st->v[i].name, name) == 0)
+			return &st->v[i];
+	return NULL;
+}
+
+void
+pd_state_put(struct pd_state *st, enum pd_kind kind, const char *name, const char *sha256)
+{
+	struct pd_state_entry *e = pd_state_find(st, kind, name);
+
+	if (e == NULL) {
+		if (st->n == st->cap) {
+			st->cap = st->cap ? st->cap * 2 : 16;
+			st->v = pd_xrealloc(st->v, st->cap, sizeof(*st->v));
+		}
+		e = &st->v[st->n++];
+		e->kind = kind;
+		e->name = pd_xstrdup(name);
+	}
+	snprintf(e->sha256, sizeof(e->sha256), "%s", sha256);
+}
+
+void
+pd_state_remove(struct pd_state *st, enum pd_kind kind, const char *name)
+{
+	struct pd_state_entry *e = pd_state_find(st, kind, name);
+
+	if (e == NULL)
+		return;
+	free(e->name);
+	*e = st->v[--st->n];
+}
+
+bool
+pd_state_equal(const struct pd_state *a, const struct pd_state *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		struct pd_state_entry *o =
+			pd_state_find((struct pd_state *)b, a->v[i].kind, a->v[i].name);
+
+		if (o == NULL || strcmp(o->sha256, a->v[i].sha256) != 0)
+			return false;
+	}
+	return true;
+}
+
+void
+pd_state_copy(struct pd_state *dst, const struct pd_state *src)
+{
+	pd_state_clear(dst);
+	for (size_t i = 0; i < src->n; i++)
+		pd_state_put(dst, src->v[i].kind, src->v[i].name, src->v[i].sha256);
+}
+
+void
+pd_state_clear(struct pd_state *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		free(st->v[i].name);
+	free(st->v);
+	st->v = NULL;
+	st->n = st->cap = 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the agent has put on the node, kept in --state-dir so that a restart
+ * knows what it owns: only files recorded here are ever deleted.
+ *
+ * The folder is guarded by an exclusive flock(2) on `lock`, held for the
+ * life of the handle, so that two agents on one node (a rolling update with
+ * surge) never interleave.
+ */
+#ifndef PROFILED_STATE_H
+#define PROFILED_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "scan.h"
+#include "util.h"
+
+#define PD_STATE_MAX_BYTES (8 * 1024 * 1024)
+
+struct pd_state_entry {
+	enum pd_kind kind;
+	char *name; /* seccomp: the published file name, e.g. "audit.json" */
+	char sha256[PD_SHA256_HEX_LEN + 1];
+};
+
+struct pd_state {
+	struct pd_state_entry *v;
+	size_t n, cap;
+};
+
+struct pd_state_dir; /* opaque: the locked folder */
+
+/* Creates dir (0700) if needed and takes its lock.  With wait == false a
+ * lock held by another process fails with -EWOULDBLOCK, and *holder (if not
+ * NULL) is the pid recorded by the holder, or 0. */
+int pd_state_dir_open(const char *dir, bool wait, struct pd_state_dir **out, int *holder,
+		      pd_error_t *err);
+void pd_state_dir_free(struct pd_state_dir *sd);
+
+/* Loads the recorded state.  A missing file is an empty state.  A corrupt
+ * one is an empty state too, with a warning: the agent then rebuilds it
+ * from what it finds in place (it never deletes what it cannot prove it
+ * owns). */
+int pd_state_load(struct pd_state_dir *sd, struct pd_state *out, struct pd_strv *warnings,
+		  pd_error_t *err);
+
+/* Saves atomically (same publish path as the profiles). */
+int pd_state_save(struct pd_state_dir *sd, const struct pd_state *st, pd_error_t *err);
+
+struct pd_state_entry *pd_state_find(struct pd_state *st, enum pd_kind kind, const char *name);
+/* Adds or updates an entry. */
+void pd_state_put(struct pd_state *st, enum pd_kind kind, const char *name, const char *sha256);
+void pd_state_remove(struct pd_state *st, enum pd_kind kind, const char *name);
+bool pd_state_equal(const struct pd_state *a, const struct pd_state *b);
+void pd_state_copy(struct pd_state *dst, const struct pd_state *src);
+void pd_state_clear(struct pd_state *st);
+
+#endif

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "seccomp.h"
+#include "util.h"
+
+#define PUBLISH_MODE 0644
+
+struct pd_store {
+	int dirfd;
+	char *path;
+};
+
+int
+pd_store_subdir_check(const char *subdir, pd_error_t *err)
+{
+	if (subdir[0] == '\0' || subdir[0] == '.' || strchr(subdir, '/') != NULL ||
+	    strlen(subdir) > 255)
+		return pd_make_error(err, EINVAL,
+				     "seccomp subdir \"%s\" must be one folder name, not starting with '.'",
+				     subdir);
+	return 0;
+}
+
+/* A killed publish leaves ".NAME.tmp-PID"; nobody else writes such names. */
+static void
+sweep_temps(int dirfd)
+{
+	int fd = dup(dirfd);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' && strstr(de->d_name, ".tmp-") != NULL &&
+		    de->d_type == DT_REG)
+			(void)unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+int
+pd_store_open(const char *root, const char *subdir, struct pd_store **out, pd_error_t *err)
+{
+	_cleanup_close_ int rootfd = -1;
+	struct pd_store *s;
+	int fd, ret;
+
+	if ((ret = pd_store_subdir_check(subdir, err)) < 0)
+		return ret;
+	if (mkdir(root, 0755) < 0 && errno != EEXIST)
+		return pd_make_error(err, errno, "create seccomp root `%s`", root);
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return pd_make_error(err, errno, "open seccomp root `%s`", root);
+	fd = pd_open_subdir(rootfd, subdir, 0755, true, err);
+	if (fd < 0)
+		return pd_error_wrap(err, fd, "seccomp root `%s`", root);
+	sweep_temps(fd);
+	s = pd_xcalloc(1, sizeof(*s));
+	s->dirfd = fd;
+	s->path = pd_xasprintf("%s/%s", root, subdir);
+	*out = s;
+	return 0;
+}
+
+void
+pd_store_free(struct pd_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->path);
+	free(s);
+}
+
+char *
+pd_store_path(const struct pd_store *s, const char *name)
+{
+	return pd_xasprintf("%s/%s", s->path, name);
+}
+
+int
+pd_store_holds(struct pd_store *s, const char *name, const char *data, size_t len,
+	       pd_error_t *err)
+{
+	return pd_file_equals(s->dirfd, name, data, len, err);
+}
+
+int
+pd_store_holds_hash(struct pd_store *s, const char *name, const char *sha256, pd_error_t *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	char hash[PD_SHA256_HEX_LEN + 1];
+	pd_error_t e = NULL;
+	size_t len = 0;
+
+	fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ELOOP)
+			return 0;
+		return pd_make_error(err, errno, "open `%s/%s`", s->path, name);
+	}
+	if (pd_read_fd(fd, PD_SECCOMP_MAX_BYTES, &buf, &len, &e) < 0) {
+		pd_error_release(&e);
+		return 0;
+	}
+	pd_sha256_hex(buf, len, hash);
+	return strcmp(hash, sha256) == 0;
+}
+
+int
+pd_store_put(struct pd_store *s, const char *name, const char *data, size_t len, bool *changed,
+	     pd_error_t *err)
+{
+	struct stat st;
+	int ret;
+
+	*changed = false;
+	ret = pd_file_equals(s->dirfd, name, data, len, err);
+	if (ret < 0)
+		return ret;
+	/* Same bytes but a wrong mode still needs a publish. */
+	if (ret == 1 && fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (st.st_mode & 07777) == PUBLISH_MODE)
+		return 0;
+	ret = pd_publish_atomic(s->dirfd, name, data, len, PUBLISH_MODE, err);
+	if (ret < 0)
+		return pd_error_wrap(err, ret, "publish `%s/%s`", s->path, name);
+	*changed = true;
+	return 0;
+}
+
+int
+pd_store_remove(struct pd_store *s, const char *name, pd_error_t *err)
+{
+	if (unlinkat(s->dirfd, name, 0) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return pd_make_error(err, errno, "remove `%s/%s`", s->path, name);
+	}
+	if (fsync(s->dirfd) < 0 && errno != EINVAL)
+		return pd_make_error(err, errno, "fsync `%s`", s->path);
+	return 0;
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+_Noreturn void
+pd_oom(void)
+{
+	static const char msg[] = "profiled: out of memory\n";
+
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	abort();
+}
+
+void *
+pd_xmalloc(size_t size)
+{
+	void *p = malloc(size ? size : 1);
+
+	if (p == NULL)
+		pd_oom();
+	return p;
+}
+
+void *
+pd_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		pd_oom();
+	return p;
+}
+
+void *
+pd_xrealloc(void *p, size_t n, size_t size)
+{
+	void *q = reallocarray(p, n ? n : 1, size ? size : 1);
+
+	if (q == NULL)
+		pd_oom();
+	return q;
+}
+
+char *
+pd_xstrdup(const char *s)
+{
+	char *r = strdup(s);
+
+	if (r == NULL)
+		pd_oom();
+	return r;
+}
+
+char *
+pd_xstrndup(const char *s, size_t n)
+{
+	char *r = strndup(s, n);
+
+	if (r == NULL)
+		pd_oom();
+	return r;
+}
+
+char *
+pd_xasprintf(const char *fmt, ...)
+{
+	char *r = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&r, fmt, ap) < 0)
+		pd_oom();
+	va_end(ap);
+	return r;
+}
+
+void
+cleanup_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		close(*fd);
+		errno = saved;
+	}
+}
+
+void
+cleanup_fclosep(FILE **f)
+{
+	if (*f != NULL)
+		fclose(*f);
+}
+
+void
+pd_strv_push(struct pd_strv *sv, char *owned)
+{
+	if (sv->n + 2 > sv->cap) {
+		sv->cap = sv->cap ? sv->cap * 2 : 8;
+		sv->v = pd_xrealloc(sv->v, sv->cap, sizeof(char *));
+	}
+	sv->v[sv->n++] = owned;
+	sv->v[sv->n] = NULL;
+}
+
+void
+pd_strv_pushf(struct pd_strv *sv, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		pd_oom();
+	va_end(ap);
+	pd_strv_push(sv, s);
+}
+
+bool
+pd_strv_contains(const struct pd_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void
+pd_strv_clear(struct pd_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+void
+pd_sha256_hex(const void *data, size_t len, char out[PD_SHA256_HEX_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != sizeof(md))
+		abort(); /* libcrypto's SHA-256 cannot fail on valid input */
+	for (size_t i = 0; i < sizeof(md); i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[PD_SHA256_HEX_LEN] = '\0';
+}
+
+int
+pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t cap, used = 0;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return pd_make_error(err, errno, "fstat");
+	if (!S_ISREG(st.st_mode))
+		return pd_make_error(err, EINVAL, "not a regular file");
+	if ((unsigned long long)st.st_size > max)
+		return pd_make_error(err, EFBIG, "file is %lld bytes, over the limit of %zu",
+				     (long long)st.st_size, max);
+	/* The size can change under us: read until EOF, never past max. */
+	cap = (size_t)st.st_size + 1;
+	buf = pd_xmalloc(cap + 1);
+	for (;;) {
+		ssize_t r;
+
+		if (used == cap) {
+			if (cap > max)
+				return pd_make_error(err, EFBIG, "file grew over the limit of %zu bytes",
+						     max);
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			buf = pd_xrealloc(buf, cap + 1, 1);
+		}
+		r = read(fd, buf + used, cap - used);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return pd_make_error(err, errno, "read");
+		if (r == 0)
+			break;
+		used += (size_t)r;
+	}
+	if (used > max)
+		return pd_make_error(err, EFBIG, "file grew over the limit of %zu bytes", max);
+	buf[used] = '\0';
+	*len = used;
+	*out = steal_pointer(&buf);
+	return 0;
+}
+
+int
+pd_file_equals(int dirfd, const char *name, const void *data, size_t len, pd_error_t *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *cur = NULL;
+	size_t curlen = 0;
+	pd_error_t rerr = NULL;
+	int ret;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ELOOP)
+			return 0;
+		return pd_make_error(err, errno, "open `%s`", name);
+	}
+	/* Anything that is not a regular file of the right size is "different". */
+	ret = pd_read_fd(fd, len, &cur, &curlen, &rerr);
+	if (ret < 0) {
+		bool benign = ret == -EFBIG || ret == -EINVAL;
+
+		if (benign) {
+			pd_error_release(&rerr);
+			return 0;
+		}
+		if (err != NULL)
+			*err = steal_pointer(&rerr);
+		return pd_error_wrap(err, ret, "read `%s`", name);
+	}
+	return curlen == len && memcmp(cur, data, len) == 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+pd_publish_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		  pd_error_t *err)
+{
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	int ret;
+
+	/* A leading dot keeps the temporary out of every scan of the folder. */
+	tmp = pd_xasprintf(".%s.tmp-%d", name, (int)getpid());
+	(void)unlinkat(dirfd, tmp, 0); /* left over by a killed earlier run */
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return pd_make_error(err, errno, "create `%s`", tmp);
+	ret = write_all(fd, data, len);
+	if (ret < 0) {
+		pd_make_error(err, -ret, "write `%s`", tmp);
+		goto fail;
+	}
+	if (fchmod(fd, mode) < 0) {
+		ret = pd_make_error(err, errno, "chmod `%s`", tmp);
+		goto fail;
+	}
+	if (fsync(fd) < 0) {
+		ret = pd_make_error(err, errno, "fsync `%s`", tmp);
+		goto fail;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		ret = pd_make_error(err, errno, "rename `%s` to `%s`", tmp, name);
+		goto fail;
+	}
+	/* The rename is durable only once the folder itself is synced. */
+	if (fsync(dirfd) < 0 && errno != EINVAL)
+		return pd_make_error(err, errno, "fsync folder of `%s`", name);
+	return 0;
+fail:
+	(void)unlinkat(dirfd, tmp, 0);
+	return ret;
+}
+
+int
+pd_open_subdir(int dirfd, const char *name, mode_t mode, bool create, pd_error_t *err)
+{
+	int fd;
+
+	if (create && mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+		return pd_make_error(err, errno, "mkdir `%s`", name);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return pd_make_error(err, errno, "open folder `%s`", name);
+	return fd;
+}
+
+long long
+pd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

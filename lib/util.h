@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Small helpers shared by lib/ and agent/: cleanup attributes, ownership
+ * hand-over, allocation that aborts on exhaustion, a growable string vector,
+ * bounded file reads, atomic publishing and SHA-256.
+ */
+#ifndef PROFILED_UTIL_H
+#define PROFILED_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Out of memory is not an error we can recover from meaningfully: abort,
+ * like crun's OOM(), rather than threading ENOMEM through every caller. */
+_Noreturn void pd_oom(void);
+void *pd_xmalloc(size_t size);
+void *pd_xcalloc(size_t n, size_t size);
+void *pd_xrealloc(void *p, size_t n, size_t size);
+char *pd_xstrdup(const char *s);
+char *pd_xstrndup(const char *s, size_t n);
+char *pd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static inline void
+cleanup_freep(void *p)
+{
+	free(*(void **)p);
+}
+
+void cleanup_closep(int *fd);
+void cleanup_fclosep(FILE **f);
+
+#define _cleanup_free_ __attribute__((cleanup(cleanup_freep)))
+#define _cleanup_close_ __attribute__((cleanup(cleanup_closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(cleanup_fclosep)))
+
+/* Takes the pointer out of *pp, leaving NULL behind: the explicit hand-over
+ * of ownership out of a variable that has a cleanup attribute. */
+static inline void *
+pd_steal(void *pp)
+{
+	void **p = pp;
+	void *ret = *p;
+
+	*p = NULL;
+	return ret;
+}
+#define steal_pointer(pp) ((__typeof__(*(pp)))pd_steal(pp))
+
+static inline int
+steal_fd(int *fd)
+{
+	int ret = *fd;
+
+	*fd = -1;
+	return ret;
+}
+
+/* A NULL-terminated, growable vector of owned strings. */
+struct pd_strv {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
+void pd_strv_push(struct pd_strv *sv, char *owned);
+void pd_strv_pushf(struct pd_strv *sv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool pd_strv_contains(const struct pd_strv *sv, const char *s);
+void pd_strv_clear(struct pd_strv *sv);
+
+#define PD_SHA256_HEX_LEN 64
+
+/* Lower-case hex SHA-256 of data into out[65]. */
+void pd_sha256_hex(const void *data, size_t len, char out[PD_SHA256_HEX_LEN + 1]);
+
+/* Reads at most max bytes of the regular file open on fd.  Files larger than
+ * max fail with -EFBIG.  The buffer is NUL-terminated (not counted in *len). */
+int pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err);
+
+/* Compares the regular file dirfd/name with data.  Returns 1 when equal,
+ * 0 when different or missing, negative errno on other failures. */
+int pd_file_equals(int dirfd, const char *name, const void *data, size_t len,
+		   pd_error_t *err);
+
+/* Publishes data as dirfd/name atomically: a temporary file in the same
+ * folder (O_CLOEXEC|O_EXCL), every byte written, fchmod(mode), fsync,
+ * renameat over name, fsync of the folder.  A reader sees either the old or
+ * the new file, never a partial one; on failure the old file is untouched. */
+int pd_publish_atomic(int dirfd, const char *name, const void *data, size_t len,
+		      mode_t mode, pd_error_t *err);
+
+/* Creates (if needed) and opens the folder `name` below dirfd, refusing to
+ * follow a symlink at `name`.  Returns the fd or negative errno. */
+int pd_open_subdir(int dirfd, const char *name, mode_t mode, bool create,
+		   pd_error_t *err);
+
+/* Monotonic clock in milliseconds. */
+long long pd_now_ms(void);
+
+#endif

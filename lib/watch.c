@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "watch.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inotifytools/inotify.h>
+#include <inotifytools/inotifytools.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WATCH_MASK                                                                            \
+	(IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |  \
+	 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+struct watched {
+	char *dir;
+	int wd; /* -1 while lost */
+};
+
+struct pd_watch {
+	int fd;
+	struct watched *v;
+	size_t n, cap;
+};
+
+/* libinotifytools does not hand out its inotify fd; it is the only inotify
+ * instance in this process, so find it among our fds. */
+static int
+find_inotify_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int found = -1;
+
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL && found < 0) {
+		char path[300], target[64];
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, "anon_inode:inotify") == 0)
+			found = atoi(de->d_name);
+	}
+	closedir(d);
+	return found >= 0 ? found : -ENOENT;
+}
+
+int
+pd_watch_new(struct pd_watch **out, pd_error_t *err)
+{
+	struct pd_watch *w;
+	int fd;
+
+	if (!inotifytools_initialize())
+		return pd_make_error(err, inotifytools_error(), "inotify");
+	fd = find_inotify_fd();
+	if (fd < 0) {
+		inotifytools_cleanup();
+		return pd_make_error(err, -fd, "find the inotify fd");
+	}
+	/* libinotifytools opens it without close-on-exec; the parser we
+	 * spawn must not inherit it. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		int saved = errno;
+
+		inotifytools_cleanup();
+		return pd_make_error(err, saved, "set flags on the inotify fd");
+	}
+	w = pd_xcalloc(1, sizeof(*w));
+	w->fd = fd;
+	*out = w;
+	return 0;
+}
+
+static int
+add_one(struct watched *x, pd_error_t *err)
+{
+	int wd;
+
+	if (!inotifytools_watch_file(x->dir, WATCH_MASK))
+		return pd_make_error(err, inotifytools_error(), "watch `%s`", x->dir);
+	wd = inotifytools_wd_from_filename(x->dir);
+	if (wd < 0) {
+		_cleanup_free_ char *slash = pd_xasprintf("%s/", x->dir);
+
+		wd = inotifytools_wd_from_filename(slash);
+	}
+	x->wd = wd;
+	return 0;
+}
+
+int
+pd_watch_add(struct pd_watch *w, const char *dir, pd_error_t *err)
+{
+	struct watched *x;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (strcmp(w->v[i].dir, dir) == 0)
+			return 0;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 4;
+		w->v = pd_xrealloc(w->v, w->cap, sizeof(*w->v));
+	}
+	x = &w->v[w->n];
+	x->dir = pd_xstrdup(dir);
+	x->wd = -1;
+	w->n++;
+	return add_one(x, err);
+}
+
+int
+pd_watch_refresh(struct pd_watch *w)
+{
+	int missing = 0;
+
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->v[i].wd >= 0)
+			continue;
+		if (add_one(&w->v[i], NULL) < 0)
+			missing++;
+	}
+	return missing;
+}
+
+int
+pd_watch_fd(const struct pd_watch *w)
+{
+	return w->fd;
+}
+
+static struct watched *
+by_wd(struct pd_watch *w, int wd)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->v[i].wd == wd)
+			return &w->v[i];
+	return NULL;
+}
+
+/* Entries starting with '.' are the kubelet's internals (`..2024_...`,
+ * `..data_tmp`) or editors' temporaries: only the `..data` swap counts. */
+static bool
+is_relevant(const struct inotify_event *ev)
+{
+	if (ev->len == 0 || ev->name[0] == '\0')
+		return true;
+	return ev->name[0] != '.' || strcmp(ev->name, "..data") == 0;
+}
+
+int
+pd_watch_drain(struct pd_watch *w, bool want_log, struct pd_watch_result *res, pd_error_t *err)
+{
+	struct inotify_event *ev;
+
+	while ((ev = inotifytools_next_events(0, 1)) != NULL) {
+		struct watched *x = by_wd(w, ev->wd);
+
+		if (ev->mask & IN_Q_OVERFLOW) {
+			res->overflow = true;
+			continue;
+		}
+		if (want_log)
+			pd_strv_pushf(&res->log, "%s: %s %s", x != NULL ? x->dir : "?",
+				      inotifytools_event_to_str(ev->mask & ~IN_ISDIR),
+				      ev->len > 0 ? ev->name : "");
+		if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+			if (x != NULL && (ev->mask & IN_IGNORED))
+				x->wd = -1;
+			res->lost = true;
+			res->relevant++;
+			continue;
+		}
+		if (is_relevant(ev))
+			res->relevant++;
+	}
+	if (inotifytools_error() != 0 && inotifytools_error() != EAGAIN &&
+	    inotifytools_error() != EINTR)
+		return pd_make_error(err, inotifytools_error(), "read inotify events");
+	return 0;
+}
+
+void
+pd_watch_result_clear(struct pd_watch_result *res)
+{
+	pd_strv_clear(&res->log);
+	memset(res, 0, sizeof(*res));
+}
+
+void
+pd_watch_free(struct pd_watch *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].dir);
+	free(w->v);
+	inotifytools_cleanup(); /* closes the inotify fd */
+	free(w);
+}

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs what building and testing profiled needs, from Debian's archive.
+# Idempotent: when everything is present it does nothing (and needs no root).
+set -eu
+
+# Build: compiler, pkg-config and the libraries profiled links.
+BUILD_PKGS="gcc make pkg-config libc6-dev libseccomp-dev libcjson-dev libapparmor-dev
+libcurl4-openssl-dev libinotifytools0-dev libssl-dev"
+# Tests: unit framework, black-box runner, the AppArmor parser, the
+# container runtime that consumes published profiles, fuzzing and format.
+TEST_PKGS="libcmocka-dev bats apparmor podman runc clang libclang-rt-14-dev clang-format
+python3 procps"
+
+missing=""
+for p in $BUILD_PKGS $TEST_PKGS; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: run 'make deps' as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"
