@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "util.h"
 
 static int
-make_error_v(pd_error_t *err, int errno_, const char *fmt, va_list ap)
+make_error_v(pd_error_t *err, int errno_, bool with_strerror, const char *fmt, va_list ap)
 {
 	int ret = errno_ > 0 ? -errno_ : -EINVAL;
 	_cleanup_free_ char *msg = NULL;
@@ -19,7 +20,7 @@ make_error_v(pd_error_t *err, int errno_, const char *fmt, va_list ap)
 		return ret;
 	if (vasprintf(&msg, fmt, ap) < 0)
 		pd_oom();
-	if (errno_ > 0) {
+	if (errno_ > 0 && with_strerror) {
 		char *full = NULL;
 
 		if (asprintf(&full, "%s: %s", msg, strerror(errno_)) < 0)
@@ -41,7 +42,19 @@ pd_make_error(pd_error_t *err, int errno_, const char *fmt, ...)
 	int ret;
 
 	va_start(ap, fmt);
-	ret = make_error_v(err, errno_, fmt, ap);
+	ret = make_error_v(err, errno_, true, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int
+pd_make_plain_error(pd_error_t *err, int errno_, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = make_error_v(err, errno_, false, fmt, ap);
 	va_end(ap);
 	return ret;
 }

@@ -25,6 +25,11 @@ typedef struct pd_error_s *pd_error_t;
 int pd_make_error(pd_error_t *err, int errno_, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The same without the strerror() suffix: for invalid input, where the
+ * message says all and "Invalid argument" would only add noise. */
+int pd_make_plain_error(pd_error_t *err, int errno_, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Prepends context to an existing error: "CONTEXT: old message". */
 int pd_error_wrap(pd_error_t *err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

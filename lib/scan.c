@@ -43,15 +43,15 @@ open_entry(int dirfd, const char *name, pd_error_t *err)
 
 	pfd = openat_beneath(dirfd, name, O_PATH);
 	if (pfd == -EXDEV || pfd == -ELOOP)
-		return pd_make_error(err, EXDEV, "symlink leads outside the folder");
+		return pd_make_plain_error(err, EXDEV, "symlink leads outside the folder");
 	if (pfd == -ENOSYS)
-		return pd_make_error(err, ENOSYS, "openat2 is needed (Linux 5.6 or later)");
+		return pd_make_plain_error(err, ENOSYS, "openat2 is needed (Linux 5.6 or later)");
 	if (pfd < 0)
 		return pd_make_error(err, -pfd, "open");
 	if (fstat(pfd, &st) < 0)
 		return pd_make_error(err, errno, "stat");
 	if (!S_ISREG(st.st_mode))
-		return pd_make_error(err, EINVAL, "not a regular file");
+		return pd_make_plain_error(err, EINVAL, "not a regular file");
 	/* Re-open exactly the inode we checked. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
 	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -62,7 +62,7 @@ open_entry(int dirfd, const char *name, pd_error_t *err)
 		if (fd >= 0 && (fstat(fd, &st2) < 0 || st2.st_ino != st.st_ino ||
 				st2.st_dev != st.st_dev)) {
 			close(fd);
-			return pd_make_error(err, EAGAIN, "changed while being opened");
+			return pd_make_plain_error(err, EAGAIN, "changed while being opened");
 		}
 		if (fd < 0)
 			errno = -fd;
@@ -118,7 +118,7 @@ read_source(int dirfd, struct pd_source *s, size_t *total)
 	if (*total + s->len > PD_SCAN_MAX_TOTAL_BYTES) {
 		free(s->data);
 		s->data = NULL;
-		ret = pd_make_error(&e, EFBIG, "the folder holds more than %d bytes of profiles",
+		ret = pd_make_plain_error(&e, EFBIG, "the folder holds more than %d bytes of profiles",
 				    PD_SCAN_MAX_TOTAL_BYTES);
 		source_fail(s, ret, &e);
 		return;
@@ -166,7 +166,7 @@ pd_scan_dir(const char *dir, struct pd_sources *out, pd_error_t *err)
 		pd_strv_push(&names, pd_xstrdup(de->d_name));
 		if (names.n > PD_SCAN_MAX_FILES) {
 			pd_strv_clear(&names);
-			return pd_make_error(err, E2BIG,
+			return pd_make_plain_error(err, E2BIG,
 					     "profiles folder `%s` has more than %d entries", dir,
 					     PD_SCAN_MAX_FILES);
 		}
@@ -201,7 +201,7 @@ pd_scan_file(const char *path, struct pd_sources *out, pd_error_t *err)
 		name = slash + 1;
 	}
 	if (*name == '\0')
-		return pd_make_error(err, EINVAL, "`%s` names no file", path);
+		return pd_make_plain_error(err, EINVAL, "`%s` names no file", path);
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return pd_make_error(err, errno, "open folder of `%s`", path);

@@ -184,7 +184,7 @@ offset_to_line_col(const char *buf, size_t off, size_t *line, size_t *col)
 static int
 type_error(pd_error_t *err, const char *path, const char *want)
 {
-	return pd_make_error(err, EINVAL, "`%s` must be %s", path, want);
+	return pd_make_plain_error(err, EINVAL, "`%s` must be %s", path, want);
 }
 
 /* An optional string member; NULL when absent or null. */
@@ -231,12 +231,12 @@ get_uint(const cJSON *v, const char *path, uint64_t max, uint64_t *out, pd_error
 		return type_error(err, path, "a number");
 	d = v->valuedouble;
 	if (d < 0 || d != (double)(uint64_t)d)
-		return pd_make_error(err, EINVAL, "`%s` must be a non-negative integer", path);
+		return pd_make_plain_error(err, EINVAL, "`%s` must be a non-negative integer", path);
 	if (d >= EXACT_LIMIT)
-		return pd_make_error(err, ERANGE,
+		return pd_make_plain_error(err, ERANGE,
 				     "`%s` is larger than 2^53 and cannot be read exactly", path);
 	if ((uint64_t)d > max)
-		return pd_make_error(err, ERANGE, "`%s` is larger than %llu", path,
+		return pd_make_plain_error(err, ERANGE, "`%s` is larger than %llu", path,
 				     (unsigned long long)max);
 	*out = (uint64_t)d;
 	return 0;
@@ -266,7 +266,7 @@ parse_action(const char *name, const cJSON *errno_item, const char *path, uint32
 			*canonical = actions[i].name;
 		return 0;
 	}
-	return pd_make_error(err, EINVAL, "unknown action \"%s\"", name);
+	return pd_make_plain_error(err, EINVAL, "unknown action \"%s\"", name);
 }
 
 /* "SCMP_ARCH_X86_64" -> libseccomp token.  Returns 1 and sets *tok when
@@ -278,7 +278,7 @@ parse_arch(const char *name, const char *path, uint32_t *tok, pd_error_t *err)
 	size_t n;
 
 	if (strncmp(name, "SCMP_ARCH_", 10) != 0 || strlen(name + 10) >= sizeof(lower))
-		return pd_make_error(err, EINVAL, "unknown architecture \"%s\" at `%s`", name,
+		return pd_make_plain_error(err, EINVAL, "unknown architecture \"%s\" at `%s`", name,
 				     path);
 	for (n = 0; name[10 + n] != '\0'; n++)
 		lower[n] = (char)tolower((unsigned char)name[10 + n]);
@@ -289,7 +289,7 @@ parse_arch(const char *name, const char *path, uint32_t *tok, pd_error_t *err)
 		*tok = seccomp_arch_resolve_name(lower);
 		return *tok != 0;
 	}
-	return pd_make_error(err, EINVAL, "unknown architecture \"%s\" at `%s`", name, path);
+	return pd_make_plain_error(err, EINVAL, "unknown architecture \"%s\" at `%s`", name, path);
 }
 
 static int
@@ -397,7 +397,7 @@ parse_filter(const cJSON *rule, const char *key, const char *rpath, struct sc_fi
 
 		if (sscanf(mk, "%d.%d%c", &f->min_major, &f->min_minor, &tail) != 2 ||
 		    f->min_major < 0 || f->min_minor < 0)
-			return pd_make_error(err, EINVAL,
+			return pd_make_plain_error(err, EINVAL,
 					     "`%s` must be a kernel version \"MAJOR.MINOR\", not \"%s\"",
 					     path, mk);
 		f->has_min_kernel = true;
@@ -413,7 +413,7 @@ parse_args(const cJSON *args, const char *rpath, struct sc_rule *r, pd_error_t *
 	size_t i = 0;
 
 	if (cJSON_GetArraySize(args) > (int)ARRAY_SIZE(r->conds))
-		return pd_make_error(err, E2BIG, "`%s.args` has more than %zu conditions", rpath,
+		return pd_make_plain_error(err, E2BIG, "`%s.args` has more than %zu conditions", rpath,
 				     ARRAY_SIZE(r->conds));
 	cJSON_ArrayForEach(it, args)
 	{
@@ -448,7 +448,7 @@ parse_args(const cJSON *args, const char *rpath, struct sc_rule *r, pd_error_t *
 		if ((ret = get_string(it, "op", path, &opname, err)) < 0)
 			return ret;
 		if (opname == NULL)
-			return pd_make_error(err, EINVAL, "`%s` is missing", path);
+			return pd_make_plain_error(err, EINVAL, "`%s` is missing", path);
 		for (size_t k = 0; k < ARRAY_SIZE(operators); k++) {
 			if (strcmp(opname, operators[k].name) == 0) {
 				c->op = operators[k].op;
@@ -456,7 +456,7 @@ parse_args(const cJSON *args, const char *rpath, struct sc_rule *r, pd_error_t *
 			}
 		}
 		if (!found)
-			return pd_make_error(err, EINVAL, "unknown operator \"%s\" at `%s`", opname,
+			return pd_make_plain_error(err, EINVAL, "unknown operator \"%s\" at `%s`", opname,
 					     path);
 		c->arg = (unsigned)idx;
 		c->datum_a = a;
@@ -493,7 +493,7 @@ parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warning
 		return ret;
 	if (name != NULL && *name != '\0') {
 		if (r->names.n > 0)
-			return pd_make_error(err, EINVAL,
+			return pd_make_plain_error(err, EINVAL,
 					     "`%s` has both \"name\" and \"names\"; use one of them",
 					     rpath);
 		pd_strv_push(&r->names, pd_xstrdup(name));
@@ -505,7 +505,7 @@ parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warning
 	if ((ret = get_string(it, "action", path, &action, err)) < 0)
 		return ret;
 	if (action == NULL)
-		return pd_make_error(err, EINVAL, "`%s` is missing", path);
+		return pd_make_plain_error(err, EINVAL, "`%s` is missing", path);
 	snprintf(path, sizeof(path), "%s.errnoRet", rpath);
 	ret = parse_action(action, cJSON_GetObjectItemCaseSensitive(it, "errnoRet"), path,
 			   &r->action, NULL, warnings, err);
@@ -545,7 +545,7 @@ parse_archmap(const cJSON *arr, struct pd_seccomp *p, struct pd_strv *warnings,
 		if ((ret = get_string(it, "architecture", path, &a, err)) < 0)
 			return ret;
 		if (a == NULL)
-			return pd_make_error(err, EINVAL, "`%s` is missing", path);
+			return pd_make_plain_error(err, EINVAL, "`%s` is missing", path);
 		ret = parse_arch(a, path, &m->arch, err);
 		if (ret < 0)
 			return ret;
@@ -588,7 +588,7 @@ parse_flags(const cJSON *arr, struct pd_seccomp *p, pd_error_t *err)
 		for (size_t k = 0; k < ARRAY_SIZE(known_flags); k++)
 			known = known || strcmp(it->valuestring, known_flags[k]) == 0;
 		if (!known)
-			return pd_make_error(err, EINVAL, "unknown flag \"%s\" at `flags[%zu]`",
+			return pd_make_plain_error(err, EINVAL, "unknown flag \"%s\" at `flags[%zu]`",
 					     it->valuestring, i);
 		p->flag_log |= strcmp(it->valuestring, "SECCOMP_FILTER_FLAG_LOG") == 0;
 		p->flag_ssb |= strcmp(it->valuestring, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0;
@@ -607,17 +607,17 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 	int ret;
 
 	if (!cJSON_IsObject(root))
-		return pd_make_error(err, EINVAL, "the profile must be a JSON object");
+		return pd_make_plain_error(err, EINVAL, "the profile must be a JSON object");
 	if ((ret = get_string(root, "defaultAction", "defaultAction", &s, err)) < 0)
 		return ret;
 	if (s == NULL)
-		return pd_make_error(err, EINVAL, "`defaultAction` is missing");
+		return pd_make_plain_error(err, EINVAL, "`defaultAction` is missing");
 	ret = parse_action(s, cJSON_GetObjectItemCaseSensitive(root, "defaultErrnoRet"),
 			   "defaultErrnoRet", &p->def_action, &p->def_action_name, warnings, err);
 	if (ret < 0)
 		return pd_error_wrap(err, ret, "`defaultAction`");
 	if (p->def_action == SCMP_ACT_NOTIFY)
-		return pd_make_error(err, EINVAL,
+		return pd_make_plain_error(err, EINVAL,
 				     "`defaultAction` cannot be SCMP_ACT_NOTIFY (the kernel refuses it)");
 
 	if ((ret = get_array(root, "architectures", "architectures", &arr, err)) < 0)
@@ -625,7 +625,7 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 	if ((ret = get_array(root, "archMap", "archMap", &archmap, err)) < 0)
 		return ret;
 	if (cJSON_GetArraySize(arr) > 0 && cJSON_GetArraySize(archmap) > 0)
-		return pd_make_error(err, EINVAL,
+		return pd_make_plain_error(err, EINVAL,
 				     "both `architectures` and `archMap` are given; use one of them");
 	if (arr != NULL &&
 	    (ret = parse_arch_list(arr, "architectures", &p->arches, &p->narches, warnings, err)) < 0)
@@ -641,7 +641,7 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 		return ret;
 	if (s != NULL && *s != '\0') {
 		if (s[0] != '/')
-			return pd_make_error(err, EINVAL, "`listenerPath` must be an absolute path");
+			return pd_make_plain_error(err, EINVAL, "`listenerPath` must be an absolute path");
 		p->listener_path = pd_xstrdup(s);
 	}
 	if ((ret = get_string(root, "listenerMetadata", "listenerMetadata", &s, err)) < 0)
@@ -661,7 +661,7 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 		p->uses_notify |= p->rules[p->nrules - 1].action == SCMP_ACT_NOTIFY;
 	}
 	if (p->uses_notify && p->listener_path == NULL)
-		return pd_make_error(err, EINVAL,
+		return pd_make_plain_error(err, EINVAL,
 				     "SCMP_ACT_NOTIFY is used but `listenerPath` is not set");
 	return 0;
 }
@@ -677,17 +677,17 @@ pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out, struct pd
 	int ret;
 
 	if (len > PD_SECCOMP_MAX_BYTES)
-		return pd_make_error(err, EFBIG, "profile is %zu bytes, over the limit of %d", len,
+		return pd_make_plain_error(err, EFBIG, "profile is %zu bytes, over the limit of %d", len,
 				     PD_SECCOMP_MAX_BYTES);
 	if (memchr(buf, '\0', len) != NULL) {
 		offset_to_line_col(buf, (size_t)((const char *)memchr(buf, '\0', len) - buf), &line,
 				   &col);
-		return pd_make_error(err, EINVAL, "line %zu, column %zu: NUL byte in JSON", line,
+		return pd_make_plain_error(err, EINVAL, "line %zu, column %zu: NUL byte in JSON", line,
 				     col);
 	}
 	if (!pd_utf8_valid(buf, len, &bad)) {
 		offset_to_line_col(buf, bad, &line, &col);
-		return pd_make_error(err, EILSEQ, "line %zu, column %zu: invalid UTF-8", line, col);
+		return pd_make_plain_error(err, EILSEQ, "line %zu, column %zu: invalid UTF-8", line, col);
 	}
 	/* buf is NUL-terminated one past len: let cJSON see the terminator so
 	 * that trailing garbage after the document is an error. */
@@ -696,7 +696,7 @@ pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out, struct pd
 		size_t off = end != NULL && end >= buf ? (size_t)(end - buf) : 0;
 
 		offset_to_line_col(buf, off > len ? len : off, &line, &col);
-		return pd_make_error(err, EINVAL, "line %zu, column %zu: invalid JSON", line, col);
+		return pd_make_plain_error(err, EINVAL, "line %zu, column %zu: invalid JSON", line, col);
 	}
 	p = pd_xcalloc(1, sizeof(*p));
 	ret = parse_top(root, p, warnings, err);
@@ -812,7 +812,7 @@ compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bo
 
 	ctx = seccomp_init(p->def_action);
 	if (ctx == NULL)
-		return pd_make_error(err, EINVAL, "libseccomp refused default action %s",
+		return pd_make_plain_error(err, EINVAL, "libseccomp refused default action %s",
 				     p->def_action_name);
 	if ((ret = add_arches(ctx, p, env, err)) < 0)
 		return ret;
@@ -889,7 +889,7 @@ pd_seccomp_env_native(struct pd_seccomp_env *env, pd_error_t *err)
 	if (uname(&u) < 0)
 		return pd_make_error(err, errno, "uname");
 	if (sscanf(u.release, "%d.%d", &env->kernel_major, &env->kernel_minor) != 2)
-		return pd_make_error(err, EINVAL, "cannot read kernel version \"%s\"", u.release);
+		return pd_make_plain_error(err, EINVAL, "cannot read kernel version \"%s\"", u.release);
 	return 0;
 }
 

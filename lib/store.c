@@ -23,7 +23,7 @@ pd_store_subdir_check(const char *subdir, pd_error_t *err)
 {
 	if (subdir[0] == '\0' || subdir[0] == '.' || strchr(subdir, '/') != NULL ||
 	    strlen(subdir) > 255)
-		return pd_make_error(err, EINVAL,
+		return pd_make_plain_error(err, EINVAL,
 				     "seccomp subdir \"%s\" must be one folder name, not starting with '.'",
 				     subdir);
 	return 0;

@@ -170,9 +170,9 @@ pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
 	if (fstat(fd, &st) < 0)
 		return pd_make_error(err, errno, "fstat");
 	if (!S_ISREG(st.st_mode))
-		return pd_make_error(err, EINVAL, "not a regular file");
+		return pd_make_plain_error(err, EINVAL, "not a regular file");
 	if ((unsigned long long)st.st_size > max)
-		return pd_make_error(err, EFBIG, "file is %lld bytes, over the limit of %zu",
+		return pd_make_plain_error(err, EFBIG, "file is %lld bytes, over the limit of %zu",
 				     (long long)st.st_size, max);
 	/* The size can change under us: read until EOF, never past max. */
 	cap = (size_t)st.st_size + 1;
@@ -182,7 +182,7 @@ pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
 
 		if (used == cap) {
 			if (cap > max)
-				return pd_make_error(err, EFBIG, "file grew over the limit of %zu bytes",
+				return pd_make_plain_error(err, EFBIG, "file grew over the limit of %zu bytes",
 						     max);
 			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			buf = pd_xrealloc(buf, cap + 1, 1);
@@ -197,7 +197,7 @@ pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
 		used += (size_t)r;
 	}
 	if (used > max)
-		return pd_make_error(err, EFBIG, "file grew over the limit of %zu bytes", max);
+		return pd_make_plain_error(err, EFBIG, "file grew over the limit of %zu bytes", max);
 	buf[used] = '\0';
 	*len = used;
 	*out = steal_pointer(&buf);
