@@ -85,7 +85,12 @@ push_source(struct pd_sources *out, const char *dir, const char *name)
 	memset(s, 0, sizeof(*s));
 	s->dir = pd_xstrdup(dir);
 	s->name = pd_xstrdup(name);
-	s->path = strcmp(dir, ".") == 0 ? pd_xstrdup(name) : pd_xasprintf("%s/%s", dir, name);
+	if (strcmp(dir, ".") == 0)
+		s->path = pd_xstrdup(name);
+	else if (dir[0] != '\0' && dir[strlen(dir) - 1] == '/')
+		s->path = pd_xasprintf("%s%s", dir, name);
+	else
+		s->path = pd_xasprintf("%s/%s", dir, name);
 	s->kind = pd_kind_of(name);
 	return s;
 }
