@@ -22,9 +22,9 @@ struct agent {
 	struct pd_seccomp_env env;
 	bool seccomp_enabled;
 	bool apparmor_enabled;
-	struct pd_labels labels;   /* the labels the node should carry, as last computed */
-	struct pd_strv reported;   /* "path\nsha\nmessage" of problems already logged */
-	bool apparmor_noted;	   /* the "AppArmor not handled" note was logged */
+	struct pd_labels labels; /* the labels the node should carry, as last computed */
+	struct pd_strv reported; /* "path\nsha\nmessage" of problems already logged */
+	bool apparmor_noted;	 /* the "AppArmor not handled" note was logged */
 };
 
 struct reconcile_result {

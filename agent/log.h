@@ -21,13 +21,13 @@ bool log_enabled(enum log_level lvl);
  * skipped. */
 void log_kv(enum log_level lvl, const char *msg, ...) __attribute__((sentinel));
 
-#define log_debug(...)                                                                        \
-	do {                                                                                  \
-		if (log_enabled(LOG_LVL_DEBUG))                                               \
-			log_kv(LOG_LVL_DEBUG, __VA_ARGS__);                                   \
+#define log_debug(...)                                                                             \
+	do {                                                                                       \
+		if (log_enabled(LOG_LVL_DEBUG))                                                    \
+			log_kv(LOG_LVL_DEBUG, __VA_ARGS__);                                        \
 	} while (0)
-#define log_info(...) log_kv(LOG_LVL_INFO, __VA_ARGS__)
-#define log_warn(...) log_kv(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)  log_kv(LOG_LVL_INFO, __VA_ARGS__)
+#define log_warn(...)  log_kv(LOG_LVL_WARN, __VA_ARGS__)
 #define log_error(...) log_kv(LOG_LVL_ERROR, __VA_ARGS__)
 
 #endif

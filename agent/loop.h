@@ -6,7 +6,7 @@
 
 /* Quiet time after the last folder event before reconciling, and the
  * longest a burst of events can hold a reconcile back. */
-#define DEBOUNCE_MS 15
+#define DEBOUNCE_MS	15
 #define DEBOUNCE_MAX_MS 250
 
 /* Runs the daemon until SIGTERM or SIGINT: folder events (debounced),

@@ -48,9 +48,12 @@ usage(FILE *f)
 	      "       profiled version\n"
 	      "\n"
 	      "run flags:\n"
-	      "  --profiles DIR           profiles folder, repeatable (default " DEFAULT_PROFILES_DIR ")\n"
-	      "  --seccomp-root DIR       kubelet seccomp folder (default " DEFAULT_SECCOMP_ROOT ")\n"
-	      "  --seccomp-subdir NAME    folder below it that the agent owns (default " DEFAULT_SECCOMP_SUBDIR ")\n"
+	      "  --profiles DIR           profiles folder, repeatable (default " DEFAULT_PROFILES_DIR
+	      ")\n"
+	      "  --seccomp-root DIR       kubelet seccomp folder (default " DEFAULT_SECCOMP_ROOT
+	      ")\n"
+	      "  --seccomp-subdir NAME    folder below it that the agent owns (default " DEFAULT_SECCOMP_SUBDIR
+	      ")\n"
 	      "  --state-dir DIR          state and lock (default " DEFAULT_STATE_DIR ")\n"
 	      "  --label-domain DOMAIN    label prefix domain (default " DEFAULT_LABEL_DOMAIN ")\n"
 	      "  --node-name NAME         this node (default $NODE_NAME)\n"
@@ -110,8 +113,7 @@ parse_duration_ms(const char *s)
 	return total;
 }
 
-static int __attribute__((format(printf, 1, 2)))
-bad(const char *fmt, ...)
+static int __attribute__((format(printf, 1, 2))) bad(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -181,8 +183,9 @@ options_parse_run(int argc, char **argv, struct options *o)
 		case OPT_RESYNC:
 			o->resync_ms = parse_duration_ms(optarg);
 			if (o->resync_ms < 1000)
-				return bad("--resync-interval \"%s\": want a duration of at least 1s such as 30s, 10m or 1h",
-					   optarg);
+				return bad(
+					"--resync-interval \"%s\": want a duration of at least 1s such as 30s, 10m or 1h",
+					optarg);
 			break;
 		case OPT_ONCE:
 			o->once = true;

@@ -7,11 +7,11 @@
 #include "../lib/util.h"
 #include "log.h"
 
-#define DEFAULT_PROFILES_DIR "/etc/profiled/profiles"
-#define DEFAULT_SECCOMP_ROOT "/var/lib/kubelet/seccomp"
+#define DEFAULT_PROFILES_DIR   "/etc/profiled/profiles"
+#define DEFAULT_SECCOMP_ROOT   "/var/lib/kubelet/seccomp"
 #define DEFAULT_SECCOMP_SUBDIR "profiled"
-#define DEFAULT_STATE_DIR "/var/lib/profiled"
-#define DEFAULT_LABEL_DOMAIN "profiled.io"
+#define DEFAULT_STATE_DIR      "/var/lib/profiled"
+#define DEFAULT_LABEL_DOMAIN   "profiled.io"
 #define DEFAULT_RESYNC_SECONDS 600
 
 struct options {

@@ -141,8 +141,7 @@ publish_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_res
 	}
 	if (changed)
 		log_info(known ? "seccomp profile restored" : "seccomp profile published",
-			 "profile", name, "file", s->path, "path", path, "sha256", s->sha256,
-			 NULL);
+			 "profile", name, "file", s->path, "path", path, "sha256", s->sha256, NULL);
 	else if (!known)
 		log_info("seccomp profile already in place", "profile", name, "path", path,
 			 "sha256", s->sha256, NULL);
@@ -178,7 +177,8 @@ remove_gone(struct agent *a, const struct pd_strv *present, struct reconcile_res
 		}
 		log_info("seccomp profile removed", "profile", name, "path", path, NULL);
 		res->removed++;
-		pd_state_remove(&a->state, PD_KIND_SECCOMP, e->name); /* moves the last entry to i */
+		pd_state_remove(&a->state, PD_KIND_SECCOMP,
+				e->name); /* moves the last entry to i */
 	}
 }
 

@@ -7,7 +7,7 @@
 #include "util.h"
 
 /* What is left of a name after mapping, before the hash is appended. */
-#define KEEP_MAX 52
+#define KEEP_MAX    52
 #define HASH_DIGITS 10
 
 static bool
@@ -188,14 +188,16 @@ pd_label_domain_check(const char *domain, pd_error_t *err)
 	char probe[PD_LABEL_PREFIX_MAX + 2];
 
 	if (!pd_dns_subdomain_valid(domain))
-		return pd_make_plain_error(err, EINVAL,
-				     "label domain \"%s\" is not a valid DNS subdomain (lower-case, at most 253 characters)",
-				     domain);
+		return pd_make_plain_error(
+			err, EINVAL,
+			"label domain \"%s\" is not a valid DNS subdomain (lower-case, at most 253 characters)",
+			domain);
 	if ((size_t)snprintf(probe, sizeof(probe), "apparmor.%s", domain) >= sizeof(probe) ||
 	    !pd_dns_subdomain_valid(probe))
-		return pd_make_plain_error(err, EINVAL,
-				     "label domain \"%s\" is too long: \"apparmor.%s\" must stay within 253 characters",
-				     domain, domain);
+		return pd_make_plain_error(
+			err, EINVAL,
+			"label domain \"%s\" is too long: \"apparmor.%s\" must stay within 253 characters",
+			domain, domain);
 	return 0;
 }
 

@@ -10,7 +10,7 @@
 
 #include "error.h"
 
-#define PD_LABEL_NAME_MAX 63
+#define PD_LABEL_NAME_MAX   63
 #define PD_LABEL_PREFIX_MAX 253
 
 /* True when s is a valid label name: at most 63 characters of

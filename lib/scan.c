@@ -59,8 +59,8 @@ open_entry(int dirfd, const char *name, pd_error_t *err)
 		struct stat st2;
 
 		fd = openat_beneath(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
-		if (fd >= 0 && (fstat(fd, &st2) < 0 || st2.st_ino != st.st_ino ||
-				st2.st_dev != st.st_dev)) {
+		if (fd >= 0 &&
+		    (fstat(fd, &st2) < 0 || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)) {
 			close(fd);
 			return pd_make_plain_error(err, EAGAIN, "changed while being opened");
 		}
@@ -123,8 +123,9 @@ read_source(int dirfd, struct pd_source *s, size_t *total)
 	if (*total + s->len > PD_SCAN_MAX_TOTAL_BYTES) {
 		free(s->data);
 		s->data = NULL;
-		ret = pd_make_plain_error(&e, EFBIG, "the folder holds more than %d bytes of profiles",
-				    PD_SCAN_MAX_TOTAL_BYTES);
+		ret = pd_make_plain_error(&e, EFBIG,
+					  "the folder holds more than %d bytes of profiles",
+					  PD_SCAN_MAX_TOTAL_BYTES);
 		source_fail(s, ret, &e);
 		return;
 	}
@@ -172,8 +173,8 @@ pd_scan_dir(const char *dir, struct pd_sources *out, pd_error_t *err)
 		if (names.n > PD_SCAN_MAX_FILES) {
 			pd_strv_clear(&names);
 			return pd_make_plain_error(err, E2BIG,
-					     "profiles folder `%s` has more than %d entries", dir,
-					     PD_SCAN_MAX_FILES);
+						   "profiles folder `%s` has more than %d entries",
+						   dir, PD_SCAN_MAX_FILES);
 		}
 	}
 	if (errno != 0) {

@@ -16,8 +16,8 @@
 #include "error.h"
 #include "util.h"
 
-#define PD_SCAN_MAX_FILE_BYTES (1024 * 1024)
-#define PD_SCAN_MAX_FILES 4096
+#define PD_SCAN_MAX_FILE_BYTES	(1024 * 1024)
+#define PD_SCAN_MAX_FILES	4096
 #define PD_SCAN_MAX_TOTAL_BYTES (16 * 1024 * 1024)
 
 enum pd_kind { PD_KIND_SECCOMP, PD_KIND_APPARMOR };

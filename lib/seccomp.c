@@ -14,7 +14,7 @@
 
 #include "utf8.h"
 
-#define MAX_ARGS 6
+#define MAX_ARGS  6
 #define MAX_ERRNO 0xffff /* SECCOMP_RET_DATA is 16 bits wide */
 
 struct sc_filter {
@@ -76,19 +76,22 @@ static const struct {
 	const char *name;
 	enum scmp_compare op;
 } operators[] = {
-	{ "SCMP_CMP_NE", SCMP_CMP_NE },		{ "SCMP_CMP_LT", SCMP_CMP_LT },
-	{ "SCMP_CMP_LE", SCMP_CMP_LE },		{ "SCMP_CMP_EQ", SCMP_CMP_EQ },
-	{ "SCMP_CMP_GE", SCMP_CMP_GE },		{ "SCMP_CMP_GT", SCMP_CMP_GT },
+	{ "SCMP_CMP_NE", SCMP_CMP_NE },
+	{ "SCMP_CMP_LT", SCMP_CMP_LT },
+	{ "SCMP_CMP_LE", SCMP_CMP_LE },
+	{ "SCMP_CMP_EQ", SCMP_CMP_EQ },
+	{ "SCMP_CMP_GE", SCMP_CMP_GE },
+	{ "SCMP_CMP_GT", SCMP_CMP_GT },
 	{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
 };
 
 /* Every SCMP_ARCH_* name the runtime format defines (runc's specconv list);
  * the ones this libseccomp does not know are skipped with a warning. */
 static const char *const format_arches[] = {
-	"x86",	    "x86_64",	   "x32",	  "arm",	 "aarch64", "mips",
-	"mips64",   "mips64n32",   "mipsel",	  "mipsel64",	 "mipsel64n32",
-	"ppc",	    "ppc64",	   "ppc64le",	  "s390",	 "s390x",   "parisc",
-	"parisc64", "riscv64",	   "loongarch64", "m68k",	 "sh",	    "sheb",
+	"x86",	   "x86_64",	  "x32",    "arm",	"aarch64",     "mips",
+	"mips64",  "mips64n32",	  "mipsel", "mipsel64", "mipsel64n32", "ppc",
+	"ppc64",   "ppc64le",	  "s390",   "s390x",	"parisc",      "parisc64",
+	"riscv64", "loongarch64", "m68k",   "sh",	"sheb",
 };
 
 /* includes/excludes.arches use Go's GOARCH names (moby) or libseccomp's. */
@@ -189,8 +192,7 @@ type_error(pd_error_t *err, const char *path, const char *want)
 
 /* An optional string member; NULL when absent or null. */
 static int
-get_string(const cJSON *obj, const char *key, const char *path, const char **out,
-	   pd_error_t *err)
+get_string(const cJSON *obj, const char *key, const char *path, const char **out, pd_error_t *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -205,8 +207,7 @@ get_string(const cJSON *obj, const char *key, const char *path, const char **out
 
 /* An optional array member; NULL when absent or null. */
 static int
-get_array(const cJSON *obj, const char *key, const char *path, const cJSON **out,
-	  pd_error_t *err)
+get_array(const cJSON *obj, const char *key, const char *path, const cJSON **out, pd_error_t *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -231,13 +232,14 @@ get_uint(const cJSON *v, const char *path, uint64_t max, uint64_t *out, pd_error
 		return type_error(err, path, "a number");
 	d = v->valuedouble;
 	if (d < 0 || d != (double)(uint64_t)d)
-		return pd_make_plain_error(err, EINVAL, "`%s` must be a non-negative integer", path);
+		return pd_make_plain_error(err, EINVAL, "`%s` must be a non-negative integer",
+					   path);
 	if (d >= EXACT_LIMIT)
-		return pd_make_plain_error(err, ERANGE,
-				     "`%s` is larger than 2^53 and cannot be read exactly", path);
+		return pd_make_plain_error(
+			err, ERANGE, "`%s` is larger than 2^53 and cannot be read exactly", path);
 	if ((uint64_t)d > max)
 		return pd_make_plain_error(err, ERANGE, "`%s` is larger than %llu", path,
-				     (unsigned long long)max);
+					   (unsigned long long)max);
 	*out = (uint64_t)d;
 	return 0;
 }
@@ -279,7 +281,7 @@ parse_arch(const char *name, const char *path, uint32_t *tok, pd_error_t *err)
 
 	if (strncmp(name, "SCMP_ARCH_", 10) != 0 || strlen(name + 10) >= sizeof(lower))
 		return pd_make_plain_error(err, EINVAL, "unknown architecture \"%s\" at `%s`", name,
-				     path);
+					   path);
 	for (n = 0; name[10 + n] != '\0'; n++)
 		lower[n] = (char)tolower((unsigned char)name[10 + n]);
 	lower[n] = '\0';
@@ -301,8 +303,7 @@ parse_arch_list(const cJSON *arr, const char *path, uint32_t **out, size_t *nout
 
 	*out = pd_xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(uint32_t));
 	*nout = 0;
-	cJSON_ArrayForEach(it, arr)
-	{
+	cJSON_ArrayForEach (it, arr) {
 		char p[96];
 		uint32_t tok;
 		int ret;
@@ -315,10 +316,11 @@ parse_arch_list(const cJSON *arr, const char *path, uint32_t **out, size_t *nout
 			return ret;
 		if (ret == 0) {
 			if (warnings != NULL)
-				pd_strv_pushf(warnings,
-					      "architecture %s at `%s` is not known to libseccomp %u.%u.%u; skipped",
-					      it->valuestring, p, seccomp_version()->major,
-					      seccomp_version()->minor, seccomp_version()->micro);
+				pd_strv_pushf(
+					warnings,
+					"architecture %s at `%s` is not known to libseccomp %u.%u.%u; skipped",
+					it->valuestring, p, seccomp_version()->major,
+					seccomp_version()->minor, seccomp_version()->micro);
 			continue;
 		}
 		(*out)[(*nout)++] = tok;
@@ -332,8 +334,7 @@ parse_string_list(const cJSON *arr, const char *path, struct pd_strv *out, pd_er
 	const cJSON *it;
 	size_t i = 0;
 
-	cJSON_ArrayForEach(it, arr)
-	{
+	cJSON_ArrayForEach (it, arr) {
 		if (!cJSON_IsString(it)) {
 			char p[128];
 
@@ -397,9 +398,10 @@ parse_filter(const cJSON *rule, const char *key, const char *rpath, struct sc_fi
 
 		if (sscanf(mk, "%d.%d%c", &f->min_major, &f->min_minor, &tail) != 2 ||
 		    f->min_major < 0 || f->min_minor < 0)
-			return pd_make_plain_error(err, EINVAL,
-					     "`%s` must be a kernel version \"MAJOR.MINOR\", not \"%s\"",
-					     path, mk);
+			return pd_make_plain_error(
+				err, EINVAL,
+				"`%s` must be a kernel version \"MAJOR.MINOR\", not \"%s\"", path,
+				mk);
 		f->has_min_kernel = true;
 	}
 	return 0;
@@ -413,10 +415,9 @@ parse_args(const cJSON *args, const char *rpath, struct sc_rule *r, pd_error_t *
 	size_t i = 0;
 
 	if (cJSON_GetArraySize(args) > (int)ARRAY_SIZE(r->conds))
-		return pd_make_plain_error(err, E2BIG, "`%s.args` has more than %zu conditions", rpath,
-				     ARRAY_SIZE(r->conds));
-	cJSON_ArrayForEach(it, args)
-	{
+		return pd_make_plain_error(err, E2BIG, "`%s.args` has more than %zu conditions",
+					   rpath, ARRAY_SIZE(r->conds));
+	cJSON_ArrayForEach (it, args) {
 		struct scmp_arg_cmp *c = &r->conds[r->nconds];
 		const char *opname;
 		char path[160];
@@ -433,8 +434,8 @@ parse_args(const cJSON *args, const char *rpath, struct sc_rule *r, pd_error_t *
 		if (ret < 0)
 			return ret;
 		snprintf(path, sizeof(path), "%s.args[%zu].value", rpath, i - 1);
-		ret = get_uint(cJSON_GetObjectItemCaseSensitive(it, "value"), path, UINT64_MAX,
-			       &a, err);
+		ret = get_uint(cJSON_GetObjectItemCaseSensitive(it, "value"), path, UINT64_MAX, &a,
+			       err);
 		if (ret < 0)
 			return ret;
 		if (cJSON_GetObjectItemCaseSensitive(it, "valueTwo") != NULL) {
@@ -456,8 +457,8 @@ parse_args(const cJSON *args, const char *rpath, struct sc_rule *r, pd_error_t *
 			}
 		}
 		if (!found)
-			return pd_make_plain_error(err, EINVAL, "unknown operator \"%s\" at `%s`", opname,
-					     path);
+			return pd_make_plain_error(err, EINVAL, "unknown operator \"%s\" at `%s`",
+						   opname, path);
 		c->arg = (unsigned)idx;
 		c->datum_a = a;
 		c->datum_b = b;
@@ -470,8 +471,7 @@ parse_args(const cJSON *args, const char *rpath, struct sc_rule *r, pd_error_t *
 }
 
 static int
-parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warnings,
-	   pd_error_t *err)
+parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warnings, pd_error_t *err)
 {
 	const cJSON *names, *args;
 	const char *name, *action;
@@ -493,9 +493,9 @@ parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warning
 		return ret;
 	if (name != NULL && *name != '\0') {
 		if (r->names.n > 0)
-			return pd_make_plain_error(err, EINVAL,
-					     "`%s` has both \"name\" and \"names\"; use one of them",
-					     rpath);
+			return pd_make_plain_error(
+				err, EINVAL,
+				"`%s` has both \"name\" and \"names\"; use one of them", rpath);
 		pd_strv_push(&r->names, pd_xstrdup(name));
 	}
 	if (r->names.n == 0 && warnings != NULL)
@@ -523,15 +523,13 @@ parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warning
 }
 
 static int
-parse_archmap(const cJSON *arr, struct pd_seccomp *p, struct pd_strv *warnings,
-	      pd_error_t *err)
+parse_archmap(const cJSON *arr, struct pd_seccomp *p, struct pd_strv *warnings, pd_error_t *err)
 {
 	const cJSON *it;
 	size_t i = 0;
 
 	p->archmap = pd_xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*p->archmap));
-	cJSON_ArrayForEach(it, arr)
-	{
+	cJSON_ArrayForEach (it, arr) {
 		struct sc_archmap *m = &p->archmap[p->narchmap];
 		const cJSON *subs;
 		const char *a;
@@ -575,8 +573,7 @@ parse_flags(const cJSON *arr, struct pd_seccomp *p, pd_error_t *err)
 	const cJSON *it;
 	size_t i = 0;
 
-	cJSON_ArrayForEach(it, arr)
-	{
+	cJSON_ArrayForEach (it, arr) {
 		bool known = false;
 
 		if (!cJSON_IsString(it)) {
@@ -588,8 +585,9 @@ parse_flags(const cJSON *arr, struct pd_seccomp *p, pd_error_t *err)
 		for (size_t k = 0; k < ARRAY_SIZE(known_flags); k++)
 			known = known || strcmp(it->valuestring, known_flags[k]) == 0;
 		if (!known)
-			return pd_make_plain_error(err, EINVAL, "unknown flag \"%s\" at `flags[%zu]`",
-					     it->valuestring, i);
+			return pd_make_plain_error(err, EINVAL,
+						   "unknown flag \"%s\" at `flags[%zu]`",
+						   it->valuestring, i);
 		p->flag_log |= strcmp(it->valuestring, "SECCOMP_FILTER_FLAG_LOG") == 0;
 		p->flag_ssb |= strcmp(it->valuestring, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0;
 		p->flag_tsync |= strcmp(it->valuestring, "SECCOMP_FILTER_FLAG_TSYNC") == 0;
@@ -617,18 +615,20 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 	if (ret < 0)
 		return pd_error_wrap(err, ret, "`defaultAction`");
 	if (p->def_action == SCMP_ACT_NOTIFY)
-		return pd_make_plain_error(err, EINVAL,
-				     "`defaultAction` cannot be SCMP_ACT_NOTIFY (the kernel refuses it)");
+		return pd_make_plain_error(
+			err, EINVAL,
+			"`defaultAction` cannot be SCMP_ACT_NOTIFY (the kernel refuses it)");
 
 	if ((ret = get_array(root, "architectures", "architectures", &arr, err)) < 0)
 		return ret;
 	if ((ret = get_array(root, "archMap", "archMap", &archmap, err)) < 0)
 		return ret;
 	if (cJSON_GetArraySize(arr) > 0 && cJSON_GetArraySize(archmap) > 0)
-		return pd_make_plain_error(err, EINVAL,
-				     "both `architectures` and `archMap` are given; use one of them");
-	if (arr != NULL &&
-	    (ret = parse_arch_list(arr, "architectures", &p->arches, &p->narches, warnings, err)) < 0)
+		return pd_make_plain_error(
+			err, EINVAL,
+			"both `architectures` and `archMap` are given; use one of them");
+	if (arr != NULL && (ret = parse_arch_list(arr, "architectures", &p->arches, &p->narches,
+						  warnings, err)) < 0)
 		return ret;
 	if (archmap != NULL && (ret = parse_archmap(archmap, p, warnings, err)) < 0)
 		return ret;
@@ -641,7 +641,8 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 		return ret;
 	if (s != NULL && *s != '\0') {
 		if (s[0] != '/')
-			return pd_make_plain_error(err, EINVAL, "`listenerPath` must be an absolute path");
+			return pd_make_plain_error(err, EINVAL,
+						   "`listenerPath` must be an absolute path");
 		p->listener_path = pd_xstrdup(s);
 	}
 	if ((ret = get_string(root, "listenerMetadata", "listenerMetadata", &s, err)) < 0)
@@ -652,8 +653,7 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 	if (arr == NULL)
 		return 0;
 	p->rules = pd_xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*p->rules));
-	cJSON_ArrayForEach(it, arr)
-	{
+	cJSON_ArrayForEach (it, arr) {
 		ret = parse_rule(it, i++, &p->rules[p->nrules], warnings, err);
 		p->nrules++; /* counted even on failure so that free() sees it */
 		if (ret < 0)
@@ -662,7 +662,7 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 	}
 	if (p->uses_notify && p->listener_path == NULL)
 		return pd_make_plain_error(err, EINVAL,
-				     "SCMP_ACT_NOTIFY is used but `listenerPath` is not set");
+					   "SCMP_ACT_NOTIFY is used but `listenerPath` is not set");
 	return 0;
 }
 
@@ -677,17 +677,18 @@ pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out, struct pd
 	int ret;
 
 	if (len > PD_SECCOMP_MAX_BYTES)
-		return pd_make_plain_error(err, EFBIG, "profile is %zu bytes, over the limit of %d", len,
-				     PD_SECCOMP_MAX_BYTES);
+		return pd_make_plain_error(err, EFBIG, "profile is %zu bytes, over the limit of %d",
+					   len, PD_SECCOMP_MAX_BYTES);
 	if (memchr(buf, '\0', len) != NULL) {
 		offset_to_line_col(buf, (size_t)((const char *)memchr(buf, '\0', len) - buf), &line,
 				   &col);
-		return pd_make_plain_error(err, EINVAL, "line %zu, column %zu: NUL byte in JSON", line,
-				     col);
+		return pd_make_plain_error(err, EINVAL, "line %zu, column %zu: NUL byte in JSON",
+					   line, col);
 	}
 	if (!pd_utf8_valid(buf, len, &bad)) {
 		offset_to_line_col(buf, bad, &line, &col);
-		return pd_make_plain_error(err, EILSEQ, "line %zu, column %zu: invalid UTF-8", line, col);
+		return pd_make_plain_error(err, EILSEQ, "line %zu, column %zu: invalid UTF-8", line,
+					   col);
 	}
 	/* buf is NUL-terminated one past len: let cJSON see the terminator so
 	 * that trailing garbage after the document is an error. */
@@ -696,7 +697,8 @@ pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out, struct pd
 		size_t off = end != NULL && end >= buf ? (size_t)(end - buf) : 0;
 
 		offset_to_line_col(buf, off > len ? len : off, &line, &col);
-		return pd_make_plain_error(err, EINVAL, "line %zu, column %zu: invalid JSON", line, col);
+		return pd_make_plain_error(err, EINVAL, "line %zu, column %zu: invalid JSON", line,
+					   col);
 	}
 	p = pd_xcalloc(1, sizeof(*p));
 	ret = parse_top(root, p, warnings, err);
@@ -733,7 +735,8 @@ arch_matches(uint32_t native, const struct pd_strv *names)
 static bool
 kernel_before(const struct pd_seccomp_env *env, int major, int minor)
 {
-	return env->kernel_major < major || (env->kernel_major == major && env->kernel_minor < minor);
+	return env->kernel_major < major ||
+	       (env->kernel_major == major && env->kernel_minor < minor);
 }
 
 /* moby's rule selection; `all_caps` says whether the container holds every
@@ -787,8 +790,7 @@ add_rule(scmp_filter_ctx ctx, const struct sc_rule *r, int nr, const char *name,
 	if (r->nconds == 0) {
 		ret = seccomp_rule_add(ctx, r->action, nr, 0);
 	} else if (!r->dup_index) {
-		ret = seccomp_rule_add_array(ctx, r->action, nr, (unsigned)r->nconds,
-					     &r->conds[0]);
+		ret = seccomp_rule_add_array(ctx, r->action, nr, (unsigned)r->nconds, &r->conds[0]);
 	} else {
 		/* Conditions on the same argument cannot be ANDed by
 		 * libseccomp: runtimes add one rule per condition. */
@@ -813,7 +815,7 @@ compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bo
 	ctx = seccomp_init(p->def_action);
 	if (ctx == NULL)
 		return pd_make_plain_error(err, EINVAL, "libseccomp refused default action %s",
-				     p->def_action_name);
+					   p->def_action_name);
 	if ((ret = add_arches(ctx, p, env, err)) < 0)
 		return ret;
 	if (p->flag_log && (ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1)) < 0)
@@ -834,9 +836,10 @@ compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bo
 
 			if (nr == __NR_SCMP_ERROR) {
 				if (warnings != NULL)
-					pd_strv_pushf(warnings,
-						      "unknown syscall \"%s\" at `syscalls[%zu]`, skipped as container runtimes do",
-						      r->names.v[j], r->json_index);
+					pd_strv_pushf(
+						warnings,
+						"unknown syscall \"%s\" at `syscalls[%zu]`, skipped as container runtimes do",
+						r->names.v[j], r->json_index);
 				continue;
 			}
 			if ((ret = add_rule(ctx, r, nr, r->names.v[j], err)) < 0)
@@ -889,7 +892,8 @@ pd_seccomp_env_native(struct pd_seccomp_env *env, pd_error_t *err)
 	if (uname(&u) < 0)
 		return pd_make_error(err, errno, "uname");
 	if (sscanf(u.release, "%d.%d", &env->kernel_major, &env->kernel_minor) != 2)
-		return pd_make_plain_error(err, EINVAL, "cannot read kernel version \"%s\"", u.release);
+		return pd_make_plain_error(err, EINVAL, "cannot read kernel version \"%s\"",
+					   u.release);
 	return 0;
 }
 

@@ -35,8 +35,8 @@ int pd_seccomp_env_native(struct pd_seccomp_env *env, pd_error_t *err);
 /* Parses buf into *out.  Errors name the position: "line L, column C" for
  * JSON syntax, the JSON path (e.g. `syscalls[3].action`) for content.
  * Non-fatal findings go to warnings (may be NULL). */
-int pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out,
-		     struct pd_strv *warnings, pd_error_t *err);
+int pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out, struct pd_strv *warnings,
+		     pd_error_t *err);
 
 /* Builds the filter with libseccomp for env's architecture plus the
  * profile's `architectures` (or the `archMap` entry of the native

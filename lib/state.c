@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STATE_FILE "state.json"
-#define LOCK_FILE "lock"
+#define STATE_FILE    "state.json"
+#define LOCK_FILE     "lock"
 #define STATE_VERSION 1
 
 struct pd_state_dir {
@@ -100,8 +100,7 @@ load_kind(const cJSON *root, enum pd_kind kind, struct pd_state *st, struct pd_s
 
 	if (!cJSON_IsArray(arr))
 		return;
-	cJSON_ArrayForEach(it, arr)
-	{
+	cJSON_ArrayForEach (it, arr) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
 		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(it, "sha256");
 

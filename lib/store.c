@@ -23,9 +23,10 @@ pd_store_subdir_check(const char *subdir, pd_error_t *err)
 {
 	if (subdir[0] == '\0' || subdir[0] == '.' || strchr(subdir, '/') != NULL ||
 	    strlen(subdir) > 255)
-		return pd_make_plain_error(err, EINVAL,
-				     "seccomp subdir \"%s\" must be one folder name, not starting with '.'",
-				     subdir);
+		return pd_make_plain_error(
+			err, EINVAL,
+			"seccomp subdir \"%s\" must be one folder name, not starting with '.'",
+			subdir);
 	return 0;
 }
 
@@ -95,8 +96,7 @@ pd_store_path(const struct pd_store *s, const char *name)
 }
 
 int
-pd_store_holds(struct pd_store *s, const char *name, const char *data, size_t len,
-	       pd_error_t *err)
+pd_store_holds(struct pd_store *s, const char *name, const char *data, size_t len, pd_error_t *err)
 {
 	return pd_file_equals(s->dirfd, name, data, len, err);
 }

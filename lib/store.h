@@ -26,16 +26,15 @@ void pd_store_free(struct pd_store *s);
 
 /* Publishes data as name unless the file already holds exactly data.
  * *changed tells whether it was written. */
-int pd_store_put(struct pd_store *s, const char *name, const char *data, size_t len,
-		 bool *changed, pd_error_t *err);
+int pd_store_put(struct pd_store *s, const char *name, const char *data, size_t len, bool *changed,
+		 pd_error_t *err);
 
 /* 1 when name holds exactly data, 0 when not or missing. */
 int pd_store_holds(struct pd_store *s, const char *name, const char *data, size_t len,
 		   pd_error_t *err);
 
 /* 1 when name exists and its SHA-256 is sha256, 0 otherwise. */
-int pd_store_holds_hash(struct pd_store *s, const char *name, const char *sha256,
-			pd_error_t *err);
+int pd_store_holds_hash(struct pd_store *s, const char *name, const char *sha256, pd_error_t *err);
 
 /* Removes name; a missing file is not an error.  Syncs the folder. */
 int pd_store_remove(struct pd_store *s, const char *name, pd_error_t *err);

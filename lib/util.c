@@ -150,8 +150,7 @@ pd_sha256_hex(const void *data, size_t len, char out[PD_SHA256_HEX_LEN + 1])
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md))
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != sizeof(md))
 		abort(); /* libcrypto's SHA-256 cannot fail on valid input */
 	for (size_t i = 0; i < sizeof(md); i++) {
 		out[2 * i] = hex[md[i] >> 4];
@@ -173,7 +172,7 @@ pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
 		return pd_make_plain_error(err, EINVAL, "not a regular file");
 	if ((unsigned long long)st.st_size > max)
 		return pd_make_plain_error(err, EFBIG, "file is %lld bytes, over the limit of %zu",
-				     (long long)st.st_size, max);
+					   (long long)st.st_size, max);
 	/* The size can change under us: read until EOF, never past max. */
 	cap = (size_t)st.st_size + 1;
 	buf = pd_xmalloc(cap + 1);
@@ -182,8 +181,8 @@ pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
 
 		if (used == cap) {
 			if (cap > max)
-				return pd_make_plain_error(err, EFBIG, "file grew over the limit of %zu bytes",
-						     max);
+				return pd_make_plain_error(
+					err, EFBIG, "file grew over the limit of %zu bytes", max);
 			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
 			buf = pd_xrealloc(buf, cap + 1, 1);
 		}
@@ -197,7 +196,8 @@ pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
 		used += (size_t)r;
 	}
 	if (used > max)
-		return pd_make_plain_error(err, EFBIG, "file grew over the limit of %zu bytes", max);
+		return pd_make_plain_error(err, EFBIG, "file grew over the limit of %zu bytes",
+					   max);
 	buf[used] = '\0';
 	*len = used;
 	*out = steal_pointer(&buf);

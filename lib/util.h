@@ -36,8 +36,8 @@ cleanup_freep(void *p)
 void cleanup_closep(int *fd);
 void cleanup_fclosep(FILE **f);
 
-#define _cleanup_free_ __attribute__((cleanup(cleanup_freep)))
-#define _cleanup_close_ __attribute__((cleanup(cleanup_closep)))
+#define _cleanup_free_	 __attribute__((cleanup(cleanup_freep)))
+#define _cleanup_close_	 __attribute__((cleanup(cleanup_closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(cleanup_fclosep)))
 
 /* Takes the pointer out of *pp, leaving NULL behind: the explicit hand-over
@@ -70,8 +70,7 @@ struct pd_strv {
 };
 
 void pd_strv_push(struct pd_strv *sv, char *owned);
-void pd_strv_pushf(struct pd_strv *sv, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void pd_strv_pushf(struct pd_strv *sv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool pd_strv_contains(const struct pd_strv *sv, const char *s);
 void pd_strv_clear(struct pd_strv *sv);
 
@@ -86,20 +85,18 @@ int pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err);
 
 /* Compares the regular file dirfd/name with data.  Returns 1 when equal,
  * 0 when different or missing, negative errno on other failures. */
-int pd_file_equals(int dirfd, const char *name, const void *data, size_t len,
-		   pd_error_t *err);
+int pd_file_equals(int dirfd, const char *name, const void *data, size_t len, pd_error_t *err);
 
 /* Publishes data as dirfd/name atomically: a temporary file in the same
  * folder (O_CLOEXEC|O_EXCL), every byte written, fchmod(mode), fsync,
  * renameat over name, fsync of the folder.  A reader sees either the old or
  * the new file, never a partial one; on failure the old file is untouched. */
-int pd_publish_atomic(int dirfd, const char *name, const void *data, size_t len,
-		      mode_t mode, pd_error_t *err);
+int pd_publish_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		      pd_error_t *err);
 
 /* Creates (if needed) and opens the folder `name` below dirfd, refusing to
  * follow a symlink at `name`.  Returns the fd or negative errno. */
-int pd_open_subdir(int dirfd, const char *name, mode_t mode, bool create,
-		   pd_error_t *err);
+int pd_open_subdir(int dirfd, const char *name, mode_t mode, bool create, pd_error_t *err);
 
 /* Monotonic clock in milliseconds. */
 long long pd_now_ms(void);

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define WATCH_MASK                                                                            \
-	(IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |  \
+#define WATCH_MASK                                                                                 \
+	(IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB |        \
 	 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
 struct watched {

@@ -21,9 +21,9 @@
 struct pd_watch; /* opaque */
 
 struct pd_watch_result {
-	unsigned relevant; /* events that can change what the folders hold */
-	bool overflow;	   /* the kernel dropped events: rescan everything */
-	bool lost;	   /* a folder's watch went away (folder removed or moved) */
+	unsigned relevant;  /* events that can change what the folders hold */
+	bool overflow;	    /* the kernel dropped events: rescan everything */
+	bool lost;	    /* a folder's watch went away (folder removed or moved) */
 	struct pd_strv log; /* "DIR: EVENTS NAME" per event, for debug logs */
 };
 
@@ -39,8 +39,7 @@ int pd_watch_refresh(struct pd_watch *w);
 int pd_watch_fd(const struct pd_watch *w);
 
 /* Reads every pending event.  With want_log, fills res->log. */
-int pd_watch_drain(struct pd_watch *w, bool want_log, struct pd_watch_result *res,
-		   pd_error_t *err);
+int pd_watch_drain(struct pd_watch *w, bool want_log, struct pd_watch_result *res, pd_error_t *err);
 
 void pd_watch_result_clear(struct pd_watch_result *res);
 void pd_watch_free(struct pd_watch *w);
