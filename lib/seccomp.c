@@ -530,7 +530,8 @@ parse_archmap(const cJSON *arr, struct pd_seccomp *p, struct pd_strv *warnings, 
 
 	p->archmap = pd_xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*p->archmap));
 	cJSON_ArrayForEach (it, arr) {
-		struct sc_archmap *m = &p->archmap[p->narchmap];
+		/* Counted at once, so that pd_seccomp_free() sees it on failure. */
+		struct sc_archmap *m = &p->archmap[p->narchmap++];
 		const cJSON *subs;
 		const char *a;
 		char path[64];
@@ -553,15 +554,13 @@ parse_archmap(const cJSON *arr, struct pd_seccomp *p, struct pd_strv *warnings, 
 		if (subs != NULL &&
 		    (ret = parse_arch_list(subs, path, &m->subs, &m->nsubs, NULL, err)) < 0)
 			return ret;
-		if (ret == 0 && m->arch == 0) {
+		if (m->arch == 0) {
 			/* Not an architecture this libseccomp can build for, so
 			 * not the node's: the entry can never apply here. */
 			free(m->subs);
-			m->subs = NULL;
-			m->nsubs = 0;
-			continue;
+			memset(m, 0, sizeof(*m));
+			p->narchmap--;
 		}
-		p->narchmap++;
 	}
 	(void)warnings;
 	return 0;
