@@ -15,7 +15,8 @@
 
 struct watched {
 	char *dir;
-	int wd; /* -1 while lost */
+	char *key; /* dir with one trailing '/', as libinotifytools names it */
+	bool lost;
 };
 
 struct pd_watch {
@@ -80,20 +81,19 @@ pd_watch_new(struct pd_watch **out, pd_error_t *err)
 	return 0;
 }
 
+/*
+ * Events are matched to folders by name, never by a remembered watch
+ * descriptor: when a folder is removed and made again, libinotifytools keeps
+ * its stale record, and inotifytools_wd_from_filename() goes on returning the
+ * first, dead descriptor.  inotifytools_filename_from_wd() of the new one is
+ * right.
+ */
 static int
 add_one(struct watched *x, pd_error_t *err)
 {
-	int wd;
-
 	if (!inotifytools_watch_file(x->dir, WATCH_MASK))
 		return pd_make_error(err, inotifytools_error(), "watch `%s`", x->dir);
-	wd = inotifytools_wd_from_filename(x->dir);
-	if (wd < 0) {
-		_cleanup_free_ char *slash = pd_xasprintf("%s/", x->dir);
-
-		wd = inotifytools_wd_from_filename(slash);
-	}
-	x->wd = wd;
+	x->lost = false;
 	return 0;
 }
 
@@ -111,7 +111,8 @@ pd_watch_add(struct pd_watch *w, const char *dir, pd_error_t *err)
 	}
 	x = &w->v[w->n];
 	x->dir = pd_xstrdup(dir);
-	x->wd = -1;
+	x->key = pd_xasprintf("%s%s", dir, dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/");
+	x->lost = true;
 	w->n++;
 	return add_one(x, err);
 }
@@ -122,7 +123,7 @@ pd_watch_refresh(struct pd_watch *w)
 	int missing = 0;
 
 	for (size_t i = 0; i < w->n; i++) {
-		if (w->v[i].wd >= 0)
+		if (!w->v[i].lost)
 			continue;
 		if (add_one(&w->v[i], NULL) < 0)
 			missing++;
@@ -139,8 +140,12 @@ pd_watch_fd(const struct pd_watch *w)
 static struct watched *
 by_wd(struct pd_watch *w, int wd)
 {
+	const char *name = inotifytools_filename_from_wd(wd);
+
+	if (name == NULL)
+		return NULL;
 	for (size_t i = 0; i < w->n; i++)
-		if (w->v[i].wd == wd)
+		if (strcmp(w->v[i].key, name) == 0 || strcmp(w->v[i].dir, name) == 0)
 			return &w->v[i];
 	return NULL;
 }
@@ -173,7 +178,7 @@ pd_watch_drain(struct pd_watch *w, bool want_log, struct pd_watch_result *res, p
 				      ev->len > 0 ? ev->name : "");
 		if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
 			if (x != NULL && (ev->mask & IN_IGNORED))
-				x->wd = -1;
+				x->lost = true;
 			res->lost = true;
 			res->relevant++;
 			continue;
@@ -199,8 +204,10 @@ pd_watch_free(struct pd_watch *w)
 {
 	if (w == NULL)
 		return;
-	for (size_t i = 0; i < w->n; i++)
+	for (size_t i = 0; i < w->n; i++) {
 		free(w->v[i].dir);
+		free(w->v[i].key);
+	}
 	free(w->v);
 	inotifytools_cleanup(); /* closes the inotify fd */
 	free(w);
