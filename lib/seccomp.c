@@ -178,10 +178,63 @@ offset_to_line_col(const char *buf, size_t off, size_t *line, size_t *col)
 		if (buf[i] == '\n') {
 			(*line)++;
 			*col = 1;
-		} else {
-			(*col)++;
+		} else if (((unsigned char)buf[i] & 0xC0) != 0x80) {
+			(*col)++; /* columns count characters, not UTF-8 bytes */
 		}
 	}
+}
+
+static bool
+is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * cJSON reports a bad object key one character late: its string parser
+ * fails past the character that should have been the opening quote.  When
+ * the character before the reported offset is not blank, sits where an
+ * object wants a key (right after `{` or `,` inside an object), and is not a
+ * quote, that character is the culprit.  The bracket scan skips strings.
+ */
+static size_t
+json_error_offset(const char *buf, size_t off)
+{
+	char stack[64];
+	size_t depth = 0, overflow = 0, q;
+	char last = '\0';
+
+	if (off == 0)
+		return off;
+	q = off - 1;
+	if (is_json_space(buf[q]) || buf[q] == '"')
+		return off;
+	for (size_t i = 0; i < q; i++) {
+		char c = buf[i];
+
+		if (c == '"') {
+			for (i++; i < q && buf[i] != '"'; i++)
+				if (buf[i] == '\\')
+					i++;
+			last = '"';
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			if (depth < sizeof(stack))
+				stack[depth++] = c;
+			else
+				overflow++;
+		} else if ((c == '}' || c == ']') && overflow > 0) {
+			overflow--;
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+		}
+		if (!is_json_space(c))
+			last = c;
+	}
+	if (overflow == 0 && depth > 0 && stack[depth - 1] == '{' && (last == '{' || last == ','))
+		return q;
+	return off;
 }
 
 static int
@@ -695,6 +748,7 @@ pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out, struct pd
 	if (root == NULL) {
 		size_t off = end != NULL && end >= buf ? (size_t)(end - buf) : 0;
 
+		off = json_error_offset(buf, off > len ? len : off);
 		offset_to_line_col(buf, off > len ? len : off, &line, &col);
 		return pd_make_plain_error(err, EINVAL, "line %zu, column %zu: invalid JSON", line,
 					   col);
