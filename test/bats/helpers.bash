@@ -1,0 +1,204 @@
+# Common helpers for the profiled black-box tests (bats 1.8).
+#
+# Every test gets its own folder $T under $BATS_TEST_TMPDIR with:
+#   $P  a profiles folder (not created: tests choose plain or kubelet-style)
+#   $R  the seccomp root (the kubelet's /var/lib/kubelet/seccomp stand-in)
+#   $S  the state folder
+#   $LOG the daemon's stderr
+# The daemon runs in the background of the test's own shell, so `wait` can
+# reap it and give its exit status (a zombie would keep `kill -0` true).
+
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+PROFILED=${PROFILED:-$REPO/build/profiled}
+FIXTURES=$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)/shared/fixtures/kubernetes-docs/seccomp
+ENGINES=$REPO/test/data/seccomp/engines
+KUBELET_WRITER=$REPO/test/tools/kubelet_writer.py
+PYHELP=$BATS_TEST_DIRNAME/helpers.py
+SUBDIR=profiled
+
+common_setup() {
+	[ -x "$PROFILED" ] || {
+		echo "PROFILED=$PROFILED is not an executable (run make first)" >&2
+		return 1
+	}
+	T=$BATS_TEST_TMPDIR/t
+	rm -rf "$T"
+	mkdir -p "$T"
+	P=$T/profiles
+	R=$T/root
+	S=$T/state
+	PUB=$R/$SUBDIR
+	LOG=$T/daemon.log
+	DAEMON_PID=
+	DAEMON_RC=
+	STOP_MS=
+	EXTRA_PIDS=
+	# A pipe nobody writes to: `read -t` on it is a sleep without a fork.
+	exec {PAUSE_FD}<> <(:)
+}
+
+common_teardown() {
+	if [ -n "${DAEMON_PID:-}" ]; then
+		kill -KILL "$DAEMON_PID" 2>/dev/null || true
+		wait "$DAEMON_PID" 2>/dev/null || true
+		DAEMON_PID=
+	fi
+	for pid in ${EXTRA_PIDS:-}; do
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	EXTRA_PIDS=
+	[ -z "${PAUSE_FD:-}" ] || exec {PAUSE_FD}>&-
+	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${T:-}" ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "--- $f"
+			cat "$f"
+		done
+	fi
+}
+
+# Skips loudly when the shared Kubernetes fixtures are not there.
+need_fixtures() {
+	if [ ! -d "$FIXTURES" ] || [ ! -f "$FIXTURES/audit.json" ] ||
+		[ ! -f "$FIXTURES/fine-grained.json" ] || [ ! -f "$FIXTURES/violation.json" ]; then
+		echo "# SKIP: Kubernetes fixtures missing at $FIXTURES" >&3
+		skip "Kubernetes fixtures missing at $FIXTURES"
+	fi
+}
+
+# fixtures_into DIR: copies the three Kubernetes example profiles.
+fixtures_into() {
+	need_fixtures
+	mkdir -p "$1"
+	cp "$FIXTURES"/audit.json "$FIXTURES"/fine-grained.json "$FIXTURES"/violation.json "$1"/
+}
+
+# run_once [flags...]: one --once reconcile of $P into $R/$S; sets status,
+# output (stderr+stdout) like bats' `run`.
+run_once() {
+	run "$PROFILED" run --once --profiles "$P" --seccomp-root "$R" \
+		--seccomp-subdir "$SUBDIR" --state-dir "$S" --node-name node-1 "$@"
+}
+
+# start_daemon [flags...]: starts the daemon on $P/$R/$S in the background,
+# stderr to $LOG; DAEMON_PID is its pid.  Extra flags are appended (use them
+# for extra --profiles etc.).  Waits for "ready" unless NO_WAIT=1.
+start_daemon() {
+	: >"$LOG"
+	"$PROFILED" run --profiles "$P" --seccomp-root "$R" --seccomp-subdir "$SUBDIR" \
+		--state-dir "$S" --node-name node-1 "$@" \
+		</dev/null >"$T/daemon.out" 2>"$LOG" 3>&- {PAUSE_FD}>&- &
+	DAEMON_PID=$!
+	if [ "${NO_WAIT:-0}" != 1 ]; then
+		wait_for_log ' ready' 5
+	fi
+}
+
+# stop_daemon [SIGNAL]: signals the daemon (TERM by default) and reaps it
+# with `wait`; DAEMON_RC is its exit status, STOP_MS how long it took.
+stop_daemon() {
+	local sig=${1:-TERM} t0 t1 rc=0
+	[ -n "$DAEMON_PID" ] || return 0
+	t0=${EPOCHREALTIME/./}
+	kill -"$sig" "$DAEMON_PID"
+	wait "$DAEMON_PID" || rc=$?
+	t1=${EPOCHREALTIME/./}
+	DAEMON_RC=$rc
+	STOP_MS=$(((t1 - t0) / 1000))
+	DAEMON_PID=
+}
+
+# now_ms: monotonic enough wall clock in milliseconds.
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+	echo $((t / 1000))
+}
+
+# pause SECONDS: a short sleep of the test harness (bash builtin, no fork).
+pause() {
+	read -r -t "$1" -u "$PAUSE_FD" || true
+}
+
+# count_log PATTERN [FILE]: number of lines matching the ERE.
+count_log() {
+	grep -cE -- "$1" "${2:-$LOG}" || true
+}
+
+# wait_for_log PATTERN [TIMEOUT_S] [COUNT] [FILE]: waits until at least COUNT
+# lines (default 1) of the log match the ERE.
+wait_for_log() {
+	local pat=$1 timeout=${2:-5} want=${3:-1} file=${4:-$LOG}
+	local deadline=$(($(now_ms) + timeout * 1000))
+	while :; do
+		if [ "$(count_log "$pat" "$file")" -ge "$want" ]; then
+			return 0
+		fi
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			echo "timed out after ${timeout}s waiting for $want line(s) matching /$pat/ in $file" >&2
+			return 1
+		fi
+		pause 0.02
+	done
+}
+
+# wait_until TIMEOUT_S COMMAND...: polls COMMAND every 20 ms.
+wait_until() {
+	local timeout=$1
+	shift
+	local deadline=$(($(now_ms) + timeout * 1000))
+	until "$@"; do
+		if [ "$(now_ms)" -ge "$deadline" ]; then
+			echo "timed out after ${timeout}s waiting for: $*" >&2
+			return 1
+		fi
+		pause 0.02
+	done
+}
+
+# wait_for_content PUBLISHED EXPECTED [TIMEOUT_S]: published file equals
+# EXPECTED byte for byte.
+wait_for_content() {
+	wait_until "${3:-5}" cmp -s "$1" "$2"
+}
+
+gone() { [ ! -e "$1" ] && [ ! -L "$1" ]; }
+
+# wait_for_gone FILE [TIMEOUT_S]
+wait_for_gone() {
+	wait_until "${2:-5}" gone "$1"
+}
+
+# file_id FILE: inode, mtime (ns) and mode, to prove a file was not rewritten.
+file_id() {
+	stat -c '%i %.9Y %a %s' "$1"
+}
+
+# kw TARGET SRC_DIR|--empty [...]: the kubelet's atomic writer.
+kw() {
+	python3 "$KUBELET_WRITER" "$@"
+}
+
+# seccomp_json ACTION [ERRNO_SYSCALL...]: a small valid profile.
+seccomp_json() {
+	local action=$1
+	shift
+	if [ $# -eq 0 ]; then
+		printf '{"defaultAction":"%s"}\n' "$action"
+	else
+		local names
+		names=$(printf '"%s",' "$@")
+		printf '{"defaultAction":"%s","syscalls":[{"names":[%s],"action":"SCMP_ACT_ERRNO"}]}\n' \
+			"$action" "${names%,}"
+	fi
+}
+
+# not COMMAND...: fails when COMMAND succeeds (a bare `! cmd` does not fail
+# a bats test under set -e).
+not() {
+	if "$@"; then
+		echo "unexpectedly succeeded: $*" >&2
+		return 1
+	fi
+	return 0
+}
