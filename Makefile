@@ -44,8 +44,8 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-.PHONY: all deps test unit regress bats asan fuzz fuzz-build run install clean \
-	format format-check check-deps
+.PHONY: all deps deps-check-quiet test unit regress bats asan fuzz fuzz-build run install \
+	clean format format-check check-deps
 
 all: $(BUILD)/profiled
 
@@ -77,6 +77,8 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
 	  PROFILED_TEST_DATA=$(CURDIR)/test/data $$t; done
 
+REPLAY_BIN := $(FUZZ_SRC:test/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+
 # Replays every kept fuzz input (seeds and past crashes) through the
 # fuzz targets built as plain programs.
 $(BUILD)/fuzz-replay/%: test/fuzz/%.c test/fuzz/replay.c $(BUILD)/libprofiled.a
@@ -84,14 +86,17 @@ $(BUILD)/fuzz-replay/%: test/fuzz/%.c test/fuzz/replay.c $(BUILD)/libprofiled.a
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< test/fuzz/replay.c \
 		$(BUILD)/libprofiled.a $(LDFLAGS_ALL) $(LIBS)
 
-regress: $(FUZZ_SRC:test/fuzz/%.c=$(BUILD)/fuzz-replay/%)
+regress: $(REPLAY_BIN)
 	@set -e; for t in $^; do n=$$(basename $$t); \
 	  $$t test/fuzz/corpus/$$n test/fuzz/regressions/$$n; done
 
 bats: $(BUILD)/profiled
 	PROFILED=$(CURDIR)/$(BUILD)/profiled bats --timing test/bats
 
-test: deps-check-quiet all unit regress bats
+# Everything, with one closing "N passed, N failed, N skipped" line.
+test: deps-check-quiet
+	$(MAKE) all $(UNIT_BIN) $(REPLAY_BIN)
+	BUILD=$(BUILD) bash test/run-all.sh
 
 deps-check-quiet:
 	@sh test/tools/deps.sh
@@ -123,7 +128,8 @@ fuzz: fuzz-build
 
 # --- running locally ---------------------------------------------------------
 
-run: deps-check-quiet all
+run: deps-check-quiet
+	$(MAKE) all
 	sh test/tools/run-local.sh $(BUILD)/profiled
 
 # --- housekeeping ------------------------------------------------------------

@@ -1,0 +1,57 @@
+#!/bin/bash
+# Runs every test stage of `make test` against $BUILD and ends with one line:
+# "N passed, N failed, N skipped".  Exits non-zero when anything failed.
+set -u
+BUILD=${BUILD:-build}
+PROFILED=${PROFILED:-$PWD/$BUILD/profiled}
+export PROFILED PROFILED_TEST_DATA=$PWD/test/data
+passed=0 failed=0 skipped=0
+
+count() { # stage passed failed skipped
+	echo "-- $1: $2 passed, $3 failed, $4 skipped"
+	passed=$((passed + $2)) failed=$((failed + $3)) skipped=$((skipped + $4))
+}
+
+num() { sed -n "s/.*$1 *\([0-9][0-9]*\) test.*/\1/p" | head -n 1; }
+
+echo "== unit tests (cmocka)"
+for t in "$BUILD"/test/test_*; do
+	[ -x "$t" ] || continue
+	out=$("$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	p=$(printf '%s\n' "$out" | num '\[  PASSED  \]')
+	f=$(printf '%s\n' "$out" | num '\[  FAILED  \]')
+	s=$(printf '%s\n' "$out" | num '\[  SKIPPED \]')
+	p=${p:-0} f=${f:-0} s=${s:-0}
+	# A crash prints no summary: count it as a failure.
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	count "$(basename "$t")" "$p" "$f" "$s"
+done
+
+echo "== fuzz regression inputs"
+for t in "$BUILD"/fuzz-replay/*; do
+	[ -x "$t" ] || continue
+	n=$(basename "$t")
+	if "$t" "test/fuzz/corpus/$n" "test/fuzz/regressions/$n"; then
+		count "$n" 1 0 0
+	else
+		count "$n" 0 1 0
+	fi
+done
+
+echo "== black-box tests (bats)"
+tap=$(mktemp)
+bats --tap test/bats | tee "$tap"
+p=$(grep -c '^ok .*# skip' "$tap")
+s=$p
+p=$(($(grep -c '^ok ' "$tap") - s))
+f=$(grep -c '^not ok ' "$tap")
+rm -f "$tap"
+count bats "$p" "$f" "$s"
+
+if [ "$skipped" -gt 0 ]; then
+	echo "note: $skipped test(s) skipped; each says why above"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
