@@ -40,6 +40,32 @@ for t in "$BUILD"/fuzz-replay/*; do
 	fi
 done
 
+# The test tools are tested too: a wrong kubelet simulation or a consumer
+# that enforces nothing would make the black-box tests prove nothing.
+echo "== test tools"
+selftest() { # name script
+	local out rc p f last
+	out=$(bash "$2" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	if [ "$rc" -eq 77 ]; then
+		if [ "${PROFILED_CONSUMER_REQUIRE:-0}" = 1 ]; then
+			count "$1" 0 1 0
+		else
+			count "$1" 0 0 1
+		fi
+		return
+	fi
+	last=$(printf '%s\n' "$out" | grep -oE '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	p=$(echo "$last" | awk '{print $1}')
+	f=$(echo "$last" | awk '{print $3}')
+	p=${p:-0} f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	count "$1" "$p" "$f" 0
+}
+selftest kubelet_writer test/tools/test_kubelet_writer.sh
+selftest consumer test/consumer/selftest.sh
+
 echo "== black-box tests (bats)"
 tap=$(mktemp)
 bats --tap test/bats | tee "$tap"
