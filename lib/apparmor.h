@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * AppArmor: checking, compiling and loading policy files.
+ *
+ * Profile names come from the AppArmor parser (`-N`), never from file names.
+ * Compiling is one batched parser run for every file not already in the
+ * cache, using the node's cores (`-j`).  The cache is keyed by the sha256 of
+ * the source and, through the parser's own cache layout, by the feature set
+ * compiled for, so a restart or a reboot loads without compiling.  Loading
+ * goes through libapparmor's kernel interface (replace semantics); what the
+ * kernel holds is read back from its `profiles` list.
+ *
+ * With no AppArmor in the kernel the same code compiles against the parser's
+ * configured features file (or the one given), so that `check` and a node
+ * without AppArmor still validate files in the modern format.
+ */
+#ifndef PROFILED_APPARMOR_H
+#define PROFILED_APPARMOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "util.h"
+
+#define PD_AA_DEFAULT_PARSER	"apparmor_parser"
+#define PD_AA_DEFAULT_FEATURES	"/usr/share/apparmor-features/features"
+#define PD_AA_PARSER_CONF	"/etc/apparmor/parser.conf"
+#define PD_AA_PARSER_TIMEOUT_MS (5 * 60 * 1000)
+#define PD_AA_NAMES_TIMEOUT_MS	(60 * 1000)
+
+struct pd_aa_options {
+	const char *parser;    /* NULL: apparmor_parser on PATH */
+	const char *fs;	       /* AppArmor securityfs folder; NULL: the kernel's */
+	bool load;	       /* false: compile only, never touch fs */
+	const char *features;  /* compile against this features file/folder; NULL:
+				* the kernel's when loading into a kernel, else the
+				* parser's configured policy-features pin */
+	const char *cache_dir; /* NULL: a private temporary folder, removed on free */
+	int jobs;	       /* parser threads; 0: the online CPUs */
+};
+
+struct pd_aa; /* opaque */
+
+/* Whether the running kernel has AppArmor enabled (libapparmor's view). */
+bool pd_aa_kernel_enabled(void);
+
+int pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err);
+void pd_aa_free(struct pd_aa *aa);
+
+/* The folder libapparmor loads into, and the features used to compile. */
+const char *pd_aa_fs(const struct pd_aa *aa);
+const char *pd_aa_features_desc(const struct pd_aa *aa);
+
+/*
+ * Refuses `include`/`#include`/`abi` of anything but a path relative to the
+ * standard AppArmor folders: no absolute path outside /etc/apparmor.d, no
+ * `..`.  A profile must not make the parser read arbitrary host files.
+ * Errors carry the line number.
+ */
+int pd_aa_check_includes(const char *src, size_t len, pd_error_t *err);
+
+/* One AppArmor policy file to compile. */
+struct pd_aa_unit {
+	/* in */
+	const char *label; /* shown in messages instead of the cache path */
+	const char *data;
+	size_t len;
+	char sha256[PD_SHA256_HEX_LEN + 1];
+	/* out */
+	struct pd_strv names;	 /* declared profile names, in file order */
+	char *binary;		 /* compiled policy in the cache */
+	bool cached;		 /* found in the cache: nothing compiled */
+	char *error;		 /* why it was rejected; NULL when compiled */
+	struct pd_strv warnings; /* the parser's warnings */
+};
+
+struct pd_aa_stats {
+	unsigned cached, compiled, rejected;
+	long long compile_ms; /* wall time of the batched parser run */
+};
+
+/* Compiles every unit not in the cache in one parser run.  Fails as a whole
+ * only when the parser cannot run at all; a bad file sets its unit's error. */
+int pd_aa_compile(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, struct pd_aa_stats *stats,
+		  pd_error_t *err);
+
+void pd_aa_unit_clear(struct pd_aa_unit *u);
+
+/* Loads (replaces) compiled policy into the kernel. */
+int pd_aa_load(struct pd_aa *aa, const char *binary, pd_error_t *err);
+
+/* Unloads one profile by name. */
+int pd_aa_unload(struct pd_aa *aa, const char *name, pd_error_t *err);
+
+/* What the kernel holds: names and modes from `<fs>/profiles`. */
+struct pd_aa_loaded {
+	struct pd_strv names;
+	struct pd_strv modes; /* "enforce", "complain", "kill", "unconfined"... */
+};
+
+int pd_aa_list(struct pd_aa *aa, struct pd_aa_loaded *out, pd_error_t *err);
+/* The mode of name, or NULL when not loaded. */
+const char *pd_aa_loaded_mode(const struct pd_aa_loaded *l, const char *name);
+void pd_aa_loaded_clear(struct pd_aa_loaded *l);
+
+#endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+extern char **environ;
+
+struct sink {
+	char *buf;
+	size_t len, cap;
+};
+
+static int
+sink_read(int fd, struct sink *s)
+{
+	char tmp[16384];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : -errno;
+	if (n == 0)
+		return 0;
+	/* Past the limit the output is read and dropped, so that the
+	 * child never blocks on a full pipe. */
+	if (s->len < PD_SPAWN_MAX_OUTPUT) {
+		size_t keep = (size_t)n;
+
+		if (keep > PD_SPAWN_MAX_OUTPUT - s->len)
+			keep = PD_SPAWN_MAX_OUTPUT - s->len;
+		if (s->len + keep + 1 > s->cap) {
+			s->cap = (s->len + keep + 1) * 2;
+			s->buf = pd_xrealloc(s->buf, s->cap, 1);
+		}
+		memcpy(s->buf + s->len, tmp, keep);
+		s->len += keep;
+	}
+	return 1;
+}
+
+static void
+close_pair(int p[2])
+{
+	if (p[0] >= 0)
+		close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	p[0] = p[1] = -1;
+}
+
+static int
+start(char *const argv[], int in, int out, int errfd, pid_t *pid, pd_error_t *err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int ret;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	/* The caller may block signals for its signalfd: the child starts
+	 * with none blocked and every signal at its default action. */
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO);
+	ret = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (ret != 0)
+		return pd_make_error(err, ret, "run `%s`", argv[0]);
+	return 0;
+}
+
+int
+pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
+	 struct pd_spawn_result *res, pd_error_t *err)
+{
+	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	struct sink so = { 0 }, se = { 0 };
+	long long deadline = pd_now_ms() + timeout_ms;
+	size_t written = 0;
+	pid_t pid;
+	int ret, wstatus;
+
+	memset(res, 0, sizeof(*res));
+	/* stdin is a socket so that writing to a child that exited early
+	 * fails with EPIPE (MSG_NOSIGNAL) instead of raising SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, inp) < 0 ||
+	    pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		ret = pd_make_error(err, errno, "create pipes");
+		goto out;
+	}
+	if ((ret = start(argv, inp[1], outp[1], errp[1], &pid, err)) < 0)
+		goto out;
+	close(inp[1]);
+	close(outp[1]);
+	close(errp[1]);
+	inp[1] = outp[1] = errp[1] = -1;
+	if (in == NULL || in_len == 0) {
+		shutdown(inp[0], SHUT_WR);
+		close(inp[0]);
+		inp[0] = -1;
+	}
+	fcntl(outp[0], F_SETFL, O_NONBLOCK);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
+	if (inp[0] >= 0)
+		fcntl(inp[0], F_SETFL, O_NONBLOCK);
+
+	while (outp[0] >= 0 || errp[0] >= 0) {
+		struct pollfd pfd[3] = {
+			{ .fd = outp[0], .events = POLLIN },
+			{ .fd = errp[0], .events = POLLIN },
+			{ .fd = inp[0], .events = POLLOUT },
+		};
+		long long left = deadline - pd_now_ms();
+		int n;
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			res->timedout = 1;
+			break;
+		}
+		n = poll(pfd, 3, (int)(left > 1000 ? 1000 : left));
+		if (n < 0 && errno != EINTR) {
+			ret = pd_make_error(err, errno, "poll");
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			goto out;
+		}
+		if (n <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			int *fd = i == 0 ? &outp[0] : &errp[0];
+
+			if (*fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (sink_read(*fd, i == 0 ? &so : &se) <= 0) {
+				close(*fd);
+				*fd = -1;
+			}
+		}
+		if (inp[0] >= 0 && (pfd[2].revents & (POLLOUT | POLLHUP | POLLERR))) {
+			ssize_t w = send(inp[0], in + written, in_len - written, MSG_NOSIGNAL);
+
+			if (w > 0)
+				written += (size_t)w;
+			if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == in_len) {
+				close(inp[0]);
+				inp[0] = -1;
+			}
+		}
+	}
+	while (waitpid(pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			ret = pd_make_error(err, errno, "wait for `%s`", argv[0]);
+			goto out;
+		}
+	}
+	res->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+	res->out = so.buf != NULL ? so.buf : pd_xstrdup("");
+	res->out[so.len] = '\0';
+	res->out_len = so.len;
+	res->err = se.buf != NULL ? se.buf : pd_xstrdup("");
+	res->err[se.len] = '\0';
+	res->err_len = se.len;
+	so.buf = se.buf = NULL;
+	ret = 0;
+out:
+	close_pair(inp);
+	close_pair(outp);
+	close_pair(errp);
+	free(so.buf);
+	free(se.buf);
+	return ret;
+}
+
+void
+pd_spawn_result_clear(struct pd_spawn_result *res)
+{
+	free(res->out);
+	free(res->err);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Running a helper program (the AppArmor parser) and collecting what it says.
+ *
+ * The child gets stdin from a buffer (or /dev/null), its stdout and stderr are
+ * collected up to a limit each, and it is killed when it outlives the
+ * timeout.  No shell is involved; the environment is the caller's.
+ */
+#ifndef PROFILED_SPAWN_H
+#define PROFILED_SPAWN_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+#define PD_SPAWN_MAX_OUTPUT (4 * 1024 * 1024)
+
+struct pd_spawn_result {
+	int status;   /* exit code, or 128 + signal when killed by one */
+	int timedout; /* killed because it outlived the timeout */
+	char *out;    /* NUL-terminated, never NULL after success */
+	size_t out_len;
+	char *err;
+	size_t err_len;
+};
+
+/* Runs argv[0] (looked up on PATH when it has no '/') with argv.  Returns 0
+ * when the program ran (whatever its exit status), negative errno when it
+ * could not be started or waited for. */
+int pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
+	     struct pd_spawn_result *res, pd_error_t *err);
+
+void pd_spawn_result_clear(struct pd_spawn_result *res);
+
+#endif
