@@ -8,10 +8,13 @@
 
 #include <stdbool.h>
 
+#include "../lib/apparmor.h"
 #include "../lib/labels.h"
 #include "../lib/seccomp.h"
 #include "../lib/state.h"
 #include "../lib/store.h"
+#include "../lib/scan.h"
+#include "log.h"
 #include "options.h"
 
 struct agent {
@@ -21,14 +24,17 @@ struct agent {
 	struct pd_store *store;
 	struct pd_seccomp_env env;
 	bool seccomp_enabled;
-	bool apparmor_enabled;
-	struct pd_labels labels; /* the labels the node should carry, as last computed */
-	struct pd_strv reported; /* "path\nsha\nmessage" of problems already logged */
-	bool apparmor_noted;	 /* the "AppArmor not handled" note was logged */
+	bool apparmor_enabled;	   /* the kernel (or --apparmorfs) takes policy */
+	struct pd_aa *aa;	   /* NULL when the parser cannot be used */
+	char *aa_error;		   /* why aa is NULL */
+	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */
+	struct pd_labels labels;   /* the labels the node should carry, as last computed */
+	struct pd_strv reported;   /* "path\nsha\nmessage" of problems already logged */
 };
 
 struct reconcile_result {
 	unsigned published, unchanged, rejected, removed, failed;
+	unsigned loaded, unloaded; /* AppArmor */
 };
 
 /* Opens the state folder (waiting for another agent's lock) and the
@@ -38,6 +44,15 @@ void agent_close(struct agent *a);
 
 /* Makes the node hold what the profiles folders hold (SPEC §1-§2). */
 void agent_reconcile(struct agent *a, struct reconcile_result *res);
+
+/* AppArmor part of a reconcile: src holds every scanned entry; complete
+ * says whether every folder could be listed (else nothing is removed). */
+void agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
+			      struct reconcile_result *res, struct pd_strv *now);
+
+/* Logs a problem with a file once for as long as it persists. */
+void agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
+		  const struct pd_source *s, const char *detail);
 
 /* The label set for the current state. */
 void agent_desired_labels(const struct agent *a, struct pd_labels *out);

@@ -50,13 +50,14 @@ static void
 reconcile(struct loop *l, const char *why)
 {
 	struct reconcile_result r;
-	char buf[160];
+	char buf[200];
 	long long t0 = pd_now_ms();
 
 	agent_reconcile(l->a, &r);
-	snprintf(buf, sizeof(buf), "published=%u unchanged=%u rejected=%u removed=%u failed=%u",
-		 r.published, r.unchanged, r.rejected, r.removed, r.failed);
-	if (r.published || r.rejected || r.removed || r.failed) {
+	snprintf(buf, sizeof(buf),
+		 "published=%u loaded=%u unchanged=%u rejected=%u removed=%u unloaded=%u failed=%u",
+		 r.published, r.loaded, r.unchanged, r.rejected, r.removed, r.unloaded, r.failed);
+	if (r.published || r.loaded || r.rejected || r.removed || r.unloaded || r.failed) {
 		char ms[24];
 
 		snprintf(ms, sizeof(ms), "%lld", pd_now_ms() - t0);

@@ -22,6 +22,10 @@ enum {
 	OPT_ONCE,
 	OPT_LOG_FORMAT,
 	OPT_LOG_LEVEL,
+	OPT_APPARMORFS,
+	OPT_APPARMOR_PARSER,
+	OPT_ADOPT,
+	OPT_UNLOAD,
 	OPT_HELP,
 };
 
@@ -36,6 +40,10 @@ static const struct option run_options[] = {
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "apparmorfs", required_argument, NULL, OPT_APPARMORFS },
+	{ "apparmor-parser", required_argument, NULL, OPT_APPARMOR_PARSER },
+	{ "adopt-existing", no_argument, NULL, OPT_ADOPT },
+	{ "unload-removed", no_argument, NULL, OPT_UNLOAD },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -45,6 +53,7 @@ usage(FILE *f)
 {
 	fputs("usage: profiled [run] [flags]     run the agent (the default)\n"
 	      "       profiled check PATH...     validate profile files or folders\n"
+	      "                                  (flag: --apparmor-parser PATH)\n"
 	      "       profiled version\n"
 	      "\n"
 	      "run flags:\n"
@@ -59,6 +68,10 @@ usage(FILE *f)
 	      "  --node-name NAME         this node (default $NODE_NAME)\n"
 	      "  --resync-interval DUR    re-verify everything this often (default 10m)\n"
 	      "  --once                   one full reconcile, then exit\n"
+	      "  --apparmorfs DIR         AppArmor securityfs folder (default: the kernel's)\n"
+	      "  --apparmor-parser PATH   AppArmor parser (default apparmor_parser on PATH)\n"
+	      "  --adopt-existing         take over loaded AppArmor profiles it did not load\n"
+	      "  --unload-removed         unload its AppArmor profiles that leave the folders\n"
 	      "  --log-format text|json   (default text)\n"
 	      "  --log-level debug|info|warn|error (default info)\n"
 	      "\n"
@@ -210,6 +223,18 @@ options_parse_run(int argc, char **argv, struct options *o)
 			else
 				return bad("--log-level \"%s\": want debug, info, warn or error",
 					   optarg);
+			break;
+		case OPT_APPARMORFS:
+			o->apparmorfs = optarg;
+			break;
+		case OPT_APPARMOR_PARSER:
+			o->apparmor_parser = optarg;
+			break;
+		case OPT_ADOPT:
+			o->adopt_existing = true;
+			break;
+		case OPT_UNLOAD:
+			o->unload_removed = true;
 			break;
 		case OPT_HELP:
 			usage(stdout);

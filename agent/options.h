@@ -23,6 +23,10 @@ struct options {
 	const char *node_name;
 	long long resync_ms;
 	bool once;
+	const char *apparmorfs;	     /* NULL: the kernel's */
+	const char *apparmor_parser; /* NULL: apparmor_parser on PATH */
+	bool adopt_existing;
+	bool unload_removed;
 	enum log_format log_format;
 	enum log_level log_level;
 };

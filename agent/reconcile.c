@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <string.h>
-#include <sys/apparmor.h>
 #include <unistd.h>
 
 #include "../lib/scan.h"
@@ -39,6 +38,32 @@ open_state(struct agent *a)
 	return ret;
 }
 
+/* The parser and the kernel interface.  Failing here is not fatal: seccomp
+ * goes on, and every AppArmor file is reported with the reason. */
+static void
+open_apparmor(struct agent *a)
+{
+	_cleanup_free_ char *cache = pd_xasprintf("%s/apparmor-cache", a->opt->state_dir);
+	struct pd_aa_options o = {
+		.parser = a->opt->apparmor_parser,
+		.fs = a->opt->apparmorfs,
+		.cache_dir = cache,
+	};
+	pd_error_t err = NULL;
+
+	a->apparmor_enabled = a->opt->apparmorfs != NULL || pd_aa_kernel_enabled();
+	o.load = a->apparmor_enabled;
+	if (pd_aa_open(&o, &a->aa, &err) < 0) {
+		a->aa_error = pd_xstrdup(pd_error_msg(err));
+		log_error("AppArmor cannot be used; AppArmor files will be rejected", "error",
+			  a->aa_error, NULL);
+		pd_error_release(&err);
+		return;
+	}
+	log_info("apparmor", "fs", a->apparmor_enabled ? pd_aa_fs(a->aa) : NULL, "features",
+		 pd_aa_features_desc(a->aa), "cache", cache, NULL);
+}
+
 int
 agent_open(struct agent *a, const struct options *opt)
 {
@@ -57,12 +82,16 @@ agent_open(struct agent *a, const struct options *opt)
 	if ((ret = pd_seccomp_env_native(&a->env, &err)) < 0)
 		goto fail;
 	a->seccomp_enabled = pd_seccomp_kernel_supported();
-	a->apparmor_enabled = aa_is_enabled() == 1;
+	open_apparmor(a);
 	ret = pd_store_open(opt->seccomp_root, opt->seccomp_subdir, &a->store, &err);
 	if (ret < 0)
 		goto fail;
 	log_info("kernel support", "seccomp", a->seccomp_enabled ? "enabled" : "disabled",
 		 "apparmor", a->apparmor_enabled ? "enabled" : "disabled", NULL);
+	if (!a->apparmor_enabled)
+		log_info("AppArmor is not enabled in this kernel: AppArmor files are validated "
+			 "but not loaded, and no AppArmor profile labels are set",
+			 NULL);
 	return 0;
 fail:
 	log_error("cannot start", "error", pd_error_msg(err), NULL);
@@ -78,13 +107,16 @@ agent_close(struct agent *a)
 	pd_state_clear(&a->state);
 	pd_labels_clear(&a->labels);
 	pd_strv_clear(&a->reported);
+	pd_strv_clear(&a->aa_labeled);
+	pd_aa_free(a->aa);
+	free(a->aa_error);
 }
 
 /* Logs a problem with a file once for as long as it persists: a resync
  * re-checks everything but does not repeat itself. */
-static void
-report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
-       const struct pd_source *s, const char *detail)
+void
+agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
+	     const struct pd_source *s, const char *detail)
 {
 	char *key = pd_xasprintf("%s\n%s\n%s\n%s", msg, s->path, s->sha256, detail);
 
@@ -121,21 +153,22 @@ publish_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_res
 	if (!known) {
 		if (pd_seccomp_validate(s->data, s->len, &a->env, &warnings, &err) < 0) {
 			res->rejected++;
-			report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-			       pd_error_msg(err));
+			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+				     pd_error_msg(err));
 			pd_error_release(&err);
 			pd_strv_clear(&warnings);
 			return;
 		}
 		for (size_t i = 0; i < warnings.n; i++)
-			report(a, now, LOG_LVL_WARN, "seccomp profile warning", s, warnings.v[i]);
+			agent_report(a, now, LOG_LVL_WARN, "seccomp profile warning", s,
+				     warnings.v[i]);
 		pd_strv_clear(&warnings);
 	}
 	path = pd_store_path(a->store, s->name);
 	if (pd_store_put(a->store, s->name, s->data, s->len, &changed, &err) < 0) {
 		res->failed++;
-		report(a, now, LOG_LVL_ERROR, "seccomp profile not published", s,
-		       pd_error_msg(err));
+		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile not published", s,
+			     pd_error_msg(err));
 		pd_error_release(&err);
 		return;
 	}
@@ -201,6 +234,12 @@ agent_desired_labels(const struct agent *a, struct pd_labels *out)
 		key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
 		pd_labels_set(out, key, "true");
 	}
+	for (size_t i = 0; i < a->aa_labeled.n; i++) {
+		_cleanup_free_ char *key =
+			pd_label_profile_key(dom, PD_LABEL_APPARMOR, a->aa_labeled.v[i]);
+
+		pd_labels_set(out, key, "true");
+	}
 }
 
 /* Local mode: no API server, so the label changes are logged. */
@@ -224,16 +263,6 @@ update_labels(struct agent *a)
 	}
 	pd_labels_clear(&a->labels);
 	a->labels = want;
-}
-
-static void
-note_apparmor(struct agent *a, const struct pd_source *s)
-{
-	if (a->apparmor_noted)
-		return;
-	a->apparmor_noted = true;
-	log_warn("AppArmor files are not handled by this build; they are left alone", "file",
-		 s->path, NULL);
 }
 
 void
@@ -263,26 +292,26 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	for (size_t i = 0; i < src.n; i++) {
 		const struct pd_source *s = &src.v[i];
 
-		if (s->kind == PD_KIND_APPARMOR) {
-			note_apparmor(a, s);
+		if (s->kind == PD_KIND_APPARMOR)
 			continue;
-		}
 		if (pd_strv_contains(&present, s->name)) {
 			res->rejected++;
-			report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-			       "another profiles folder already provides this file name");
+			agent_report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+				     "another profiles folder already provides this file name");
 			continue;
 		}
 		pd_strv_push(&present, pd_xstrdup(s->name));
 		if (s->error < 0) {
 			res->rejected++;
-			report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s, s->errmsg);
+			agent_report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+				     s->errmsg);
 			continue;
 		}
 		publish_seccomp(a, s, res, &now);
 	}
 	if (complete)
 		remove_gone(a, &present, res);
+	agent_reconcile_apparmor(a, &src, complete, res, &now);
 	if (!pd_state_equal(&before, &a->state)) {
 		pd_error_t err = NULL;
 

@@ -332,9 +332,14 @@ pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 	if (aa->jobs < 1)
 		aa->jobs = 1;
 	if (o->cache_dir != NULL) {
-		aa->cache_dir = pd_xstrdup(o->cache_dir);
-		if ((ret = mkdir_p1(aa->cache_dir, 0700, err)) < 0)
+		if ((ret = mkdir_p1(o->cache_dir, 0700, err)) < 0)
 			goto fail;
+		/* The parser reports its cache folder from this path. */
+		aa->cache_dir = realpath(o->cache_dir, NULL);
+		if (aa->cache_dir == NULL) {
+			ret = pd_make_error(err, errno, "resolve `%s`", o->cache_dir);
+			goto fail;
+		}
 	} else {
 		const char *tmp = getenv("TMPDIR");
 

@@ -92,6 +92,22 @@ valid_hex(const char *s)
 
 /* Entries whose shape is wrong are dropped one by one: a partly readable
  * state still tells us what we own. */
+/* A seccomp name is a file name in the seccomp folder; an AppArmor name is a
+ * profile name, which may be a path (`/usr/bin/foo`) but holds no control
+ * characters.  Sources are entry names of a profiles folder. */
+static bool
+valid_name(enum pd_kind kind, const char *s)
+{
+	if (s[0] == '\0')
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	if (kind == PD_KIND_APPARMOR)
+		return true;
+	return s[0] != '.' && strchr(s, '/') == NULL;
+}
+
 static void
 load_kind(const cJSON *root, enum pd_kind kind, struct pd_state *st, struct pd_strv *warnings)
 {
@@ -103,16 +119,21 @@ load_kind(const cJSON *root, enum pd_kind kind, struct pd_state *st, struct pd_s
 	cJSON_ArrayForEach (it, arr) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
 		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(it, "sha256");
+		const cJSON *source = cJSON_GetObjectItemCaseSensitive(it, "source");
+		struct pd_state_entry *e;
 
 		if (!cJSON_IsString(name) || !cJSON_IsString(sha) || !valid_hex(sha->valuestring) ||
-		    name->valuestring[0] == '\0' || name->valuestring[0] == '.' ||
-		    strchr(name->valuestring, '/') != NULL) {
+		    !valid_name(kind, name->valuestring) ||
+		    (source != NULL && (!cJSON_IsString(source) ||
+					!valid_name(PD_KIND_SECCOMP, source->valuestring)))) {
 			if (warnings != NULL)
 				pd_strv_pushf(warnings, "state: dropped a malformed %s entry",
 					      kind_key(kind));
 			continue;
 		}
-		pd_state_put(st, kind, name->valuestring, sha->valuestring);
+		e = pd_state_put(st, kind, name->valuestring, sha->valuestring);
+		if (source != NULL)
+			pd_state_set_source(e, source->valuestring);
 	}
 }
 
@@ -175,6 +196,8 @@ pd_state_save(struct pd_state_dir *sd, const struct pd_state *st, pd_error_t *er
 			pd_oom();
 		cJSON_AddStringToObject(o, "name", st->v[i].name);
 		cJSON_AddStringToObject(o, "sha256", st->v[i].sha256);
+		if (st->v[i].source != NULL)
+			cJSON_AddStringToObject(o, "source", st->v[i].source);
 		cJSON_AddItemToArray(kinds[st->v[i].kind], o);
 	}
 	text = cJSON_Print(root);
@@ -195,7 +218,7 @@ pd_state_find(struct pd_state *st, enum pd_kind kind, const char *name)
 	return NULL;
 }
 
-void
+struct pd_state_entry *
 pd_state_put(struct pd_state *st, enum pd_kind kind, const char *name, const char *sha256)
 {
 	struct pd_state_entry *e = pd_state_find(st, kind, name);
@@ -208,8 +231,10 @@ pd_state_put(struct pd_state *st, enum pd_kind kind, const char *name, const cha
 		e = &st->v[st->n++];
 		e->kind = kind;
 		e->name = pd_xstrdup(name);
+		e->source = NULL;
 	}
 	snprintf(e->sha256, sizeof(e->sha256), "%s", sha256);
+	return e;
 }
 
 void
@@ -220,7 +245,21 @@ pd_state_remove(struct pd_state *st, enum pd_kind kind, const char *name)
 	if (e == NULL)
 		return;
 	free(e->name);
+	free(e->source);
 	*e = st->v[--st->n];
+}
+
+void
+pd_state_set_source(struct pd_state_entry *e, const char *source)
+{
+	free(e->source);
+	e->source = source != NULL ? pd_xstrdup(source) : NULL;
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 bool
@@ -232,7 +271,8 @@ pd_state_equal(const struct pd_state *a, const struct pd_state *b)
 		struct pd_state_entry *o =
 			pd_state_find((struct pd_state *)b, a->v[i].kind, a->v[i].name);
 
-		if (o == NULL || strcmp(o->sha256, a->v[i].sha256) != 0)
+		if (o == NULL || strcmp(o->sha256, a->v[i].sha256) != 0 ||
+		    !str_eq(o->source, a->v[i].source))
 			return false;
 	}
 	return true;
@@ -242,15 +282,21 @@ void
 pd_state_copy(struct pd_state *dst, const struct pd_state *src)
 {
 	pd_state_clear(dst);
-	for (size_t i = 0; i < src->n; i++)
-		pd_state_put(dst, src->v[i].kind, src->v[i].name, src->v[i].sha256);
+	for (size_t i = 0; i < src->n; i++) {
+		struct pd_state_entry *e =
+			pd_state_put(dst, src->v[i].kind, src->v[i].name, src->v[i].sha256);
+
+		pd_state_set_source(e, src->v[i].source);
+	}
 }
 
 void
 pd_state_clear(struct pd_state *st)
 {
-	for (size_t i = 0; i < st->n; i++)
+	for (size_t i = 0; i < st->n; i++) {
 		free(st->v[i].name);
+		free(st->v[i].source);
+	}
 	free(st->v);
 	st->v = NULL;
 	st->n = st->cap = 0;

@@ -22,7 +22,8 @@
 struct pd_state_entry {
 	enum pd_kind kind;
 	char *name; /* seccomp: the published file name, e.g. "audit.json" */
-	char sha256[PD_SHA256_HEX_LEN + 1];
+	char sha256[PD_SHA256_HEX_LEN + 1]; /* of the source file */
+	char *source; /* AppArmor: the profiles-folder entry that declares it */
 };
 
 struct pd_state {
@@ -51,7 +52,9 @@ int pd_state_save(struct pd_state_dir *sd, const struct pd_state *st, pd_error_t
 
 struct pd_state_entry *pd_state_find(struct pd_state *st, enum pd_kind kind, const char *name);
 /* Adds or updates an entry. */
-void pd_state_put(struct pd_state *st, enum pd_kind kind, const char *name, const char *sha256);
+struct pd_state_entry *pd_state_put(struct pd_state *st, enum pd_kind kind, const char *name,
+				    const char *sha256);
+void pd_state_set_source(struct pd_state_entry *e, const char *source);
 void pd_state_remove(struct pd_state *st, enum pd_kind kind, const char *name);
 bool pd_state_equal(const struct pd_state *a, const struct pd_state *b);
 void pd_state_copy(struct pd_state *dst, const struct pd_state *src);

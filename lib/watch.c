@@ -111,7 +111,8 @@ pd_watch_add(struct pd_watch *w, const char *dir, pd_error_t *err)
 	}
 	x = &w->v[w->n];
 	x->dir = pd_xstrdup(dir);
-	x->key = pd_xasprintf("%s%s", dir, dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/");
+	x->key =
+		pd_xasprintf("%s%s", dir, dir[0] != '\0' && dir[strlen(dir) - 1] == '/' ? "" : "/");
 	x->lost = true;
 	w->n++;
 	return add_one(x, err);

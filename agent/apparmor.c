@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The AppArmor half of a reconcile (SPEC §2.2, §3).
+ *
+ * State entries of kind AppArmor are the profiles the agent owns: name, the
+ * sha256 of the source that declared it, and that source's entry name.  An
+ * entry whose source is NULL is retired: its file left the folders and it
+ * was not unloaded (no --unload-removed), but the agent still owns it, so a
+ * later ConfigMap may declare it again.
+ *
+ * A file that is rejected keeps its last good profiles: they stay loaded,
+ * owned and labeled, because their entries still name it as the source.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "agent.h"
+#include "log.h"
+
+struct aa_file {
+	const struct pd_source *s;
+	struct pd_aa_unit *u;
+	bool ok;      /* compiled, no clash, allowed to load */
+	bool load;    /* needs a load this round */
+	bool restore; /* same version, but the kernel lost it */
+	bool loaded;  /* the load succeeded */
+};
+
+static bool
+owned(struct agent *a, const char *name)
+{
+	return pd_state_find(&a->state, PD_KIND_APPARMOR, name) != NULL;
+}
+
+static const char *
+joined(struct pd_strv *names, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < names->n && off < size; i++)
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? "," : "", names->v[i]);
+	return buf;
+}
+
+/* Decides whether f may load: its names are not declared by an earlier
+ * file and are not someone else's loaded profiles. */
+static void
+admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loaded *kern,
+      struct reconcile_result *res, struct pd_strv *now)
+{
+	struct aa_file *f = &files[idx];
+	struct pd_aa_unit *u = f->u;
+
+	for (size_t k = 0; k < u->names.n; k++) {
+		const char *name = u->names.v[k];
+		_cleanup_free_ char *msg = NULL;
+
+		for (size_t j = 0; j < idx && msg == NULL; j++)
+			if (files[j].ok && pd_strv_contains(&files[j].u->names, name))
+				msg = pd_xasprintf("profile `%s` is already declared by %s", name,
+						   files[j].s->path);
+		if (msg == NULL && kern != NULL && pd_aa_loaded_mode(kern, name) != NULL &&
+		    !owned(a, name) && !a->opt->adopt_existing)
+			msg = pd_xasprintf("profile `%s` is already loaded and was not loaded by "
+					   "profiled (a host or runtime profile?); it is left "
+					   "alone unless --adopt-existing is given",
+					   name);
+		if (msg != NULL) {
+			res->rejected++;
+			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", f->s, msg);
+			return;
+		}
+	}
+	for (size_t i = 0; i < u->warnings.n; i++)
+		agent_report(a, now, LOG_LVL_WARN, "apparmor profile warning", f->s,
+			     u->warnings.v[i]);
+	f->ok = true;
+	if (kern == NULL)
+		return; /* validation only */
+	for (size_t k = 0; k < u->names.n; k++) {
+		struct pd_state_entry *e =
+			pd_state_find(&a->state, PD_KIND_APPARMOR, u->names.v[k]);
+		bool same = e != NULL && strcmp(e->sha256, f->s->sha256) == 0;
+
+		if (!same)
+			f->load = true;
+		else if (pd_aa_loaded_mode(kern, u->names.v[k]) == NULL)
+			f->load = f->restore = true;
+	}
+}
+
+static void
+load(struct agent *a, struct aa_file *f, struct reconcile_result *res, struct pd_strv *now)
+{
+	pd_error_t err = NULL;
+
+	if (pd_aa_load(a->aa, f->u->binary, &err) < 0) {
+		res->failed++;
+		agent_report(a, now, LOG_LVL_ERROR, "apparmor profile not loaded", f->s,
+			     pd_error_msg(err));
+		pd_error_release(&err);
+		return;
+	}
+	f->loaded = true;
+}
+
+/* After loading: each name must be in the kernel's list; only then is it
+ * owned (state) and labeled. */
+static void
+confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
+	struct reconcile_result *res, struct pd_strv *now)
+{
+	struct pd_aa_unit *u = f->u;
+	char names[512];
+
+	for (size_t k = 0; k < u->names.n; k++) {
+		const char *name = u->names.v[k];
+		const char *mode = pd_aa_loaded_mode(kern, name);
+		struct pd_state_entry *e;
+
+		if (mode == NULL) {
+			_cleanup_free_ char *msg = pd_xasprintf(
+				"profile `%s` was loaded but the kernel does not list it", name);
+
+			res->failed++;
+			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile not confirmed", f->s,
+				     msg);
+			continue;
+		}
+		e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
+		pd_state_set_source(e, f->s->name);
+		log_info(f->restore ? "apparmor profile restored" : "apparmor profile loaded",
+			 "profile", name, "mode", mode, "file", f->s->path, "sha256", f->s->sha256,
+			 NULL);
+	}
+	res->loaded++;
+	log_debug("apparmor file loaded", "file", f->s->path, "profiles",
+		  joined(&u->names, names, sizeof(names)), NULL);
+}
+
+static bool
+ok_source(const struct aa_file *files, size_t n, const char *source)
+{
+	for (size_t i = 0; i < n; i++)
+		if (files[i].ok && strcmp(files[i].s->name, source) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the profile of entry e is still wanted: an accepted file declares
+ * it, or the file that declared it is still there but was rejected this
+ * round (its last good version stays).  `present` holds the entry names of
+ * every AppArmor file seen, and "" when a folder could not be listed.
+ */
+static bool
+wanted(const struct aa_file *files, size_t n, const struct pd_strv *present,
+       const struct pd_state_entry *e)
+{
+	if (e->source != NULL && pd_strv_contains(present, ""))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (files[i].ok && pd_strv_contains(&files[i].u->names, e->name))
+			return true;
+	return e->source != NULL && pd_strv_contains(present, e->source) &&
+	       !ok_source(files, n, e->source);
+}
+
+static void
+remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct pd_aa_loaded *kern,
+	    const struct pd_strv *present, struct reconcile_result *res)
+{
+	for (size_t i = 0; i < a->state.n;) {
+		struct pd_state_entry *e = &a->state.v[i];
+		pd_error_t err = NULL;
+
+		if (e->kind != PD_KIND_APPARMOR || pd_strv_contains(present, "") ||
+		    wanted(files, n, present, e) ||
+		    (e->source == NULL && !a->opt->unload_removed)) {
+			i++;
+			continue;
+		}
+		if (!a->opt->unload_removed) {
+			log_info("apparmor profile left the profiles folders; still loaded (see "
+				 "--unload-removed)",
+				 "profile", e->name, "file", e->source, NULL);
+			pd_state_set_source(e, NULL);
+			i++;
+			continue;
+		}
+		if (pd_aa_loaded_mode(kern, e->name) != NULL &&
+		    pd_aa_unload(a->aa, e->name, &err) < 0) {
+			res->failed++;
+			log_error("apparmor profile not unloaded", "profile", e->name, "error",
+				  pd_error_msg(err), NULL);
+			pd_error_release(&err);
+			i++;
+			continue;
+		}
+		log_info("apparmor profile unloaded", "profile", e->name, NULL);
+		res->unloaded++;
+		pd_state_remove(&a->state, PD_KIND_APPARMOR, e->name); /* moves the last to i */
+	}
+}
+
+static void
+update_labeled(struct agent *a, const struct aa_file *files, size_t n,
+	       const struct pd_strv *present, const struct pd_aa_loaded *kern)
+{
+	pd_strv_clear(&a->aa_labeled);
+	if (kern == NULL)
+		return;
+	for (size_t i = 0; i < a->state.n; i++) {
+		const struct pd_state_entry *e = &a->state.v[i];
+
+		if (e->kind == PD_KIND_APPARMOR && e->source != NULL &&
+		    wanted(files, n, present, e) && pd_aa_loaded_mode(kern, e->name) != NULL)
+			pd_strv_push(&a->aa_labeled, pd_xstrdup(e->name));
+	}
+}
+
+void
+agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
+			 struct reconcile_result *res, struct pd_strv *now)
+{
+	_cleanup_free_ struct aa_file *files = pd_xcalloc(src->n + 1, sizeof(*files));
+	_cleanup_free_ struct pd_aa_unit *units = pd_xcalloc(src->n + 1, sizeof(*units));
+	struct pd_aa_loaded kern = { 0 }, *kp = NULL;
+	struct pd_strv present = { 0 };
+	struct pd_aa_stats stats;
+	pd_error_t err = NULL;
+	size_t n = 0;
+	bool any_load = false;
+
+	for (size_t i = 0; i < src->n; i++) {
+		const struct pd_source *s = &src->v[i];
+
+		if (s->kind != PD_KIND_APPARMOR)
+			continue;
+		if (pd_strv_contains(&present, s->name)) {
+			res->rejected++;
+			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s,
+				     "another profiles folder already provides this file name");
+			continue;
+		}
+		pd_strv_push(&present, pd_xstrdup(s->name));
+		if (s->error < 0) {
+			res->rejected++;
+			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s,
+				     s->errmsg);
+			continue;
+		}
+		if (a->aa == NULL) {
+			res->failed++;
+			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile not handled", s,
+				     a->aa_error);
+			continue;
+		}
+		files[n].s = s;
+		files[n].u = &units[n];
+		units[n].label = s->path;
+		units[n].data = s->data;
+		units[n].len = s->len;
+		memcpy(units[n].sha256, s->sha256, sizeof(units[n].sha256));
+		n++;
+	}
+	if (!complete)
+		pd_strv_push(&present, pd_xstrdup("")); /* marks "listing incomplete" */
+	if (a->aa == NULL)
+		goto out;
+
+	if (pd_aa_compile(a->aa, units, n, &stats, &err) < 0) {
+		res->failed++;
+		log_error("cannot run the AppArmor parser", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+		goto out;
+	}
+	if (stats.compiled > 0 || stats.rejected > 0) {
+		char c[16], r[16], h[16], ms[24];
+
+		snprintf(c, sizeof(c), "%u", stats.compiled);
+		snprintf(r, sizeof(r), "%u", stats.rejected);
+		snprintf(h, sizeof(h), "%u", stats.cached);
+		snprintf(ms, sizeof(ms), "%lld", stats.compile_ms);
+		log_info("apparmor compiled", "compiled", c, "rejected", r, "from_cache", h,
+			 "took_ms", ms, NULL);
+	}
+	if (a->apparmor_enabled) {
+		if (pd_aa_list(a->aa, &kern, &err) < 0) {
+			res->failed++;
+			log_error("cannot read the kernel's AppArmor profiles", "error",
+				  pd_error_msg(err), NULL);
+			pd_error_release(&err);
+			goto out;
+		}
+		kp = &kern;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (units[i].error != NULL) {
+			res->rejected++;
+			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", files[i].s,
+				     units[i].error);
+			continue;
+		}
+		admit(a, files, i, kp, res, now);
+		if (files[i].ok && !files[i].load)
+			res->unchanged++;
+	}
+	if (kp == NULL)
+		goto out; /* no AppArmor in this kernel: validated only */
+	for (size_t i = 0; i < n; i++) {
+		if (files[i].ok && files[i].load) {
+			load(a, &files[i], res, now);
+			any_load |= files[i].loaded;
+		}
+	}
+	if (any_load) {
+		pd_aa_loaded_clear(&kern);
+		if (pd_aa_list(a->aa, &kern, &err) < 0) {
+			res->failed++;
+			log_error("cannot read the kernel's AppArmor profiles", "error",
+				  pd_error_msg(err), NULL);
+			pd_error_release(&err);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (files[i].loaded)
+				confirm(a, &files[i], &kern, res, now);
+	}
+	remove_gone(a, files, n, &kern, &present, res);
+	update_labeled(a, files, n, &present, &kern);
+out:
+	for (size_t i = 0; i < n; i++)
+		pd_aa_unit_clear(&units[i]);
+	pd_aa_loaded_clear(&kern);
+	pd_strv_clear(&present);
+}
