@@ -105,8 +105,11 @@ load(struct agent *a, struct aa_file *f, struct reconcile_result *res, struct pd
 	f->loaded = true;
 }
 
-/* After loading: each name must be in the kernel's list; only then is it
- * owned (state) and labeled. */
+/*
+ * After loading: what the kernel accepted is the agent's own (state), but
+ * only names the kernel lists are labeled; a name missing from the list is
+ * an error, and is loaded again at the next reconcile.
+ */
 static void
 confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 	struct reconcile_result *res, struct pd_strv *now)
@@ -119,6 +122,8 @@ confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 		const char *mode = pd_aa_loaded_mode(kern, name);
 		struct pd_state_entry *e;
 
+		e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
+		pd_state_set_source(e, f->s->name);
 		if (mode == NULL) {
 			_cleanup_free_ char *msg = pd_xasprintf(
 				"profile `%s` was loaded but the kernel does not list it", name);
@@ -128,8 +133,6 @@ confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 				     msg);
 			continue;
 		}
-		e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
-		pd_state_set_source(e, f->s->name);
 		log_info(f->restore ? "apparmor profile restored" : "apparmor profile loaded",
 			 "profile", name, "mode", mode, "file", f->s->path, "sha256", f->s->sha256,
 			 NULL);
@@ -304,8 +307,19 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 			continue;
 		}
 		admit(a, files, i, kp, res, now);
-		if (files[i].ok && !files[i].load)
+		if (files[i].ok && !files[i].load && kp != NULL) {
+			/* Loaded as it is; a retired profile declared again,
+			 * or one that moved to another file, follows it. */
+			for (size_t k = 0; k < units[i].names.n; k++) {
+				struct pd_state_entry *e = pd_state_find(
+					&a->state, PD_KIND_APPARMOR, units[i].names.v[k]);
+
+				if (e != NULL &&
+				    (e->source == NULL || strcmp(e->source, files[i].s->name) != 0))
+					pd_state_set_source(e, files[i].s->name);
+			}
 			res->unchanged++;
+		}
 	}
 	if (kp == NULL)
 		goto out; /* no AppArmor in this kernel: validated only */

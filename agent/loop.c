@@ -20,6 +20,8 @@ struct loop {
 	int epfd, sigfd, resyncfd, debouncefd;
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
 	bool stop;
+	bool hup;		       /* a SIGHUP waits for its resync */
+	struct pd_spawn_cancel cancel; /* stops a long parser run on SIGTERM */
 };
 
 static int
@@ -81,21 +83,42 @@ watch_folders(struct loop *l)
 	}
 }
 
+/* Reads pending signals; SIGHUP is remembered, handled by the loop. */
 static void
-on_signal(struct loop *l)
+read_signals(struct loop *l)
 {
 	struct signalfd_siginfo si;
 
 	while (read(l->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP: resync", NULL);
-			if (pd_watch_refresh(l->watch) > 0)
-				watch_folders(l);
-			reconcile(l, "sighup");
-		} else {
+			l->hup = true;
+		} else if (!l->stop) {
 			log_info("stopping", "signal", strsignal((int)si.ssi_signo), NULL);
 			l->stop = true;
 		}
+	}
+}
+
+/* Called while the parser runs, when a signal is pending. */
+static bool
+cancel_on_stop(void *arg)
+{
+	struct loop *l = arg;
+
+	read_signals(l);
+	return l->stop;
+}
+
+static void
+on_signal(struct loop *l)
+{
+	read_signals(l);
+	while (l->hup && !l->stop) {
+		l->hup = false;
+		log_info("SIGHUP: resync", NULL);
+		if (pd_watch_refresh(l->watch) > 0)
+			watch_folders(l);
+		reconcile(l, "sighup");
 	}
 }
 
@@ -219,8 +242,12 @@ loop_run(struct agent *a)
 		teardown(&l);
 		return ret;
 	}
+	l.cancel = (struct pd_spawn_cancel){ .fd = l.sigfd, .fn = cancel_on_stop, .arg = &l };
+	if (a->aa != NULL)
+		pd_aa_set_cancel(a->aa, &l.cancel);
 	reconcile(&l, "start");
-	log_info("ready", NULL);
+	if (!l.stop)
+		log_info("ready", NULL);
 	while (!l.stop) {
 		struct epoll_event evs[8];
 		int n = epoll_wait(l.epfd, evs, (int)ARRAY_SIZE(evs), -1);
@@ -234,7 +261,11 @@ loop_run(struct agent *a)
 		}
 		for (int i = 0; i < n && !l.stop; i++)
 			dispatch(&l, evs[i].data.u32);
+		if (l.hup && !l.stop)
+			on_signal(&l);
 	}
+	if (a->aa != NULL)
+		pd_aa_set_cancel(a->aa, NULL);
 	teardown(&l);
 	return l.stop ? 0 : ret;
 }

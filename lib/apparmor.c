@@ -26,7 +26,14 @@ struct pd_aa {
 	int jobs;
 	aa_features *kf;
 	aa_kernel_interface *ki;
+	const struct pd_spawn_cancel *cancel;
 };
+
+void
+pd_aa_set_cancel(struct pd_aa *aa, const struct pd_spawn_cancel *cancel)
+{
+	aa->cancel = cancel;
+}
 
 bool
 pd_aa_kernel_enabled(void)
@@ -301,7 +308,7 @@ find_cache_sub(struct pd_aa *aa, pd_error_t *err)
 	argv_push(&a, "--cache-loc");
 	argv_push(&a, aa->cache_dir);
 	argv_push(&a, "--print-cache-dir");
-	ret = pd_spawn(a.v, NULL, 0, PD_AA_NAMES_TIMEOUT_MS, &r, err);
+	ret = pd_spawn(a.v, NULL, 0, PD_AA_NAMES_TIMEOUT_MS, aa->cancel, &r, err);
 	argv_clear(&a);
 	if (ret < 0)
 		return ret;
@@ -529,7 +536,7 @@ names_of(struct pd_aa *aa, struct pd_aa_unit *u, const char *src, pd_error_t *er
 	base_args(aa, &a);
 	argv_push(&a, "--names");
 	argv_push(&a, src);
-	ret = pd_spawn(a.v, NULL, 0, PD_AA_NAMES_TIMEOUT_MS, &r, err);
+	ret = pd_spawn(a.v, NULL, 0, PD_AA_NAMES_TIMEOUT_MS, aa->cancel, &r, err);
 	argv_clear(&a);
 	if (ret < 0)
 		return ret;
@@ -617,7 +624,7 @@ run_compile(struct pd_aa *aa, const struct pd_aa_unit *units, size_t n, const bo
 		unlink(bin);
 		argv_push_owned(&a, pd_xasprintf("%s/%s", srcdir, units[i].sha256));
 	}
-	ret = pd_spawn(a.v, NULL, 0, PD_AA_PARSER_TIMEOUT_MS, r, err);
+	ret = pd_spawn(a.v, NULL, 0, PD_AA_PARSER_TIMEOUT_MS, aa->cancel, r, err);
 	argv_clear(&a);
 	return ret;
 }
@@ -774,13 +781,35 @@ pd_aa_unload(struct pd_aa *aa, const char *name, pd_error_t *err)
 	return 0;
 }
 
+void
+pd_aa_parse_list(const char *text, struct pd_aa_loaded *out)
+{
+	struct pd_strv lines = { 0 };
+
+	split_lines(text, &lines);
+	for (size_t i = 0; i < lines.n; i++) {
+		char *l = lines.v[i];
+		char *open_paren = strrchr(l, '(');
+		size_t n = strlen(l);
+
+		/* "NAME (MODE)"; names may hold blanks and parentheses,
+		 * modes do not. */
+		if (open_paren == NULL || open_paren == l || open_paren[-1] != ' ' ||
+		    l[n - 1] != ')' || open_paren - 1 == l)
+			continue;
+		pd_strv_push(&out->modes,
+			     pd_xstrndup(open_paren + 1, (size_t)(l + n - 1 - (open_paren + 1))));
+		pd_strv_push(&out->names, pd_xstrndup(l, (size_t)(open_paren - 1 - l)));
+	}
+	pd_strv_clear(&lines);
+}
+
 int
 pd_aa_list(struct pd_aa *aa, struct pd_aa_loaded *out, pd_error_t *err)
 {
 	_cleanup_free_ char *path = pd_xasprintf("%s/profiles", aa->fs);
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct pd_strv lines = { 0 };
 	size_t len;
 	int ret;
 
@@ -789,21 +818,7 @@ pd_aa_list(struct pd_aa *aa, struct pd_aa_loaded *out, pd_error_t *err)
 		return pd_make_error(err, errno, "open `%s`", path);
 	if ((ret = pd_read_fd(fd, 64 * 1024 * 1024, &text, &len, err)) < 0)
 		return ret;
-	split_lines(text, &lines);
-	for (size_t i = 0; i < lines.n; i++) {
-		char *l = lines.v[i];
-		char *open_paren = strrchr(l, '(');
-		size_t n = strlen(l);
-
-		/* "NAME (MODE)"; names may hold blanks, modes do not. */
-		if (open_paren == NULL || open_paren == l || open_paren[-1] != ' ' ||
-		    l[n - 1] != ')')
-			continue;
-		pd_strv_push(&out->modes,
-			     pd_xstrndup(open_paren + 1, (size_t)(l + n - 1 - (open_paren + 1))));
-		pd_strv_push(&out->names, pd_xstrndup(l, (size_t)(open_paren - 1 - l)));
-	}
-	pd_strv_clear(&lines);
+	pd_aa_parse_list(text, out);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "spawn.h"
 #include "util.h"
 
 #define PD_AA_DEFAULT_PARSER	"apparmor_parser"
@@ -47,6 +48,9 @@ bool pd_aa_kernel_enabled(void);
 
 int pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err);
 void pd_aa_free(struct pd_aa *aa);
+
+/* Parser runs stop early when cancel says so (the caller keeps it alive). */
+void pd_aa_set_cancel(struct pd_aa *aa, const struct pd_spawn_cancel *cancel);
 
 /* The folder libapparmor loads into, and the features used to compile. */
 const char *pd_aa_fs(const struct pd_aa *aa);
@@ -100,6 +104,8 @@ struct pd_aa_loaded {
 };
 
 int pd_aa_list(struct pd_aa *aa, struct pd_aa_loaded *out, pd_error_t *err);
+/* Parses the text of `<fs>/profiles` ("NAME (MODE)" per line), appending. */
+void pd_aa_parse_list(const char *text, struct pd_aa_loaded *out);
 /* The mode of name, or NULL when not loaded. */
 const char *pd_aa_loaded_mode(const struct pd_aa_loaded *l, const char *name);
 void pd_aa_loaded_clear(struct pd_aa_loaded *l);

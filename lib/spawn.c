@@ -88,7 +88,7 @@ start(char *const argv[], int in, int out, int errfd, pid_t *pid, pd_error_t *er
 
 int
 pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
-	 struct pd_spawn_result *res, pd_error_t *err)
+	 const struct pd_spawn_cancel *cancel, struct pd_spawn_result *res, pd_error_t *err)
 {
 	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	struct sink so = { 0 }, se = { 0 };
@@ -122,10 +122,11 @@ pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
 		fcntl(inp[0], F_SETFL, O_NONBLOCK);
 
 	while (outp[0] >= 0 || errp[0] >= 0) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[4] = {
 			{ .fd = outp[0], .events = POLLIN },
 			{ .fd = errp[0], .events = POLLIN },
 			{ .fd = inp[0], .events = POLLOUT },
+			{ .fd = cancel != NULL ? cancel->fd : -1, .events = POLLIN },
 		};
 		long long left = deadline - pd_now_ms();
 		int n;
@@ -135,7 +136,7 @@ pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
 			res->timedout = 1;
 			break;
 		}
-		n = poll(pfd, 3, (int)(left > 1000 ? 1000 : left));
+		n = poll(pfd, 4, (int)(left > 1000 ? 1000 : left));
 		if (n < 0 && errno != EINTR) {
 			ret = pd_make_error(err, errno, "poll");
 			kill(pid, SIGKILL);
@@ -144,6 +145,13 @@ pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
 		}
 		if (n <= 0)
 			continue;
+		if ((pfd[3].revents & POLLIN) && cancel->fn(cancel->arg)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			ret = pd_make_plain_error(err, ECANCELED, "`%s` stopped: shutting down",
+						  argv[0]);
+			goto out;
+		}
 		for (int i = 0; i < 2; i++) {
 			int *fd = i == 0 ? &outp[0] : &errp[0];
 

@@ -9,6 +9,7 @@
 #ifndef PROFILED_SPAWN_H
 #define PROFILED_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -24,11 +25,20 @@ struct pd_spawn_result {
 	size_t err_len;
 };
 
+/* Lets the caller stop a long run: when fd is readable, fn(arg) is called;
+ * if it returns true the child is killed and pd_spawn fails with
+ * ECANCELED. */
+struct pd_spawn_cancel {
+	int fd;
+	bool (*fn)(void *arg);
+	void *arg;
+};
+
 /* Runs argv[0] (looked up on PATH when it has no '/') with argv.  Returns 0
  * when the program ran (whatever its exit status), negative errno when it
  * could not be started or waited for. */
 int pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
-	     struct pd_spawn_result *res, pd_error_t *err);
+	     const struct pd_spawn_cancel *cancel, struct pd_spawn_result *res, pd_error_t *err);
 
 void pd_spawn_result_clear(struct pd_spawn_result *res);
 
