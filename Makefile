@@ -6,6 +6,7 @@
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
 #   make run           run the agent locally on the example profiles
+#   make bench         benchmarks: figures and ratios against a baseline
 #   make format-check  clang-format check
 #   make install       honours DESTDIR and PREFIX
 
@@ -44,7 +45,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-.PHONY: all deps deps-check-quiet test unit regress bats asan fuzz fuzz-build run install \
+.PHONY: all deps deps-check-quiet test unit regress bats asan fuzz fuzz-build run install bench \
 	clean format format-check check-deps
 
 all: $(BUILD)/profiled
@@ -125,6 +126,14 @@ fuzz: fuzz-build
 	  $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    -artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz-corpus/$$t \
 	    test/fuzz/corpus/$$t; done
+
+# --- benchmarks: figures, never assertions ------------------------------------
+
+bench: deps-check-quiet
+	bash test/bench/apparmor-compile.sh $(BENCH_FILES) $(BENCH_RUNS)
+
+BENCH_FILES ?= 12
+BENCH_RUNS ?= 5
 
 # --- running locally ---------------------------------------------------------
 
