@@ -14,8 +14,9 @@
 
 #include "utf8.h"
 
-#define MAX_ARGS  6
-#define MAX_ERRNO 0xffff /* SECCOMP_RET_DATA is 16 bits wide */
+#define MAX_ARGS	6
+#define MAX_ERRNO	0xffff /* SECCOMP_RET_DATA is 16 bits wide */
+#define MAX_ERRNO_ERRNO 4094   /* libseccomp refuses SCMP_ACT_ERRNO(4095) and up */
 
 struct sc_filter {
 	struct pd_strv caps;
@@ -298,8 +299,8 @@ get_uint(const cJSON *v, const char *path, uint64_t max, uint64_t *out, pd_error
 }
 
 static int
-parse_action(const char *name, const cJSON *errno_item, const char *path, uint32_t *out,
-	     const char **canonical, struct pd_strv *warnings, pd_error_t *err)
+parse_action(const char *name, const char *action_path, const cJSON *errno_item, const char *path,
+	     uint32_t *out, const char **canonical, struct pd_strv *warnings, pd_error_t *err)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
 		uint64_t e = 1; /* EPERM, what runtimes use without errnoRet */
@@ -307,7 +308,11 @@ parse_action(const char *name, const cJSON *errno_item, const char *path, uint32
 		if (strcmp(name, actions[i].name) != 0)
 			continue;
 		if (errno_item != NULL && !cJSON_IsNull(errno_item)) {
-			int ret = get_uint(errno_item, path, MAX_ERRNO, &e, err);
+			/* libseccomp takes an errno below 4095 (MAX_ERRNO in
+			 * the kernel) but any 16-bit value for TRACE. */
+			uint64_t max =
+				actions[i].base == SCMP_ACT_ERRNO(0) ? MAX_ERRNO_ERRNO : MAX_ERRNO;
+			int ret = get_uint(errno_item, path, max, &e, err);
 
 			if (ret < 0)
 				return ret;
@@ -321,7 +326,7 @@ parse_action(const char *name, const cJSON *errno_item, const char *path, uint32
 			*canonical = actions[i].name;
 		return 0;
 	}
-	return pd_make_plain_error(err, EINVAL, "unknown action \"%s\"", name);
+	return pd_make_plain_error(err, EINVAL, "`%s`: unknown action \"%s\"", action_path, name);
 }
 
 /* "SCMP_ARCH_X86_64" -> libseccomp token.  Returns 1 and sets *tok when
@@ -528,7 +533,7 @@ parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warning
 {
 	const cJSON *names, *args;
 	const char *name, *action;
-	char rpath[64], path[96];
+	char rpath[64], path[96], apath[96];
 	int ret;
 
 	r->json_index = i;
@@ -560,10 +565,11 @@ parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warning
 	if (action == NULL)
 		return pd_make_plain_error(err, EINVAL, "`%s` is missing", path);
 	snprintf(path, sizeof(path), "%s.errnoRet", rpath);
-	ret = parse_action(action, cJSON_GetObjectItemCaseSensitive(it, "errnoRet"), path,
+	snprintf(apath, sizeof(apath), "%s.action", rpath);
+	ret = parse_action(action, apath, cJSON_GetObjectItemCaseSensitive(it, "errnoRet"), path,
 			   &r->action, NULL, warnings, err);
 	if (ret < 0)
-		return pd_error_wrap(err, ret, "`%s.action`", rpath);
+		return ret;
 
 	snprintf(path, sizeof(path), "%s.args", rpath);
 	if ((ret = get_array(it, "args", path, &args, err)) < 0)
@@ -662,10 +668,11 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 		return ret;
 	if (s == NULL)
 		return pd_make_plain_error(err, EINVAL, "`defaultAction` is missing");
-	ret = parse_action(s, cJSON_GetObjectItemCaseSensitive(root, "defaultErrnoRet"),
+	ret = parse_action(s, "defaultAction",
+			   cJSON_GetObjectItemCaseSensitive(root, "defaultErrnoRet"),
 			   "defaultErrnoRet", &p->def_action, &p->def_action_name, warnings, err);
 	if (ret < 0)
-		return pd_error_wrap(err, ret, "`defaultAction`");
+		return ret;
 	if (p->def_action == SCMP_ACT_NOTIFY)
 		return pd_make_plain_error(
 			err, EINVAL,
@@ -724,6 +731,7 @@ pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out, struct pd
 {
 	_cleanup_seccomp_ struct pd_seccomp *p = NULL;
 	_cleanup_cjson_ cJSON *root = NULL;
+	_cleanup_free_ char *copy = NULL;
 	const char *end = NULL;
 	size_t bad, line, col;
 	int ret;
@@ -742,9 +750,13 @@ pd_seccomp_parse(const char *buf, size_t len, struct pd_seccomp **out, struct pd
 		return pd_make_plain_error(err, EILSEQ, "line %zu, column %zu: invalid UTF-8", line,
 					   col);
 	}
-	/* buf is NUL-terminated one past len: let cJSON see the terminator so
-	 * that trailing garbage after the document is an error. */
-	root = cJSON_ParseWithLengthOpts(buf, len + 1, &end, 1);
+	/* cJSON sees a NUL-terminated copy of buf[0..len) (never buf[len]),
+	 * so that trailing garbage is an error and an unfinished document is
+	 * reported at its end. */
+	copy = pd_xstrndup(buf, len);
+	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
+	if (end != NULL)
+		end = buf + (end - copy);
 	if (root == NULL) {
 		size_t off = end != NULL && end >= buf ? (size_t)(end - buf) : 0;
 
@@ -859,7 +871,7 @@ add_rule(scmp_filter_ctx ctx, const struct sc_rule *r, int nr, const char *name,
 
 static int
 compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool all_caps,
-		struct pd_strv *warnings, pd_error_t *err)
+		pd_error_t *err)
 {
 	_cleanup_scmp_ scmp_filter_ctx ctx = NULL;
 	_cleanup_close_ int devnull = -1;
@@ -887,14 +899,8 @@ compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bo
 		for (size_t j = 0; j < r->names.n; j++) {
 			int nr = seccomp_syscall_resolve_name(r->names.v[j]);
 
-			if (nr == __NR_SCMP_ERROR) {
-				if (warnings != NULL)
-					pd_strv_pushf(
-						warnings,
-						"unknown syscall \"%s\" at `syscalls[%zu]`, skipped as container runtimes do",
-						r->names.v[j], r->json_index);
-				continue;
-			}
+			if (nr == __NR_SCMP_ERROR)
+				continue; /* warned about by unknown_names() */
 			if ((ret = add_rule(ctx, r, nr, r->names.v[j], err)) < 0)
 				return ret;
 		}
@@ -909,16 +915,41 @@ compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bo
 	return 0;
 }
 
+/* Every rule, whichever variant or capability it applies to and even when
+ * it repeats the default action: a misspelled name is worth a warning. */
+static void
+unknown_names(const struct pd_seccomp *p, struct pd_strv *warnings)
+{
+	for (size_t i = 0; i < p->nrules && warnings != NULL; i++) {
+		const struct sc_rule *r = &p->rules[i];
+
+		for (size_t j = 0; j < r->names.n; j++)
+			if (seccomp_syscall_resolve_name(r->names.v[j]) == __NR_SCMP_ERROR)
+				pd_strv_pushf(
+					warnings,
+					"unknown syscall \"%s\" at `syscalls[%zu]`, skipped as container runtimes do",
+					r->names.v[j], r->json_index);
+	}
+}
+
+bool
+pd_seccomp_rule_applies(const struct pd_seccomp *p, size_t i, const struct pd_seccomp_env *env,
+			bool all_caps)
+{
+	return i < p->nrules && rule_applies(&p->rules[i], env, all_caps);
+}
+
 int
 pd_seccomp_compile(const struct pd_seccomp *p, const struct pd_seccomp_env *env,
 		   struct pd_strv *warnings, pd_error_t *err)
 {
-	int ret = compile_variant(p, env, false, warnings, err);
+	int ret;
 
+	unknown_names(p, warnings);
+	ret = compile_variant(p, env, false, err);
 	if (ret < 0)
 		return pd_error_wrap(err, ret, "without capabilities");
-	/* Warnings are the same for both variants: report them once. */
-	ret = compile_variant(p, env, true, NULL, err);
+	ret = compile_variant(p, env, true, err);
 	if (ret < 0)
 		return pd_error_wrap(err, ret, "with all capabilities");
 	return 0;

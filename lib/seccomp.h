@@ -58,5 +58,10 @@ bool pd_seccomp_kernel_supported(void);
 /* Name of the action of the default, e.g. "SCMP_ACT_ERRNO". */
 const char *pd_seccomp_default_action(const struct pd_seccomp *p);
 size_t pd_seccomp_rule_count(const struct pd_seccomp *p);
+/* Whether rule i (of pd_seccomp_rule_count) goes into the filter built for
+ * env, for a container without (all_caps false) or with every capability;
+ * moby's includes/excludes selection. */
+bool pd_seccomp_rule_applies(const struct pd_seccomp *p, size_t i, const struct pd_seccomp_env *env,
+			     bool all_caps);
 
 #endif

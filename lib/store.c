@@ -95,9 +95,23 @@ pd_store_path(const struct pd_store *s, const char *name)
 	return pd_xasprintf("%s/%s", s->path, name);
 }
 
+/* Names are single entries of the subdir: nothing can reach outside it. */
+static int
+check_name(const char *name, pd_error_t *err)
+{
+	if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL)
+		return pd_make_plain_error(err, EINVAL,
+					   "\"%s\" is not a file name of the seccomp folder", name);
+	return 0;
+}
+
 int
 pd_store_holds(struct pd_store *s, const char *name, const char *data, size_t len, pd_error_t *err)
 {
+	int ret = check_name(name, err);
+
+	if (ret < 0)
+		return ret;
 	return pd_file_equals(s->dirfd, name, data, len, err);
 }
 
@@ -109,7 +123,10 @@ pd_store_holds_hash(struct pd_store *s, const char *name, const char *sha256, pd
 	char hash[PD_SHA256_HEX_LEN + 1];
 	pd_error_t e = NULL;
 	size_t len = 0;
+	int ret;
 
+	if ((ret = check_name(name, err)) < 0)
+		return ret;
 	fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ELOOP)
@@ -132,6 +149,8 @@ pd_store_put(struct pd_store *s, const char *name, const char *data, size_t len,
 	int ret;
 
 	*changed = false;
+	if ((ret = check_name(name, err)) < 0)
+		return ret;
 	ret = pd_file_equals(s->dirfd, name, data, len, err);
 	if (ret < 0)
 		return ret;
@@ -149,6 +168,10 @@ pd_store_put(struct pd_store *s, const char *name, const char *data, size_t len,
 int
 pd_store_remove(struct pd_store *s, const char *name, pd_error_t *err)
 {
+	int ret = check_name(name, err);
+
+	if (ret < 0)
+		return ret;
 	if (unlinkat(s->dirfd, name, 0) < 0) {
 		if (errno == ENOENT)
 			return 0;

@@ -294,13 +294,25 @@ fail:
 int
 pd_open_subdir(int dirfd, const char *name, mode_t mode, bool create, pd_error_t *err)
 {
+	bool made = false;
 	int fd;
 
-	if (create && mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
-		return pd_make_error(err, errno, "mkdir `%s`", name);
+	if (create) {
+		if (mkdirat(dirfd, name, mode) == 0)
+			made = true;
+		else if (errno != EEXIST)
+			return pd_make_error(err, errno, "mkdir `%s`", name);
+	}
 	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return pd_make_error(err, errno, "open folder `%s`", name);
+	/* The mode asked for, whatever the umask: the kubelet must read it. */
+	if (made && fchmod(fd, mode) < 0) {
+		int saved = errno;
+
+		close(fd);
+		return pd_make_error(err, saved, "chmod folder `%s`", name);
+	}
 	return fd;
 }
 
