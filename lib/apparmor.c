@@ -505,6 +505,65 @@ split_lines(const char *text, struct pd_strv *out)
 	}
 }
 
+static int
+write_file(const char *dir, const char *name, const char *data, size_t len, pd_error_t *err)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0)
+		return pd_make_error(err, errno, "open `%s`", dir);
+	return pd_publish_atomic(dfd, name, data, len, 0600, err);
+}
+
+/*
+ * A file the parser refused is remembered too (by source hash, per feature
+ * set), so that a bad file left in a ConfigMap does not run the parser at
+ * every resync.  The message is kept with its file name replaced by a
+ * placeholder, put back for whatever file has those bytes.
+ */
+#define SOURCE_PLACEHOLDER "\x01SOURCE\x01"
+
+static char *
+error_path(const struct pd_aa *aa, const char *sha256)
+{
+	const char *feat = strrchr(aa->cache_sub, '/');
+
+	return pd_xasprintf("%s/errors/%s/%s", aa->cache_dir, feat != NULL ? feat + 1 : "x",
+			    sha256);
+}
+
+static bool
+cached_error(struct pd_aa *aa, struct pd_aa_unit *u)
+{
+	_cleanup_free_ char *path = error_path(aa, u->sha256);
+	_cleanup_free_ char *text = NULL;
+
+	if (read_small(path, &text, NULL) < 0 || text[0] == '\0')
+		return false;
+	u->error = clean_message(text, SOURCE_PLACEHOLDER, u->label);
+	return true;
+}
+
+static void
+remember_error(struct pd_aa *aa, const struct pd_aa_unit *u)
+{
+	_cleanup_free_ char *path = error_path(aa, u->sha256);
+	_cleanup_free_ char *text = clean_message(u->error, u->label, SOURCE_PLACEHOLDER);
+	char *slash = strrchr(path, '/');
+	pd_error_t e = NULL;
+
+	*slash = '\0';
+	{
+		_cleanup_free_ char *top = pd_xasprintf("%s/errors", aa->cache_dir);
+
+		if (mkdir_p1(top, 0700, NULL) < 0 || mkdir_p1(path, 0700, NULL) < 0)
+			return;
+	}
+	/* Best effort: without it the parser runs again, never wrongly. */
+	write_file(path, slash + 1, text, strlen(text), &e);
+	pd_error_release(&e);
+}
+
 static bool
 cached(struct pd_aa *aa, struct pd_aa_unit *u)
 {
@@ -540,26 +599,21 @@ names_of(struct pd_aa *aa, struct pd_aa_unit *u, const char *src, pd_error_t *er
 	argv_clear(&a);
 	if (ret < 0)
 		return ret;
-	if (r.timedout)
+	ret = 0;
+	if (r.timedout) {
 		u->error = pd_xstrdup("the AppArmor parser timed out");
-	else if (r.status != 0)
+	} else if (r.status != 0) {
 		u->error = clean_message(r.err, src, u->label);
-	else
+		ret = 1;
+	} else {
 		split_lines(r.out, &u->names);
-	if (u->error == NULL && u->names.n == 0)
+	}
+	if (u->error == NULL && u->names.n == 0) {
 		u->error = pd_xstrdup("the file declares no AppArmor profile");
+		ret = 1;
+	}
 	pd_spawn_result_clear(&r);
-	return 0;
-}
-
-static int
-write_file(const char *dir, const char *name, const char *data, size_t len, pd_error_t *err)
-{
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (dfd < 0)
-		return pd_make_error(err, errno, "open `%s`", dir);
-	return pd_publish_atomic(dfd, name, data, len, 0600, err);
+	return ret;
 }
 
 /* Attributes the batched run's messages to units by their source path. */
@@ -662,7 +716,7 @@ pd_aa_compile(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, struct pd_aa
 			pd_error_release(&e);
 			continue;
 		}
-		if (cached(aa, u))
+		if (cached(aa, u) || cached_error(aa, u))
 			continue;
 		pd_strv_clear(&u->names);
 		if (write_file(srcdir, u->sha256, u->data, u->len, &e) < 0) {
@@ -673,6 +727,8 @@ pd_aa_compile(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, struct pd_aa
 		src = pd_xasprintf("%s/%s", srcdir, u->sha256);
 		if ((ret = names_of(aa, u, src, err)) < 0)
 			goto out;
+		if (ret == 1)
+			remember_error(aa, u);
 		if (u->error == NULL)
 			batch[i] = true, nbatch++;
 	}
@@ -720,6 +776,8 @@ pd_aa_compile(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, struct pd_aa
 			}
 			pd_spawn_result_clear(&r1);
 		}
+		if (u->error != NULL && !r.timedout)
+			remember_error(aa, u);
 		if (u->error == NULL) {
 			struct pd_strv *nm = &u->names;
 			size_t total = 1;

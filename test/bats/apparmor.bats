@@ -376,3 +376,20 @@ load_then_confirm() {
 	[ "$STOP_MS" -lt 2000 ]
 	wait_until 2 not kill -0 "$pid" 2>/dev/null
 }
+
+@test "a file the parser refused is not given to the parser again while its bytes stay the same" {
+	printf 'profile pd-bad {\n  file,\n  nonsense here\n}\n' >"$P/bad"
+	aa_once
+	[ "$status" -eq 1 ]
+	first=$(grep 'apparmor profile rejected' <<<"$output" | sed 's/^[^ ]* //')
+	: >"$PARSER_LOG"
+	cp "$P/bad" "$P/bad-copy"
+	aa_once
+	echo "$output"
+	cat "$PARSER_LOG"
+	[ "$status" -eq 1 ]
+	not grep -q -- "--names\|--write-cache" "$PARSER_LOG"
+	# the same message, naming each file
+	grep -q "$first" <<<"$output"
+	grep -q "apparmor profile rejected file=$P/bad-copy error=\"AppArmor parser error for $P/bad-copy in profile $P/bad-copy at line 3" <<<"$output"
+}
