@@ -3,6 +3,7 @@
 #   make deps          install build and test dependencies (Debian, as root)
 #   make               build build/profiled
 #   make test          unit tests, fuzz regression inputs, black-box tests
+#   make test-vm       AppArmor on a real kernel under QEMU (part of make test)
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
 #   make run           run the agent locally on the example profiles
@@ -45,7 +46,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-.PHONY: all deps deps-check-quiet test unit regress bats asan fuzz fuzz-build run install bench \
+.PHONY: all deps deps-check-quiet test unit regress bats test-vm asan fuzz fuzz-build run install bench \
 	clean format format-check check-deps
 
 all: $(BUILD)/profiled
@@ -94,6 +95,10 @@ regress: $(REPLAY_BIN)
 bats: $(BUILD)/profiled
 	PROFILED=$(CURDIR)/$(BUILD)/profiled bats --timing test/bats
 
+# AppArmor on a real kernel: Debian's kernel under QEMU (TCG).
+test-vm: $(BUILD)/profiled
+	bash test/vm/profiled.sh $(CURDIR)/$(BUILD)/profiled
+
 # Everything, with one closing "N passed, N failed, N skipped" line.
 test: deps-check-quiet
 	$(MAKE) all $(UNIT_BIN) $(REPLAY_BIN)
@@ -103,7 +108,7 @@ deps-check-quiet:
 	@sh test/tools/deps.sh
 
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	PROFILED_TOOLS_TESTED=$(PROFILED_TOOLS_TESTED) $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		HARDEN="-fPIE" test
 

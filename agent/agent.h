@@ -50,6 +50,14 @@ void agent_reconcile(struct agent *a, struct reconcile_result *res);
 void agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
 			      struct reconcile_result *res, struct pd_strv *now);
 
+/*
+ * An entry that no longer exists when it is opened, or a link whose target
+ * does not: during the kubelet's swap a key's link dangles between the
+ * rename of ..data and the removal of the link.  Such an entry is absent,
+ * not broken.
+ */
+bool agent_vanished(const struct pd_source *s);
+
 /* Logs a problem with a file once for as long as it persists. */
 void agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
 		  const struct pd_source *s, const char *detail);

@@ -239,7 +239,7 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 	for (size_t i = 0; i < src->n; i++) {
 		const struct pd_source *s = &src->v[i];
 
-		if (s->kind != PD_KIND_APPARMOR)
+		if (s->kind != PD_KIND_APPARMOR || agent_vanished(s))
 			continue;
 		if (pd_strv_contains(&present, s->name)) {
 			res->rejected++;

@@ -114,6 +114,15 @@ agent_close(struct agent *a)
 
 /* Logs a problem with a file once for as long as it persists: a resync
  * re-checks everything but does not repeat itself. */
+bool
+agent_vanished(const struct pd_source *s)
+{
+	if (s->error != -ENOENT)
+		return false;
+	log_debug("entry vanished or its link dangles; taken as absent", "file", s->path, NULL);
+	return true;
+}
+
 void
 agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
 	     const struct pd_source *s, const char *detail)
@@ -292,7 +301,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	for (size_t i = 0; i < src.n; i++) {
 		const struct pd_source *s = &src.v[i];
 
-		if (s->kind == PD_KIND_APPARMOR)
+		if (s->kind == PD_KIND_APPARMOR || agent_vanished(s))
 			continue;
 		if (pd_strv_contains(&present, s->name)) {
 			res->rejected++;

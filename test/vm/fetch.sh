@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Fetch Debian's stock kernel (AppArmor built in) for the QEMU test harness.
+#
+#   fetch.sh            prints the path of the uncompressed kernel (vmlinux)
+#
+# Cache: ${PROFILED_VM_CACHE:-/var/tmp/profiled-vm}. Layout:
+#   kernel/<kver>/vmlinux   uncompressed ELF, booted by QEMU through PVH
+#   kernel/<kver>/vmlinuz   the bzImage as shipped (fallback, not used by default)
+#   kernel/<kver>/config    the kernel's build config
+#   kernel/current          symlink to the <kver> dir in use
+#
+# Idempotent: once kernel/current/vmlinux exists, it only checks the host
+# tools and prints the path (no network). PROFILED_VM_REFETCH=1 forces a new
+# download (e.g. to pick up a newer linux-image-amd64).
+#
+# Host packages it installs when missing (needs root + apt-get):
+#   qemu-system-x86 busybox-static apparmor cpio xz-utils
+# Exit: 0 ok; 77 with a line `SKIP: <reason>` when a tool or the kernel cannot
+# be obtained (not root, no apt-get, no network to Debian's archive); 1 when
+# what was fetched is unusable (a harness bug, not a skip).
+set -euo pipefail
+
+CACHE=${PROFILED_VM_CACHE:-/var/tmp/profiled-vm}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+die() {
+	echo "fetch.sh: $*" >&2
+	exit 1
+}
+log() { echo "fetch.sh: $*" >&2; }
+
+# --- host tools ---------------------------------------------------------------
+# command or file -> Debian package. busybox must be the static one: it is
+# copied into the guest without any library.
+need_pkgs=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
+command -v cpio >/dev/null 2>&1 || need_pkgs+=(cpio)
+command -v xz >/dev/null 2>&1 || need_pkgs+=(xz-utils)
+[ -x /usr/sbin/apparmor_parser ] && [ -r /usr/share/apparmor-features/features ] ||
+	need_pkgs+=(apparmor)
+bb_ldd=$(LC_ALL=C ldd /bin/busybox 2>&1 || true)
+case $bb_ldd in
+*'not a dynamic executable'*) ;;
+*) need_pkgs+=(busybox-static) ;;
+esac
+
+apt_quiet() {
+	# apt-get as root without the "_apt sandbox" warning, bounded in time
+	# (no network must mean a SKIP soon, not a hang); output to stderr.
+	DEBIAN_FRONTEND=noninteractive timeout -k 10 600 apt-get -q -o APT::Sandbox::User=root \
+		-o Acquire::http::Timeout=30 -o Acquire::https::Timeout=30 -o Acquire::Retries=1 "$@" >&2
+}
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	command -v apt-get >/dev/null 2>&1 || skip "missing ${need_pkgs[*]} and no apt-get to install them"
+	[ "$(id -u)" = 0 ] || skip "missing host packages ${need_pkgs[*]} (run as root, or apt-get install them)"
+	log "installing ${need_pkgs[*]}"
+	if ! apt_quiet install -y --no-install-recommends "${need_pkgs[@]}"; then
+		apt_quiet update || true
+		apt_quiet install -y --no-install-recommends "${need_pkgs[@]}" ||
+			skip "cannot apt-get install ${need_pkgs[*]}"
+	fi
+fi
+
+# --- kernel -------------------------------------------------------------------
+current=$CACHE/kernel/current
+if [ "${PROFILED_VM_REFETCH:-0}" != 1 ] && [ -s "$current/vmlinux" ]; then
+	echo "$current/vmlinux"
+	exit 0
+fi
+
+command -v apt-get >/dev/null 2>&1 || skip "no apt-get: cannot download Debian's kernel"
+mkdir -p "$CACHE/kernel" 2>/dev/null || skip "cannot create cache $CACHE (set PROFILED_VM_CACHE)"
+
+# One fetch at a time per cache; a second caller waits, then finds it done.
+exec 9>"$CACHE/.fetch.lock"
+flock -w 600 9 || die "timed out waiting for $CACHE/.fetch.lock"
+if [ "${PROFILED_VM_REFETCH:-0}" != 1 ] && [ -s "$current/vmlinux" ]; then
+	echo "$current/vmlinux"
+	exit 0
+fi
+
+tmp=$(mktemp -d "$CACHE/fetch.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# `apt-get download`, with one `apt-get update` on failure (stale lists name
+# versions the archive no longer has).
+updated=0
+download() {
+	if (cd "$tmp" && apt_quiet download "$1"); then return 0; fi
+	if [ "$updated" = 0 ]; then
+		updated=1
+		log "apt-get download $1 failed; running apt-get update"
+		apt_quiet update || true
+		(cd "$tmp" && apt_quiet download "$1") && return 0
+	fi
+	skip "cannot download $1 from Debian's archive (network? apt sources?)"
+}
+
+download linux-image-amd64
+meta=$(ls "$tmp"/linux-image-amd64_*.deb)
+# Depends: linux-image-6.1.0-NN-amd64 (= 6.1.xxx-y)
+real_pkg=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' | sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -n1)
+[ -n "$real_pkg" ] || die "cannot read the versioned kernel package from $meta"
+download "$real_pkg"
+deb=$(ls "$tmp/${real_pkg}"_*.deb)
+
+# Only ./boot (vmlinuz, config, System.map): the modules are not needed, every
+# feature the harness uses is built in (checked below).
+mkdir "$tmp/x"
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" --wildcards './boot/*'
+vmlinuz=$(ls "$tmp"/x/boot/vmlinuz-*)
+config=$(ls "$tmp"/x/boot/config-*)
+kver=${vmlinuz##*/vmlinuz-}
+
+for opt in CONFIG_SECURITY_APPARMOR=y CONFIG_SECURITYFS=y CONFIG_PVH=y CONFIG_DEVTMPFS=y \
+	CONFIG_SERIAL_8250_CONSOLE=y CONFIG_BLK_DEV_INITRD=y CONFIG_CGROUPS=y CONFIG_TMPFS=y; do
+	grep -qx "$opt" "$config" || die "$kver: $opt missing from its config"
+done
+grep -qx 'CONFIG_DEFAULT_SECURITY_APPARMOR=y' "$config" ||
+	log "$kver: AppArmor is not the default LSM; relying on security=apparmor on the command line"
+
+# extract-vmlinux, reimplemented: find each compression magic in the bzImage,
+# decompress from there, keep the first result that is an ELF file.
+is_elf() { [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ]; }
+try_decompress() { # magic(grep -P) tool...
+	local magic=$1 off
+	shift
+	command -v "$1" >/dev/null 2>&1 || return 1
+	while IFS=: read -r off _; do
+		# Trailing bytes after the stream make the tool fail: ignore its status.
+		tail -c "+$((off + 1))" "$vmlinuz" | "$@" >"$tmp/vmlinux" 2>/dev/null || true
+		if [ -s "$tmp/vmlinux" ] && is_elf "$tmp/vmlinux"; then return 0; fi
+	done < <(LC_ALL=C grep -aboP "$magic" "$vmlinuz" || true)
+	return 1
+}
+try_decompress '\xfd7zXZ\x00' xz -dc ||
+	try_decompress '\x28\xb5\x2f\xfd' zstd -dcq ||
+	try_decompress '\x1f\x8b\x08' gzip -dc ||
+	die "no ELF kernel found inside $vmlinuz (need xz/zstd/gzip)"
+
+dest=$CACHE/kernel/$kver
+rm -rf "$dest.new"
+mkdir "$dest.new"
+mv "$tmp/vmlinux" "$dest.new/vmlinux"
+mv "$vmlinuz" "$dest.new/vmlinuz"
+mv "$config" "$dest.new/config"
+printf '%s\n' "$real_pkg $(dpkg-deb -f "$deb" Version)" >"$dest.new/package"
+rm -rf "$dest"
+mv "$dest.new" "$dest"
+ln -sfn "$kver" "$CACHE/kernel/current.new"
+mv -T "$CACHE/kernel/current.new" "$current"
+log "kernel $kver ($real_pkg) unpacked in $dest"
+echo "$current/vmlinux"

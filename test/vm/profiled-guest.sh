@@ -1,0 +1,192 @@
+#!/bin/sh
+# Runs inside the VM (busybox sh, Debian's kernel with AppArmor on): the
+# built profiled against the real kernel.  Prints `ok - ...`/`not ok - ...`
+# and `N passed, N failed`; exit 0 or 1.
+#
+# /payload holds deny-write (the Kubernetes tutorial's profile), two (a file
+# declaring two profiles), broken, deny-write-v2 and parser-log (a parser
+# wrapper recording its calls).
+set -u
+AA=/sys/kernel/security/apparmor
+CM=/cm
+STATE=/var/lib/profiled
+passed=0
+failed=0
+
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+notok() { echo "not ok - $*"; failed=$((failed + 1)); }
+expect() { # DESCRIPTION COMMAND...
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else notok "$d"; fi
+}
+listed() { grep -qx "$1 ($2)" "$AA/profiles"; }
+not_listed() { ! grep -q "^$1 (" "$AA/profiles"; }
+# wait_for SECONDS COMMAND...: polls every 0.2 s.
+wait_for() {
+	n=$(($1 * 5))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	"$@"
+}
+ms() { cut -d' ' -f1 /proc/uptime | tr -d .; } # centiseconds
+
+# The kubelet's layout: ..TIMESTAMP/ with the files, ..data -> it, and a
+# top-level link per key.  swap_to DIR installs a new payload atomically
+# enough for the test (busybox has no rename of a symlink over another:
+# ln -sfn replaces ..data).
+ts=0
+swap_to() {
+	ts=$((ts + 1))
+	new="..2026_11_29_00_00_0$ts.000000001"
+	mkdir "$CM/$new"
+	cp "$1"/* "$CM/$new/"
+	old=$(readlink "$CM/..data" 2>/dev/null || true)
+	ln -sfn "$new" "$CM/..data"
+	for f in "$CM/$new"/*; do
+		k=$(basename "$f")
+		[ -L "$CM/$k" ] || ln -s "..data/$k" "$CM/$k"
+	done
+	for l in "$CM"/*; do
+		k=$(basename "$l")
+		[ -e "$CM/..data/$k" ] || rm -f "$l"
+	done
+	[ -z "$old" ] || rm -rf "${CM:?}/$old"
+}
+
+# confined PROFILE COMMAND: runs COMMAND (sh -c) under PROFILE, as
+# aa-exec does, printing its output.
+confined() {
+	(echo "exec $1" >/proc/self/attr/exec && exec sh -c "$2") 2>&1
+}
+
+echo "# kernel $(uname -r), apparmor enabled: $(cat /sys/module/apparmor/parameters/enabled)"
+expect "the kernel has AppArmor on" [ -r "$AA/profiles" ]
+
+mkdir -p "$CM" /tmp/v1 /tmp/v2 /tmp/denied /tmp/seccomp /var/lib
+cp /payload/deny-write /tmp/v1/k8s-apparmor-example-deny-write
+cp /payload/two /payload/broken /tmp/v1/
+cp /payload/deny-write-v2 /tmp/v2/k8s-apparmor-example-deny-write
+cp /payload/two /tmp/v2/
+swap_to /tmp/v1
+
+# exec: the daemon itself must be the process $! names, not a subshell.
+run() {
+	exec profiled run --profiles "$CM" --seccomp-root /tmp/seccomp --state-dir "$STATE" \
+		--node-name vm-node "$@"
+}
+
+# --- 1. one reconcile: load, confirm, label; the broken file is rejected
+t0=$(ms)
+(run --once) >/tmp/once.log 2>&1
+rc=$?
+t1=$(ms)
+echo "# first --once: exit $rc in $(((t1 - t0) * 10)) ms"
+sed 's/^/#   /' /tmp/once.log
+expect "--once exits 1 (one file rejected)" [ "$rc" -eq 1 ]
+expect "deny-write is loaded in enforce mode" listed k8s-apparmor-example-deny-write enforce
+expect "both profiles of a two-profile file are loaded" listed pd-two-a enforce
+expect "... with their own mode" listed pd-two-b complain
+expect "the broken file is reported with the parser's line number" \
+	grep -q 'apparmor profile rejected file=/cm/broken error="AppArmor parser error for /cm/broken .*line 5' /tmp/once.log
+expect "nothing of the broken file is loaded" not_listed pd-broken
+expect "the load is confirmed with the kernel's mode" \
+	grep -q 'apparmor profile loaded profile=pd-two-b mode=complain file=/cm/two' /tmp/once.log
+expect "the confirmed profiles get labels" \
+	grep -q 'would set node label node=vm-node label=apparmor.profiled.io/k8s-apparmor-example-deny-write value=true' /tmp/once.log
+expect "the node is labeled apparmor=enabled" \
+	grep -q 'label=profiled.io/apparmor value=enabled' /tmp/once.log
+
+# --- 2. the kernel enforces it
+out=$(confined k8s-apparmor-example-deny-write 'cat /proc/self/attr/current; echo x >/tmp/w1 && echo wrote')
+echo "$out" | sed 's/^/#   confined: /'
+expect "a confined process runs under the profile (/proc/self/attr/current)" \
+	sh -c 'echo "$1" | grep -qx "k8s-apparmor-example-deny-write (enforce)"' _ "$out"
+expect "a confined write is denied (Permission denied)" \
+	sh -c 'echo "$1" | grep -q "/tmp/w1: Permission denied"' _ "$out"
+expect "... and wrote nothing" [ ! -e /tmp/w1 ]
+expect "an unconfined process may write" sh -c 'echo x >/tmp/w2 && [ -s /tmp/w2 ]'
+
+# --- 3. the daemon: a ConfigMap change replaces the loaded profile
+(run --resync-interval 2s) >/tmp/daemon.log 2>&1 &
+pid=$!
+expect "the daemon starts and is ready" wait_for 30 grep -q ' ready' /tmp/daemon.log
+expect "a restart loads nothing again (all owned and listed)" \
+	sh -c '! grep -q "apparmor profile loaded" /tmp/daemon.log'
+t0=$(ms)
+swap_to /tmp/v2
+expect "the changed profile is loaded after the ..data swap" \
+	wait_for 30 grep -q 'apparmor profile loaded profile=k8s-apparmor-example-deny-write' /tmp/daemon.log
+t1=$(ms)
+echo "# swap to load confirmed in the log: $(((t1 - t0) * 10)) ms (TCG)"
+out=$(confined k8s-apparmor-example-deny-write 'echo x >/tmp/w3 && echo wrote; echo y >/tmp/denied/y && echo wrote-denied')
+echo "$out" | sed 's/^/#   confined: /'
+expect "the change takes effect: a write outside /tmp/denied is allowed now" \
+	sh -c 'echo "$1" | grep -qx wrote' _ "$out"
+expect "... and one below /tmp/denied is denied" \
+	sh -c 'echo "$1" | grep -q "/tmp/denied/y: Permission denied"' _ "$out"
+expect "the broken file, gone from the ConfigMap, was reported once, never as a dangling link" \
+	sh -c '[ "$(grep -c "rejected file=/cm/broken" /tmp/daemon.log)" -eq 1 ]'
+
+# --- 4. drift: a profile removed by hand comes back at the resync
+printf 'pd-two-a' >"$AA/.remove"
+expect "pd-two-a removed by hand" not_listed pd-two-a
+expect "the resync loads it again" wait_for 20 listed pd-two-a enforce
+expect "... and says so" \
+	wait_for 5 grep -q 'apparmor profile restored profile=pd-two-a mode=enforce' /tmp/daemon.log
+
+# --- 5. SIGTERM
+t0=$(ms)
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+t1=$(ms)
+echo "# SIGTERM to exit: $(((t1 - t0) * 10)) ms (TCG)"
+expect "SIGTERM: exit 0" [ "$rc" -eq 0 ]
+expect "SIGTERM: within 2 s" [ $((t1 - t0)) -lt 200 ]
+
+# --- 6. after a "reboot" (the kernel holds none of them) everything is
+# loaded again from the cache, without compiling
+for n in k8s-apparmor-example-deny-write pd-two-a pd-two-b; do
+	printf '%s' "$n" >"$AA/.remove"
+done
+expect "the kernel holds none of them" not_listed pd-two-b
+: >/tmp/parser.log
+t0=$(ms)
+(run --once --apparmor-parser /payload/parser-log) >/tmp/reboot.log 2>&1
+rc=$?
+t1=$(ms)
+echo "# --once after the reboot: exit $rc in $(((t1 - t0) * 10)) ms"
+sed 's/^/#   /' /tmp/reboot.log
+sed 's/^/#   parser: /' /tmp/parser.log
+expect "--once after the reboot exits 0" [ "$rc" -eq 0 ]
+expect "all three profiles are loaded again" \
+	sh -c 'grep -qx "k8s-apparmor-example-deny-write (enforce)" '"$AA"'/profiles &&
+	       grep -qx "pd-two-a (enforce)" '"$AA"'/profiles &&
+	       grep -qx "pd-two-b (complain)" '"$AA"'/profiles'
+expect "the parser did not compile anything" sh -c '! grep -q -- "--write-cache\|--names" /tmp/parser.log'
+expect "the reloads are reported as restored" \
+	grep -q 'apparmor profile restored profile=k8s-apparmor-example-deny-write mode=enforce' /tmp/reboot.log
+
+# --- 7. a loaded profile profiled does not own is refused
+cat >/tmp/host-profile <<'P'
+profile pd-host-owned { file, }
+P
+apparmor_parser -r /tmp/host-profile
+mkdir -p /tmp/v3
+cp /tmp/v2/* /tmp/v3/
+cp /tmp/host-profile /tmp/v3/hijack
+swap_to /tmp/v3
+(run --once) >/tmp/hijack.log 2>&1
+rc=$?
+sed 's/^/#   /' /tmp/hijack.log
+expect "a host's profile is refused (exit 1)" [ "$rc" -eq 1 ]
+expect "... with a clear error" grep -q 'apparmor profile rejected file=/cm/hijack error=.*already loaded and was not loaded by profiled' /tmp/hijack.log
+expect "... and is not labeled" sh -c '! grep -q "apparmor.profiled.io/pd-host-owned" /tmp/hijack.log'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The AppArmor path of profiled on a real kernel: boots Debian's kernel under
+# QEMU (run.sh) with the built profiled and runs profiled-guest.sh in it.
+#
+#   test/vm/profiled.sh [PROFILED_BINARY]     (default build/profiled)
+#
+# Prints the guest's `ok`/`not ok` lines, `N passed, N failed` and the wall
+# time.  Exit 0 all passed, 1 a test failed, 77 (`SKIP: reason`) when the
+# kernel or QEMU cannot be had here, other codes from run.sh (124 timeout,
+# 70 no status from the VM).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+bin=${1:-$repo/build/profiled}
+fixture=$(cd "$repo/.." && pwd)/shared/fixtures/kubernetes-docs/apparmor/k8s-apparmor-example-deny-write
+[ -f "$fixture" ] || fixture=$repo/deploy/profiles/k8s-apparmor-example-deny-write
+
+[ -x "$bin" ] || {
+	echo "profiled.sh: $bin is not an executable (run make first)" >&2
+	exit 1
+}
+rc=0
+out=$("$here/fetch.sh") || rc=$?
+if [ "$rc" -ne 0 ]; then
+	printf '%s\n' "$out"
+	exit "$rc"
+fi
+
+payload=$(mktemp -d "${TMPDIR:-/tmp}/profiled-vm-payload.XXXXXX")
+trap 'rm -rf "$payload"' EXIT
+cp "$here"/payload/* "$payload/"
+cp "$fixture" "$payload/deny-write"
+
+start=${EPOCHREALTIME/./}
+rc=0
+"$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-240}" --bin "$bin:/usr/local/bin/profiled" \
+	--file "$payload:/payload" "$here/profiled-guest.sh" || rc=$?
+end=${EPOCHREALTIME/./}
+echo "# VM test wall time: $(((end - start) / 1000)) ms"
+exit "$rc"

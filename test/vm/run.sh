@@ -1,0 +1,443 @@
+#!/usr/bin/env bash
+# Run a shell script as root inside a QEMU VM booted on Debian's stock kernel,
+# which has AppArmor enabled, and exit with the script's exit status.
+#
+#   run.sh [--timeout SECONDS] [--file HOSTPATH[:GUESTPATH]]...
+#          [--bin HOSTBIN[:GUESTPATH]]... [--] GUEST_SCRIPT|-
+#
+# GUEST_SCRIPT runs as /test.sh under busybox sh (`-` reads it from stdin).
+# The guest has: busybox (every applet), /sbin/apparmor_parser with its
+# libraries, /etc/apparmor.d/{abi,abstractions,tunables,local},
+# /etc/apparmor/parser.conf, /usr/share/apparmor-features/features, and
+# proc, sysfs, devtmpfs, devpts, securityfs and cgroup2 (/sys/fs/cgroup)
+# mounted; / is the initramfs itself, a writable tmpfs. PROFILED_VM=1 is set
+# in its environment; the working directory is /.
+#
+#   --bin HOSTBIN[:GUESTPATH]    an executable, plus every library ldd lists
+#                                for it (default GUESTPATH
+#                                /usr/local/bin/<name>, which is on PATH)
+#   --file HOSTPATH[:GUESTPATH]  a file or directory (copied recursively);
+#                                default GUESTPATH: the same absolute path
+#   --timeout SECONDS            hard limit for the whole VM (default 120);
+#                                the guest kills the script itself a bit
+#                                earlier (SECONDS-10, or SECONDS/2 below 20)
+#                                so that its output still comes back
+#
+# Output: the script's stdout+stderr lines, as seen on the serial console,
+# without kernel messages. Exit status:
+#   N     the guest script's own exit status (0 pass, 1 fail, 77 skip, ...)
+#   77    also: `SKIP: <reason>` from fetch.sh (kernel or tools unavailable)
+#   124   VM timed out (message and the last 40 console lines on stderr)
+#   70    the VM did not report a status (crash, panic, qemu error); the
+#         last 40 console lines on stderr
+#   64    usage error
+#
+# Environment:
+#   PROFILED_VM_CACHE    cache folder (default /var/tmp/profiled-vm)
+#   PROFILED_VM_LOG      write the full console log here (else a temp file,
+#                        kept and named on stderr when the run fails)
+#   PROFILED_VM_KEEP=1   keep the work dir (initramfs, logs) and print it
+#   PROFILED_VM_VERBOSE=1 stream the raw console to stderr while it runs,
+#                        and print timings
+#   PROFILED_VM_DMESG=1  append the guest's dmesg to the console log even on
+#                        success (it always is on failure)
+#   PROFILED_VM_KERNEL   boot this kernel instead of fetch.sh's vmlinux
+#                        (a bzImage works too, just slower)
+#   PROFILED_VM_APPEND   extra kernel command line
+#   PROFILED_VM_MEM      guest memory (default 512M); PROFILED_VM_SMP (2)
+#   PROFILED_VM_ACCEL    QEMU accelerator (default tcg: nested KVM is broken)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${PROFILED_VM_CACHE:-/var/tmp/profiled-vm}
+export PROFILED_VM_CACHE=$CACHE
+
+usage() {
+	sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+	[ $# -gt 0 ] && echo "run.sh: $*" >&2
+	exit 64
+}
+die() {
+	echo "run.sh: $*" >&2
+	exit 70
+}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+timeout_s=120
+files=()
+bins=()
+script=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout)
+		[ $# -ge 2 ] || usage "--timeout needs a value"
+		timeout_s=$2
+		shift 2
+		;;
+	--timeout=*) timeout_s=${1#*=} && shift ;;
+	--file)
+		[ $# -ge 2 ] || usage "--file needs a value"
+		files+=("$2")
+		shift 2
+		;;
+	--file=*) files+=("${1#*=}") && shift ;;
+	--bin)
+		[ $# -ge 2 ] || usage "--bin needs a value"
+		bins+=("$2")
+		shift 2
+		;;
+	--bin=*) bins+=("${1#*=}") && shift ;;
+	-h | --help) usage ;;
+	--)
+		shift
+		break
+		;;
+	-?*) usage "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ $# -eq 1 ] || usage "exactly one GUEST_SCRIPT expected"
+script=$1
+case $timeout_s in
+'' | *[!0-9]* | 0) usage "--timeout must be a positive integer" ;;
+esac
+if [ "$timeout_s" -ge 20 ]; then guest_timeout=$((timeout_s - 10)); else guest_timeout=$(((timeout_s + 1) / 2)); fi
+
+t_start=$(now)
+
+# --- kernel and host tools -----------------------------------------------------
+if [ -n "${PROFILED_VM_KERNEL:-}" ]; then
+	kernel=$PROFILED_VM_KERNEL
+	[ -r "$kernel" ] || die "PROFILED_VM_KERNEL=$kernel is not readable"
+else
+	rc=0
+	kernel=$("$here/fetch.sh") || rc=$?
+	if [ "$rc" = 77 ]; then
+		echo "$kernel"
+		exit 77
+	fi
+	[ "$rc" = 0 ] || die "fetch.sh failed (exit $rc)"
+	kernel=$(printf '%s\n' "$kernel" | tail -n1)
+fi
+for tool in qemu-system-x86_64 cpio timeout; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (run $here/fetch.sh as root)"
+done
+
+# --- work dir -----------------------------------------------------------------
+work=$(mktemp -d "${TMPDIR:-/tmp}/profiled-vm.XXXXXX")
+qemu_pid=
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup() {
+	local rc=$?
+	# qemu_pid is coreutils timeout's: on TERM it passes TERM to qemu and
+	# sends KILL 5 s later if qemu is still there.
+	if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+		kill -TERM "$qemu_pid" 2>/dev/null || true
+		wait "$qemu_pid" 2>/dev/null || true
+		if [ -n "${PROFILED_VM_LOG:-}" ] && [ -f "$work/console.log" ]; then
+			cp "$work/console.log" "$PROFILED_VM_LOG" 2>/dev/null || true
+		fi
+	fi
+	if [ "${PROFILED_VM_KEEP:-0}" = 1 ]; then
+		echo "run.sh: work dir kept: $work" >&2
+	else
+		rm -rf "$work"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Guest layout is /usr-merged whatever the host is: bin, sbin, lib, lib64 are
+# symlinks into usr/, so a file copied to <root>/lib/... lands in usr/lib/.
+skeleton() {
+	local root=$1 d
+	mkdir -p "$root"/usr/{bin,sbin,lib,lib64} "$root/usr/local/bin"
+	for d in bin sbin lib lib64; do ln -sfn "usr/$d" "$root/$d"; done
+}
+
+# Copy one host file (symlinks followed) to the same path under root.
+put() { # root hostpath [guestpath]
+	local root=$1 src=$2 dst=${3:-$2}
+	mkdir -p "$root$(dirname "$dst")"
+	cp -L --preserve=mode "$src" "$root$dst"
+}
+
+# Every shared library an executable needs, one path a line (the dynamic
+# loader included); nothing for a static binary or a script.
+libs_of() {
+	local out
+	out=$(LC_ALL=C ldd "$1" 2>&1) || return 0 # static, or not an ELF file
+	if printf '%s\n' "$out" | grep -q 'not found'; then
+		printf '%s\n' "$out" | grep 'not found' >&2
+		die "$1: missing shared libraries on the host"
+	fi
+	printf '%s\n' "$out" | sed -n 's/^[^/]*\(\/[^ ]*\) (0x[0-9a-f]*)$/\1/p'
+}
+
+make_cpio() { # dir out
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --reproducible --quiet) >"$2"
+}
+
+# --- the guest's /init ------------------------------------------------------------
+read -r -d '' INIT <<'EOF' || true
+#!/bin/sh
+# PID 1 of the profiled test VM (written by test/vm/run.sh).
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb PROFILED_VM=1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t securityfs securityfs /sys/kernel/security
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# / is the initramfs (a tmpfs): /tmp and /run need no mount of their own,
+# and what --file put there stays visible.
+# Kernel messages stay in dmesg, off the console: the script's output is
+# then all there is between the markers (panics, level 0, still show).
+dmesg -n 1
+hostname profiled-vm
+ip link set lo up 2>/dev/null
+VM_TIMEOUT=60 VM_DMESG=0
+[ -r /etc/profiled-vm/run.conf ] && . /etc/profiled-vm/run.conf
+cd /
+echo VM-TEST-BEGIN
+sh /test.sh </dev/null &
+pid=$!
+(sleep "$VM_TIMEOUT"; : >/run/vm-timed-out; echo "VM-GUEST-TIMEOUT=$VM_TIMEOUT"; kill -KILL "$pid") </dev/null >/dev/console 2>&1 &
+watchdog=$!
+wait "$pid"
+rc=$?
+kill "$watchdog" 2>/dev/null
+[ -e /run/vm-timed-out ] && rc=124
+echo
+echo "VM-EXIT-STATUS=$rc"
+if [ "$rc" != 0 ] || [ "$VM_DMESG" = 1 ]; then
+	echo VM-DMESG-BEGIN
+	dmesg
+	echo VM-DMESG-END
+fi
+poweroff -f
+# If poweroff fails, PID 1 exits: panic=-1 reboots and qemu -no-reboot exits.
+EOF
+INIT+=$'\n'
+
+# --- base initramfs (cached) ---------------------------------------------------------
+# Everything that does not change between runs: busybox, the parser and its
+# libraries, apparmor.d, /init. Keyed by those inputs (path, size, mtime).
+parser=/usr/sbin/apparmor_parser
+busybox=/bin/busybox
+aa_dirs=()
+for d in abi abstractions tunables local; do
+	[ -d "/etc/apparmor.d/$d" ] && aa_dirs+=("/etc/apparmor.d/$d")
+done
+for f in "$busybox" "$parser" /etc/apparmor/parser.conf /usr/share/apparmor-features/features; do
+	[ -r "$f" ] || die "$f missing (run $here/fetch.sh as root)"
+done
+parser_libs=$(libs_of "$parser") || exit 70
+base_inputs() {
+	local f
+	for f in "$busybox" "$parser" $parser_libs /etc/apparmor/parser.conf \
+		/usr/share/apparmor-features/features; do
+		stat -L -c '%n %s %Y' "$f"
+	done
+	find "${aa_dirs[@]}" -type f -printf '%p %s %T@\n' | LC_ALL=C sort
+	sha256sum "${BASH_SOURCE[0]}" # any change to this script rebuilds the base
+}
+key=$(base_inputs | sha256sum | cut -c1-16)
+base_dir=$CACHE/initramfs
+if ! mkdir -p "$base_dir" 2>/dev/null || ! [ -w "$base_dir" ]; then
+	echo "run.sh: cannot write $base_dir: building the base initramfs without caching it" >&2
+	base_dir=$work
+fi
+base=$base_dir/base-$key.cpio
+t_build=$(now)
+if [ ! -s "$base" ]; then
+	root=$work/base
+	skeleton "$root"
+	mkdir -p "$root"/{proc,sys,dev,tmp,run,root,mnt,var/tmp,var/cache/apparmor,etc/profiled-vm}
+	chmod 1777 "$root/tmp" "$root/var/tmp"
+	put "$root" "$busybox" /usr/bin/busybox
+	while read -r applet; do
+		applet=${applet#/}
+		case $applet in
+		bin/* | sbin/*) applet=usr/$applet ;;
+		esac
+		[ -e "$root/$applet" ] || ln -s /usr/bin/busybox "$root/$applet"
+	done < <("$busybox" --list-full)
+	put "$root" "$parser" /usr/sbin/apparmor_parser
+	for lib in $parser_libs; do put "$root" "$lib"; done
+	put "$root" /etc/apparmor/parser.conf
+	put "$root" /usr/share/apparmor-features/features
+	mkdir -p "$root/etc/apparmor.d"
+	cp -rL "${aa_dirs[@]}" "$root/etc/apparmor.d/"
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	printf '127.0.0.1 localhost profiled-vm\n::1 localhost\n' >"$root/etc/hosts"
+	printf '%s' "$INIT" >"$root/init"
+	chmod 755 "$root/init"
+	make_cpio "$root" "$work/base.cpio"
+	(cd "$root" && find . -mindepth 1 | sed 's/^\.//') >"$work/base.manifest"
+	mv "$work/base.manifest" "${base%.cpio}.manifest"
+	mv "$work/base.cpio" "$base" # atomic: concurrent runs never see half a file
+	rm -rf "$root"
+	# Drop the bases of other keys (older harness or host files) over a day old.
+	find "$base_dir" -name 'base-*' ! -name "base-$key.*" -mtime +0 -delete 2>/dev/null || true
+fi
+
+# --- per-run initramfs -------------------------------------------------------------
+root=$work/run
+skeleton "$root"
+mkdir -p "$root/etc/profiled-vm"
+# Is this host path already in the base? (compared /usr-merged, as the base
+# manifest lists real paths: /lib/x/libc.so.6 is there as /usr/lib/x/libc.so.6)
+in_base() {
+	local p=$1
+	case $p in
+	/bin/* | /sbin/* | /lib/* | /lib64/*) p=/usr$p ;;
+	esac
+	grep -qxF "$p" "${base%.cpio}.manifest" 2>/dev/null
+}
+abs() { # absolute host path
+	case $1 in
+	/*) printf '%s\n' "$1" ;;
+	*) printf '%s/%s\n' "$PWD" "$1" ;;
+	esac
+}
+check_guest() {
+	case $1 in
+	/*) ;;
+	*) usage "guest path must be absolute: $1" ;;
+	esac
+}
+for spec in "${bins[@]+"${bins[@]}"}"; do
+	host=${spec%%:*}
+	guest=/usr/local/bin/$(basename "$host")
+	[ "$host" != "$spec" ] && guest=${spec#*:}
+	check_guest "$guest"
+	if ! [ -f "$host" ] || ! [ -x "$host" ]; then usage "--bin $host: not an executable file"; fi
+	put "$root" "$(abs "$host")" "$guest"
+	bin_libs=$(libs_of "$host") || exit 70
+	for lib in $bin_libs; do
+		in_base "$lib" || put "$root" "$lib"
+	done
+done
+for spec in "${files[@]+"${files[@]}"}"; do
+	host=${spec%%:*}
+	guest=$(abs "$host")
+	[ "$host" != "$spec" ] && guest=${spec#*:}
+	check_guest "$guest"
+	[ -e "$host" ] || usage "--file $host: no such file or directory"
+	if [ -d "$host" ]; then
+		mkdir -p "$root$guest"
+		cp -rL --preserve=mode "$host/." "$root$guest/"
+	else
+		put "$root" "$host" "$guest"
+	fi
+done
+if [ "$script" = - ]; then
+	cat >"$root/test.sh"
+else
+	[ -r "$script" ] || usage "cannot read guest script $script"
+	cp "$script" "$root/test.sh"
+fi
+chmod 755 "$root/test.sh"
+printf 'VM_TIMEOUT=%s\nVM_DMESG=%s\n' "$guest_timeout" "${PROFILED_VM_DMESG:-0}" >"$root/etc/profiled-vm/run.conf"
+make_cpio "$root" "$work/run.cpio"
+cat "$base" "$work/run.cpio" >"$work/initrd.cpio"
+rm -rf "$root"
+t_boot=$(now)
+
+# --- boot ---------------------------------------------------------------------------
+# qemu writes the console to the work dir (a comma in a path would break its
+# option syntax); it is copied to PROFILED_VM_LOG afterwards.
+log=$work/console.log
+if [ -n "${PROFILED_VM_LOG:-}" ]; then
+	: >"$PROFILED_VM_LOG" || die "cannot write PROFILED_VM_LOG=$PROFILED_VM_LOG"
+fi
+append="console=ttyS0 quiet panic=-1 apparmor=1 security=apparmor ${PROFILED_VM_APPEND:-}"
+qemu=(qemu-system-x86_64 -accel "${PROFILED_VM_ACCEL:-tcg}" -m "${PROFILED_VM_MEM:-512M}"
+	-smp "${PROFILED_VM_SMP:-2}" -nodefaults -no-user-config -display none -no-reboot
+	-kernel "$kernel" -initrd "$work/initrd.cpio" -append "$append"
+	-serial "file:$log")
+# `timeout` is the hard limit: TERM at timeout_s, KILL 5 s later.
+timeout -k 5 "$timeout_s" "${qemu[@]}" </dev/null >"$work/qemu.out" 2>&1 &
+qemu_pid=$!
+tail_pid=
+if [ "${PROFILED_VM_VERBOSE:-0}" = 1 ]; then
+	tail -n +1 -s 0.2 -F --pid="$qemu_pid" "$log" 2>/dev/null | tr -d '\r' >&2 &
+	tail_pid=$!
+fi
+qrc=0
+wait "$qemu_pid" || qrc=$?
+t_end=$(now)
+qemu_pid=
+if [ -n "$tail_pid" ]; then wait "$tail_pid" 2>/dev/null || true; fi
+if [ -n "${PROFILED_VM_LOG:-}" ]; then cp "$log" "$PROFILED_VM_LOG"; fi
+
+# --- results ----------------------------------------------------------------------
+clean_log() { tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g'; }
+status=$(clean_log | sed -n 's/.*VM-EXIT-STATUS=\([0-9][0-9]*\)$/\1/p' | tail -n1)
+guest_to=$(clean_log | grep -c '^VM-GUEST-TIMEOUT=' || true)
+
+# The script's lines: between the markers (the kernel logs to the console
+# only before the first one: the init sets the console log level to 1).
+clean_log | awk '
+	/^VM-TEST-BEGIN$/ { on = 1; next }
+	/VM-EXIT-STATUS=[0-9]+$/ { if (on) { sub(/VM-EXIT-STATUS=[0-9]+$/, ""); if ($0 != "") print } on = 0; next }
+	/^VM-GUEST-TIMEOUT=/ { next }
+	on { print }' | awk '
+	# the init prints an empty line before the marker: drop the last one
+	{ if (n) print prev; prev = $0; n = 1 }
+	END { if (n && prev != "") print prev }'
+
+keep_log() {
+	local kept=${PROFILED_VM_LOG:-}
+	if [ -z "$kept" ]; then
+		kept=$(mktemp "${TMPDIR:-/tmp}/profiled-vm-console.XXXXXX")
+		cp "$log" "$kept"
+	fi
+	echo "run.sh: full console log: $kept" >&2
+}
+tail_console() {
+	echo "--- last 40 console lines ---" >&2
+	if [ -s "$log" ]; then
+		# without the guest's dmesg dump (it is in the full log)
+		clean_log | awk '/^VM-DMESG-BEGIN$/ { skip = 1 } !skip { print } /^VM-DMESG-END$/ { skip = 0 }' |
+			tail -n 40 >&2 || true
+	else
+		echo "(the console is empty: the kernel printed nothing; try PROFILED_VM_APPEND=loglevel=7)" >&2
+	fi
+	echo "---" >&2
+	if [ -s "$work/qemu.out" ]; then
+		echo "--- qemu output ---" >&2
+		tail -n 20 "$work/qemu.out" >&2
+		echo "---" >&2
+	fi
+}
+
+[ "${PROFILED_VM_VERBOSE:-0}" = 1 ] &&
+	echo "run.sh: prepare $(elapsed "$t_start" "$t_boot") s (initramfs $(elapsed "$t_build" "$t_boot") s), VM $(elapsed "$t_boot" "$t_end") s, qemu exit $qrc, status ${status:-none}" >&2
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ] || { [ "$guest_to" -gt 0 ] && [ "$status" = 124 ]; }; then
+	if [ "$guest_to" -gt 0 ]; then
+		echo "run.sh: VM timed out after $timeout_s s: the guest script was still running after $guest_timeout s and was killed" >&2
+	else
+		echo "run.sh: VM timed out after $timeout_s s (qemu killed; no status from the guest)" >&2
+	fi
+	tail_console
+	keep_log
+	exit 124
+fi
+if [ -z "$status" ]; then
+	echo "run.sh: VM failed: no VM-EXIT-STATUS marker on the console (qemu exit $qrc)" >&2
+	tail_console
+	keep_log
+	exit 70
+fi
+if [ "$status" != 0 ] && [ "$status" != 77 ]; then keep_log; fi
+exit "$status"
