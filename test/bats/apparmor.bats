@@ -9,7 +9,7 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-AA_FIXTURE=$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)/shared/fixtures/kubernetes-docs/apparmor/k8s-apparmor-example-deny-write
+AA_FIXTURE=$FIXTURES_ROOT/kubernetes-docs/apparmor/k8s-apparmor-example-deny-write
 WRAPPER=$BATS_TEST_DIRNAME/bin/parser-wrapper
 
 setup() {

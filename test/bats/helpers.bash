@@ -10,7 +10,10 @@
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 PROFILED=${PROFILED:-$REPO/build/profiled}
-FIXTURES=$(cd "$BATS_TEST_DIRNAME/../../.." && pwd)/shared/fixtures/kubernetes-docs/seccomp
+# The Kubernetes tutorial's profiles, kept in the repository (override with
+# PROFILED_FIXTURES=DIR holding kubernetes-docs/).
+FIXTURES_ROOT=${PROFILED_FIXTURES:-$REPO/test/data/fixtures}
+FIXTURES=$FIXTURES_ROOT/kubernetes-docs/seccomp
 ENGINES=$REPO/test/data/seccomp/engines
 KUBELET_WRITER=$REPO/test/tools/kubelet_writer.py
 PYHELP=$BATS_TEST_DIRNAME/helpers.py

@@ -149,7 +149,7 @@ kubernetes_tutorial_profiles_are_accepted(void **state)
 				      "skipped\n",
 				      fixtures[i].file,
 				      base != NULL && base[0] != '\0' ? base
-								      : "/work/shared/fixtures");
+								      : "test/data/fixtures");
 			skip();
 		}
 		buf = read_profile(path, &len);

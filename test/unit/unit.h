@@ -228,9 +228,10 @@ unit_data_path(const char *rel)
 
 /*
  * The Kubernetes tutorial profiles: $PROFILED_FIXTURES (default
- * /work/shared/fixtures) holds them as kubernetes-docs/seccomp/NAME; a
- * PROFILED_FIXTURES that already names the kubernetes-docs or seccomp
- * folder works too.  NULL when the file is not there.
+ * test/data/fixtures, the copies kept in the repository) holds them as
+ * kubernetes-docs/seccomp/NAME; a PROFILED_FIXTURES that already names the
+ * kubernetes-docs or seccomp folder works too.  NULL when the file is not
+ * there.
  */
 static inline char *
 unit_fixture_path(const char *name)
@@ -238,15 +239,20 @@ unit_fixture_path(const char *name)
 	static const char *const layouts[] = { "/kubernetes-docs/seccomp/", "/seccomp/", "/" };
 	const char *base = getenv("PROFILED_FIXTURES");
 
+	char *owned = NULL;
+
 	if (base == NULL || base[0] == '\0')
-		base = "/work/shared/fixtures";
+		base = owned = unit_data_path("fixtures");
 	for (size_t i = 0; i < ARRAY_SIZE(layouts); i++) {
 		char *path = unit_asprintf("%s%s%s", base, layouts[i], name);
 
-		if (access(path, R_OK) == 0)
+		if (access(path, R_OK) == 0) {
+			free(owned);
 			return path;
+		}
 		free(path);
 	}
+	free(owned);
 	return NULL;
 }
 

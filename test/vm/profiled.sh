@@ -12,8 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bin=${1:-$repo/build/profiled}
-fixture=$(cd "$repo/.." && pwd)/shared/fixtures/kubernetes-docs/apparmor/k8s-apparmor-example-deny-write
-[ -f "$fixture" ] || fixture=$repo/deploy/profiles/k8s-apparmor-example-deny-write
+fixture=${PROFILED_FIXTURES:-$repo/test/data/fixtures}/kubernetes-docs/apparmor/k8s-apparmor-example-deny-write
 
 [ -x "$bin" ] || {
 	echo "profiled.sh: $bin is not an executable (run make first)" >&2
