@@ -25,6 +25,7 @@ struct agent {
 	struct pd_seccomp_env env;
 	bool seccomp_enabled;
 	bool apparmor_enabled;	   /* the kernel (or --apparmorfs) takes policy */
+	bool apparmor_load;	   /* enabled, and not --apparmor-validate-only */
 	struct pd_aa *aa;	   /* NULL when the parser cannot be used */
 	char *aa_error;		   /* why aa is NULL */
 	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */

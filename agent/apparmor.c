@@ -289,7 +289,7 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 		log_info("apparmor compiled", "compiled", c, "rejected", r, "from_cache", h,
 			 "took_ms", ms, NULL);
 	}
-	if (a->apparmor_enabled) {
+	if (a->apparmor_load) {
 		if (pd_aa_list(a->aa, &kern, &err) < 0) {
 			res->failed++;
 			log_error("cannot read the kernel's AppArmor profiles", "error",

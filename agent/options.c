@@ -26,6 +26,7 @@ enum {
 	OPT_APPARMOR_PARSER,
 	OPT_ADOPT,
 	OPT_UNLOAD,
+	OPT_AA_VALIDATE,
 	OPT_HELP,
 };
 
@@ -44,6 +45,7 @@ static const struct option run_options[] = {
 	{ "apparmor-parser", required_argument, NULL, OPT_APPARMOR_PARSER },
 	{ "adopt-existing", no_argument, NULL, OPT_ADOPT },
 	{ "unload-removed", no_argument, NULL, OPT_UNLOAD },
+	{ "apparmor-validate-only", no_argument, NULL, OPT_AA_VALIDATE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,6 +74,7 @@ usage(FILE *f)
 	      "  --apparmor-parser PATH   AppArmor parser (default apparmor_parser on PATH)\n"
 	      "  --adopt-existing         take over loaded AppArmor profiles it did not load\n"
 	      "  --unload-removed         unload its AppArmor profiles that leave the folders\n"
+	      "  --apparmor-validate-only compile AppArmor files, never load them\n"
 	      "  --log-format text|json   (default text)\n"
 	      "  --log-level debug|info|warn|error (default info)\n"
 	      "\n"
@@ -235,6 +238,9 @@ options_parse_run(int argc, char **argv, struct options *o)
 			break;
 		case OPT_UNLOAD:
 			o->unload_removed = true;
+			break;
+		case OPT_AA_VALIDATE:
+			o->apparmor_validate_only = true;
 			break;
 		case OPT_HELP:
 			usage(stdout);

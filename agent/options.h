@@ -27,6 +27,7 @@ struct options {
 	const char *apparmor_parser; /* NULL: apparmor_parser on PATH */
 	bool adopt_existing;
 	bool unload_removed;
+	bool apparmor_validate_only; /* local runs: never touch the kernel */
 	enum log_format log_format;
 	enum log_level log_level;
 };

@@ -52,7 +52,8 @@ open_apparmor(struct agent *a)
 	pd_error_t err = NULL;
 
 	a->apparmor_enabled = a->opt->apparmorfs != NULL || pd_aa_kernel_enabled();
-	o.load = a->apparmor_enabled;
+	a->apparmor_load = a->apparmor_enabled && !a->opt->apparmor_validate_only;
+	o.load = a->apparmor_load;
 	if (pd_aa_open(&o, &a->aa, &err) < 0) {
 		a->aa_error = pd_xstrdup(pd_error_msg(err));
 		log_error("AppArmor cannot be used; AppArmor files will be rejected", "error",
@@ -60,7 +61,7 @@ open_apparmor(struct agent *a)
 		pd_error_release(&err);
 		return;
 	}
-	log_info("apparmor", "fs", a->apparmor_enabled ? pd_aa_fs(a->aa) : NULL, "features",
+	log_info("apparmor", "fs", a->apparmor_load ? pd_aa_fs(a->aa) : NULL, "features",
 		 pd_aa_features_desc(a->aa), "cache", cache, NULL);
 }
 
@@ -88,6 +89,10 @@ agent_open(struct agent *a, const struct options *opt)
 		goto fail;
 	log_info("kernel support", "seccomp", a->seccomp_enabled ? "enabled" : "disabled",
 		 "apparmor", a->apparmor_enabled ? "enabled" : "disabled", NULL);
+	if (a->apparmor_enabled && !a->apparmor_load)
+		log_info("--apparmor-validate-only: AppArmor files are validated but never loaded, "
+			 "and no AppArmor profile labels are set",
+			 NULL);
 	if (!a->apparmor_enabled)
 		log_info("AppArmor is not enabled in this kernel: AppArmor files are validated "
 			 "but not loaded, and no AppArmor profile labels are set",

@@ -393,3 +393,17 @@ load_then_confirm() {
 	grep -q "$first" <<<"$output"
 	grep -q "apparmor profile rejected file=$P/bad-copy error=\"AppArmor parser error for $P/bad-copy in profile $P/bad-copy at line 3" <<<"$output"
 }
+
+@test "--apparmor-validate-only compiles but never loads, and sets no AppArmor profile label" {
+	printf 'profile pd-c { file, }\n' >"$P/c"
+	printf 'profile pd-bad {\n nonsense\n}\n' >"$P/bad"
+	aa_once --apparmor-validate-only
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -q 'apparmor-validate-only: AppArmor files are validated but never loaded' <<<"$output"
+	grep -q "apparmor profile rejected file=$P/bad" <<<"$output"
+	[ "$(compiles)" -eq 1 ]
+	[ ! -s "$FS/.replace" ]
+	not grep -q 'label=apparmor.profiled.io/' <<<"$output"
+	[ ! -f "$S/state.json" ] || python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["apparmor"] == []' "$S/state.json"
+}

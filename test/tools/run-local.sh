@@ -14,9 +14,13 @@ if [ ! -d run/profiles ]; then
 fi
 cat <<MSG
 profiled runs in local mode (no API server): it publishes seccomp profiles
-into run/kubelet-seccomp/profiled/ and logs the node labels it would set.
+into run/kubelet-seccomp/profiled/, compiles the AppArmor ones without
+loading them, and logs the node labels it would set.
 Edit run/profiles/ in another terminal to watch it react; Ctrl-C stops it.
 
 MSG
+# --apparmor-validate-only: AppArmor files are compiled and checked, never
+# loaded into this machine's kernel.
 exec "$bin" run --profiles run/profiles --seccomp-root run/kubelet-seccomp \
-	--state-dir run/state --node-name "$(hostname)" --resync-interval 1m
+	--state-dir run/state --node-name "$(hostname)" --resync-interval 1m \
+	--apparmor-validate-only
