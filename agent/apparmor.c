@@ -223,6 +223,21 @@ update_labeled(struct agent *a, const struct aa_file *files, size_t n,
 	}
 }
 
+static int
+read_kernel(struct agent *a, struct pd_aa_loaded *kern, struct reconcile_result *res)
+{
+	pd_error_t err = NULL;
+	int ret = pd_aa_list(a->aa, kern, &err);
+
+	if (ret < 0) {
+		res->failed++;
+		log_error("cannot read the kernel's AppArmor profiles", "error", pd_error_msg(err),
+			  NULL);
+		pd_error_release(&err);
+	}
+	return ret;
+}
+
 void
 agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
 			 struct reconcile_result *res, struct pd_strv *now)
@@ -290,13 +305,8 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 			 "took_ms", ms, NULL);
 	}
 	if (a->apparmor_load) {
-		if (pd_aa_list(a->aa, &kern, &err) < 0) {
-			res->failed++;
-			log_error("cannot read the kernel's AppArmor profiles", "error",
-				  pd_error_msg(err), NULL);
-			pd_error_release(&err);
+		if (read_kernel(a, &kern, res) < 0)
 			goto out;
-		}
 		kp = &kern;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -331,13 +341,8 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 	}
 	if (any_load) {
 		pd_aa_loaded_clear(&kern);
-		if (pd_aa_list(a->aa, &kern, &err) < 0) {
-			res->failed++;
-			log_error("cannot read the kernel's AppArmor profiles", "error",
-				  pd_error_msg(err), NULL);
-			pd_error_release(&err);
+		if (read_kernel(a, &kern, res) < 0)
 			goto out;
-		}
 		for (size_t i = 0; i < n; i++)
 			if (files[i].loaded)
 				confirm(a, &files[i], &kern, res, now);
