@@ -111,6 +111,27 @@ expect "a confined write is denied (Permission denied)" \
 expect "... and wrote nothing" [ ! -e /tmp/w1 ]
 expect "an unconfined process may write" sh -c 'echo x >/tmp/w2 && [ -s /tmp/w2 ]'
 
+# --- 2b. a container runtime confines a container with it: the tutorial's
+# pod (`touch /tmp/test` under k8s-apparmor-example-deny-write) as an OCI
+# bundle for runc, which sets the profile for the container's process
+mkdir -p /bundle/rootfs/bin /bundle/rootfs/proc /bundle/rootfs/dev /bundle/rootfs/tmp
+cp /bin/busybox /bundle/rootfs/bin/busybox
+for a in sh cat touch; do ln -s busybox "/bundle/rootfs/bin/$a"; done
+container() { # NAME PROFILE
+	sed -e "s|@PROFILE@|$2|" -e "s|@CID@|$1|" /payload/config.json >/bundle/config.json
+	st=0
+	out=$(cd /bundle && timeout 60 runc --root /run/runc run --no-pivot "$1" 2>&1) || st=$?
+	echo "$out" | sed "s/^/#   runc $1: /"
+}
+container tutorial k8s-apparmor-example-deny-write
+expect "runc: the container runs under the profile profiled loaded" \
+	sh -c 'echo "$1" | grep -qx "current=k8s-apparmor-example-deny-write (enforce)"' _ "$out"
+expect "runc: touch /tmp/test in the container: Permission denied (the tutorial's result)" \
+	sh -c 'echo "$1" | grep -q "/tmp/test: Permission denied" && [ "$2" -ne 0 ]' _ "$out" "$st"
+container plain unconfined
+expect "runc: the same container unconfined may write" \
+	sh -c 'echo "$1" | grep -qx "current=unconfined" && echo "$1" | grep -qx touched && [ "$2" -eq 0 ]' _ "$out" "$st"
+
 # --- 3. the daemon: a ConfigMap change replaces the loaded profile
 (run --resync-interval 2s) >/tmp/daemon.log 2>&1 &
 pid=$!

@@ -30,10 +30,18 @@ trap 'rm -rf "$payload"' EXIT
 cp "$here"/payload/* "$payload/"
 cp "$fixture" "$payload/deny-write"
 
+# runc confines a container with the profile profiled loaded (the
+# Kubernetes tutorial's pod, as a bare OCI bundle).
+runc=$(command -v runc || true)
+[ -n "$runc" ] || {
+	echo "profiled.sh: runc is not installed (make deps)" >&2
+	exit 1
+}
+
 start=${EPOCHREALTIME/./}
 rc=0
 "$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-240}" --bin "$bin:/usr/local/bin/profiled" \
-	--file "$payload:/payload" "$here/profiled-guest.sh" || rc=$?
+	--bin "$runc:/usr/local/bin/runc" --file "$payload:/payload" "$here/profiled-guest.sh" || rc=$?
 end=${EPOCHREALTIME/./}
 echo "# VM test wall time: $(((end - start) / 1000)) ms"
 exit "$rc"
