@@ -15,6 +15,7 @@
 #include "../lib/store.h"
 #include "../lib/scan.h"
 #include "log.h"
+#include "node.h"
 #include "options.h"
 
 struct agent {
@@ -31,6 +32,7 @@ struct agent {
 	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */
 	struct pd_labels labels;   /* the labels the node should carry, as last computed */
 	struct pd_strv reported;   /* "path\nsha\nmessage" of problems already logged */
+	struct node_sync *node;	   /* the API connection; NULL in local mode */
 };
 
 struct reconcile_result {
@@ -62,6 +64,10 @@ bool agent_vanished(const struct pd_source *s);
 /* Logs a problem with a file once for as long as it persists. */
 void agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
 		  const struct pd_source *s, const char *detail);
+
+/* The labels for what is actually in place now (published files that hold
+ * their bytes, AppArmor profiles the kernel lists): the reboot prune. */
+void agent_present_labels(const struct agent *a, struct pd_labels *out);
 
 /* The label set for the current state. */
 void agent_desired_labels(const struct agent *a, struct pd_labels *out);

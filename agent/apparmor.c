@@ -202,6 +202,7 @@ remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct
 			continue;
 		}
 		log_info("apparmor profile unloaded", "profile", e->name, NULL);
+		node_event(a, "Normal", "ProfileUnloaded", "AppArmor profile %s unloaded", e->name);
 		res->unloaded++;
 		pd_state_remove(&a->state, PD_KIND_APPARMOR, e->name); /* moves the last to i */
 	}

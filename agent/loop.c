@@ -12,12 +12,12 @@
 #include "../lib/watch.h"
 #include "log.h"
 
-enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE };
+enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY };
 
 struct loop {
 	struct agent *a;
 	struct pd_watch *watch;
-	int epfd, sigfd, resyncfd, debouncefd;
+	int epfd, sigfd, resyncfd, debouncefd, retryfd;
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
 	bool stop;
 	bool hup;		       /* a SIGHUP waits for its resync */
@@ -48,6 +48,25 @@ add_fd(int epfd, int fd, int tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Sends labels and events; on failure, arms the retry timer (backoff
+ * chosen by node_sync, never a spin). */
+static void
+sync_node(struct loop *l, bool force_get)
+{
+	long long retry;
+
+	if (l->a->node == NULL || l->stop)
+		return;
+	retry = node_sync(l->a, force_get);
+	arm_ms(l->retryfd, retry, 0);
+	if (retry > 0) {
+		char ms[24];
+
+		snprintf(ms, sizeof(ms), "%lld", retry);
+		log_info("node update postponed", "retry_in_ms", ms, NULL);
+	}
+}
+
 static void
 reconcile(struct loop *l, const char *why)
 {
@@ -67,6 +86,9 @@ reconcile(struct loop *l, const char *why)
 	} else {
 		log_debug("reconciled", "trigger", why, "result", buf, NULL);
 	}
+	/* The Node follows: a change sends only what differs (nothing when
+	 * nothing does); the start, a resync and SIGHUP read the Node too. */
+	sync_node(l, strcmp(why, "change") != 0);
 }
 
 static void
@@ -175,12 +197,14 @@ setup(struct loop *l)
 	l->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	l->resyncfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	l->debouncefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (l->epfd < 0 || l->sigfd < 0 || l->resyncfd < 0 || l->debouncefd < 0)
+	l->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->epfd < 0 || l->sigfd < 0 || l->resyncfd < 0 || l->debouncefd < 0 || l->retryfd < 0)
 		return -errno;
 	if (add_fd(l->epfd, l->sigfd, SRC_SIGNAL) < 0 ||
 	    add_fd(l->epfd, pd_watch_fd(l->watch), SRC_WATCH) < 0 ||
 	    add_fd(l->epfd, l->resyncfd, SRC_RESYNC) < 0 ||
-	    add_fd(l->epfd, l->debouncefd, SRC_DEBOUNCE) < 0)
+	    add_fd(l->epfd, l->debouncefd, SRC_DEBOUNCE) < 0 ||
+	    add_fd(l->epfd, l->retryfd, SRC_RETRY) < 0)
 		return -errno;
 	if (arm_ms(l->resyncfd, l->a->opt->resync_ms, l->a->opt->resync_ms) < 0)
 		return -errno;
@@ -190,7 +214,7 @@ setup(struct loop *l)
 static void
 teardown(struct loop *l)
 {
-	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd };
+	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd, l->retryfd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
@@ -219,13 +243,19 @@ dispatch(struct loop *l, uint32_t tag)
 		l->burst_start = 0;
 		reconcile(l, "change");
 		break;
+	case SRC_RETRY:
+		drain_timer(l->retryfd);
+		sync_node(l, true);
+		break;
 	}
 }
 
 int
 loop_run(struct agent *a)
 {
-	struct loop l = { .a = a, .epfd = -1, .sigfd = -1, .resyncfd = -1, .debouncefd = -1 };
+	struct loop l = {
+		.a = a, .epfd = -1, .sigfd = -1, .resyncfd = -1, .debouncefd = -1, .retryfd = -1
+	};
 	pd_error_t err = NULL;
 	int ret;
 
@@ -245,6 +275,9 @@ loop_run(struct agent *a)
 	l.cancel = (struct pd_spawn_cancel){ .fd = l.sigfd, .fn = cancel_on_stop, .arg = &l };
 	if (a->aa != NULL)
 		pd_aa_set_cancel(a->aa, &l.cancel);
+	if (a->node != NULL)
+		pd_kube_set_cancel(a->node->kube, &l.cancel);
+	node_prune_before_start(a);
 	reconcile(&l, "start");
 	if (!l.stop)
 		log_info("ready", NULL);
@@ -266,6 +299,8 @@ loop_run(struct agent *a)
 	}
 	if (a->aa != NULL)
 		pd_aa_set_cancel(a->aa, NULL);
+	if (a->node != NULL)
+		pd_kube_set_cancel(a->node->kube, NULL);
 	teardown(&l);
 	return l.stop ? 0 : ret;
 }

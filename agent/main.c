@@ -44,17 +44,20 @@ run_main(int argc, char **argv)
 		return status;
 	}
 	log_setup(opt.log_format, opt.log_level);
-	log_info("starting", "version", PROFILED_VERSION, "mode", "local", "node", opt.node_name,
-		 "seccomp_dir", opt.seccomp_root, "state_dir", opt.state_dir, NULL);
+	log_info("starting", "version", PROFILED_VERSION, "node", opt.node_name, "seccomp_dir",
+		 opt.seccomp_root, "state_dir", opt.state_dir, NULL);
 	if (agent_open(&a, &opt) < 0) {
 		options_clear(&opt);
 		return 2;
 	}
 	if (opt.once) {
 		struct reconcile_result r;
+		bool synced;
 
+		node_prune_before_start(&a);
 		agent_reconcile(&a, &r);
-		status = r.rejected || r.failed ? 1 : 0;
+		synced = node_sync(&a, true) == 0;
+		status = r.rejected || r.failed || !synced ? 1 : 0;
 		log_info("done", "status", status ? "some profiles were rejected or failed" : "ok",
 			 NULL);
 	} else if (block_signals() < 0 || loop_run(&a) < 0) {

@@ -27,6 +27,7 @@ enum {
 	OPT_ADOPT,
 	OPT_UNLOAD,
 	OPT_AA_VALIDATE,
+	OPT_KUBECONFIG,
 	OPT_HELP,
 };
 
@@ -46,6 +47,7 @@ static const struct option run_options[] = {
 	{ "adopt-existing", no_argument, NULL, OPT_ADOPT },
 	{ "unload-removed", no_argument, NULL, OPT_UNLOAD },
 	{ "apparmor-validate-only", no_argument, NULL, OPT_AA_VALIDATE },
+	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -75,6 +77,8 @@ usage(FILE *f)
 	      "  --adopt-existing         take over loaded AppArmor profiles it did not load\n"
 	      "  --unload-removed         unload its AppArmor profiles that leave the folders\n"
 	      "  --apparmor-validate-only compile AppArmor files, never load them\n"
+	      "  --kubeconfig FILE        API server access (default $KUBECONFIG, else the\n"
+	      "                           in-cluster service account, else local mode)\n"
 	      "  --log-format text|json   (default text)\n"
 	      "  --log-level debug|info|warn|error (default info)\n"
 	      "\n"
@@ -241,6 +245,9 @@ options_parse_run(int argc, char **argv, struct options *o)
 			break;
 		case OPT_AA_VALIDATE:
 			o->apparmor_validate_only = true;
+			break;
+		case OPT_KUBECONFIG:
+			o->kubeconfig = optarg;
 			break;
 		case OPT_HELP:
 			usage(stdout);

@@ -28,6 +28,7 @@ struct options {
 	bool adopt_existing;
 	bool unload_removed;
 	bool apparmor_validate_only; /* local runs: never touch the kernel */
+	const char *kubeconfig;	     /* NULL: $KUBECONFIG, in-cluster, or local */
 	enum log_format log_format;
 	enum log_level log_level;
 };

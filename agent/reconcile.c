@@ -97,6 +97,12 @@ agent_open(struct agent *a, const struct options *opt)
 		log_info("AppArmor is not enabled in this kernel: AppArmor files are validated "
 			 "but not loaded, and no AppArmor profile labels are set",
 			 NULL);
+	if ((ret = node_open(a)) < 0)
+		return ret; /* it said why */
+	if (a->node == NULL)
+		log_info("local mode: no kubeconfig and not in a cluster; node labels are logged, "
+			 "not set",
+			 NULL);
 	return 0;
 fail:
 	log_error("cannot start", "error", pd_error_msg(err), NULL);
@@ -115,10 +121,9 @@ agent_close(struct agent *a)
 	pd_strv_clear(&a->aa_labeled);
 	pd_aa_free(a->aa);
 	free(a->aa_error);
+	node_close(a);
 }
 
-/* Logs a problem with a file once for as long as it persists: a resync
- * re-checks everything but does not repeat itself. */
 bool
 agent_vanished(const struct pd_source *s)
 {
@@ -128,16 +133,38 @@ agent_vanished(const struct pd_source *s)
 	return true;
 }
 
+/* The event reason for a problem's log message. */
+static const char *
+reason_of(const char *msg)
+{
+	static const struct {
+		const char *msg, *reason;
+	} map[] = {
+		{ "rejected", "ProfileRejected" },	{ "not published", "ProfileNotPublished" },
+		{ "not loaded", "ProfileNotLoaded" },	{ "not confirmed", "ProfileNotConfirmed" },
+		{ "not handled", "ProfileNotHandled" }, { "warning", "ProfileWarning" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strstr(msg, map[i].msg) != NULL)
+			return map[i].reason;
+	return "ProfileProblem";
+}
+
+/* Logs a problem with a file once for as long as it persists: a resync
+ * re-checks everything but does not repeat itself.  A new problem is also
+ * an event on the Node. */
 void
 agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
 	     const struct pd_source *s, const char *detail)
 {
 	char *key = pd_xasprintf("%s\n%s\n%s\n%s", msg, s->path, s->sha256, detail);
 
-	if (!pd_strv_contains(&a->reported, key))
+	if (!pd_strv_contains(&a->reported, key)) {
 		log_kv(lvl, msg, "file", s->path, "error", lvl == LOG_LVL_ERROR ? detail : NULL,
 		       "detail", lvl == LOG_LVL_ERROR ? NULL : detail, NULL);
-	else
+		node_event(a, "Warning", reason_of(msg), "%s: %s", s->path, detail);
+	} else
 		log_debug(msg, "file", s->path, "repeated", "true", NULL);
 	pd_strv_push(now, key);
 }
@@ -186,10 +213,13 @@ publish_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_res
 		pd_error_release(&err);
 		return;
 	}
-	if (changed)
+	if (changed) {
 		log_info(known ? "seccomp profile restored" : "seccomp profile published",
 			 "profile", name, "file", s->path, "path", path, "sha256", s->sha256, NULL);
-	else if (!known)
+		node_event(a, "Normal", known ? "ProfileRestored" : "ProfilePublished",
+			   "seccomp profile %s published as %s (sha256 %.12s)", name, path,
+			   s->sha256);
+	} else if (!known)
 		log_info("seccomp profile already in place", "profile", name, "path", path,
 			 "sha256", s->sha256, NULL);
 	if (changed)
@@ -223,6 +253,8 @@ remove_gone(struct agent *a, const struct pd_strv *present, struct reconcile_res
 			continue;
 		}
 		log_info("seccomp profile removed", "profile", name, "path", path, NULL);
+		node_event(a, "Normal", "ProfileRemoved", "seccomp profile %s removed from %s",
+			   name, path);
 		res->removed++;
 		pd_state_remove(&a->state, PD_KIND_SECCOMP,
 				e->name); /* moves the last entry to i */
@@ -256,13 +288,49 @@ agent_desired_labels(const struct agent *a, struct pd_labels *out)
 	}
 }
 
-/* Local mode: no API server, so the label changes are logged. */
+void
+agent_present_labels(const struct agent *a, struct pd_labels *out)
+{
+	const char *dom = a->opt->label_domain;
+	struct pd_aa_loaded kern = { 0 };
+	bool have_kern = false;
+
+	if (a->aa != NULL && a->apparmor_load) {
+		pd_error_t err = NULL;
+
+		have_kern = pd_aa_list(a->aa, &kern, &err) == 0;
+		pd_error_release(&err);
+	}
+	for (size_t i = 0; i < a->state.n; i++) {
+		const struct pd_state_entry *e = &a->state.v[i];
+		_cleanup_free_ char *key = NULL;
+
+		if (e->kind == PD_KIND_SECCOMP) {
+			_cleanup_free_ char *name = profile_name(e->name);
+
+			if (pd_store_holds_hash(a->store, e->name, e->sha256, NULL) != 1)
+				continue;
+			key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
+		} else {
+			if (!have_kern || pd_aa_loaded_mode(&kern, e->name) == NULL)
+				continue;
+			key = pd_label_profile_key(dom, PD_LABEL_APPARMOR, e->name);
+		}
+		pd_labels_set(out, key, "true");
+	}
+	pd_aa_loaded_clear(&kern);
+}
+
+/* Local mode: no API server, so the label changes are logged.  With one,
+ * node_sync() sends them after the reconcile. */
 static void
 update_labels(struct agent *a)
 {
 	struct pd_labels want = { 0 };
 	const char *node = a->opt->node_name;
 
+	if (a->node != NULL)
+		return;
 	agent_desired_labels(a, &want);
 	for (size_t i = 0; i < a->labels.n; i++)
 		if (pd_labels_get(&want, a->labels.v[i].key) == NULL)

@@ -1,0 +1,608 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "node.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+#include "log.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS (5 * 60 * 1000)
+
+/* ---- setup ---------------------------------------------------------------- */
+
+int
+node_open(struct agent *a)
+{
+	const struct options *o = a->opt;
+	const char *kc = o->kubeconfig;
+	struct pd_kube_config cfg = { 0 };
+	struct node_sync *n;
+	pd_error_t err = NULL;
+	int ret;
+
+	if (kc == NULL || *kc == '\0')
+		kc = getenv("KUBECONFIG");
+	if (kc != NULL && *kc != '\0') {
+		/* KUBECONFIG may be a list: the first file is used. */
+		_cleanup_free_ char *first = pd_xstrndup(kc, strcspn(kc, ":"));
+
+		ret = pd_kubeconfig_load(first, &cfg, &err);
+	} else {
+		ret = pd_kube_incluster(PD_SA_DIR, &cfg, &err);
+		if (ret == -ENOENT) {
+			pd_error_release(&err);
+			return 0; /* local mode */
+		}
+	}
+	if (ret < 0)
+		goto fail;
+	if (o->node_name == NULL) {
+		ret = pd_make_plain_error(&err, EINVAL,
+					  "the node name is needed to talk to the API server: "
+					  "--node-name or $NODE_NAME (the downward API)");
+		goto fail;
+	}
+	n = pd_xcalloc(1, sizeof(*n));
+	if ((ret = pd_kube_new(&cfg, &n->kube, &err)) < 0) {
+		free(n);
+		goto fail;
+	}
+	n->node = o->node_name;
+	n->ns = pd_xstrdup(getenv("POD_NAMESPACE") != NULL && *getenv("POD_NAMESPACE") != '\0'
+				   ? getenv("POD_NAMESPACE")
+			   : cfg.namespace != NULL ? cfg.namespace
+						   : "default");
+	n->tokens = EVENTS_PER_MINUTE;
+	n->tokens_ms = pd_now_ms();
+	a->node = n;
+	log_info("API server", "server", cfg.server, "auth", cfg.source, "node", n->node,
+		 "events_namespace", n->ns, NULL);
+	pd_kube_config_clear(&cfg);
+	return 0;
+fail:
+	log_error("cannot use the API server connection", "error", pd_error_msg(err), NULL);
+	pd_error_release(&err);
+	pd_kube_config_clear(&cfg);
+	return ret;
+}
+
+static void
+clear_events(struct node_sync *n)
+{
+	for (size_t i = 0; i < n->nqueue; i++) {
+		free(n->queue[i].type);
+		free(n->queue[i].reason);
+		free(n->queue[i].message);
+	}
+	n->nqueue = 0;
+}
+
+void
+node_close(struct agent *a)
+{
+	struct node_sync *n = a->node;
+
+	if (n == NULL)
+		return;
+	clear_events(n);
+	free(n->queue);
+	for (size_t i = 0; i < n->nseen; i++) {
+		free(n->seen[i].key);
+		free(n->seen[i].name);
+		free(n->seen[i].first_time);
+	}
+	free(n->seen);
+	pd_labels_clear(&n->applied);
+	free(n->applied_profiles);
+	free(n->node_uid);
+	free(n->ns);
+	pd_kube_free(n->kube);
+	free(n);
+	a->node = NULL;
+}
+
+/* ---- the API's answers ---------------------------------------------------- */
+
+/*
+ * Turns a failed request into a log line that says what to do, and the
+ * delay before the next try: 0 when retrying cannot help until something
+ * else changes (the resync or the next change will try again).
+ */
+static long long
+failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_response *r,
+       pd_error_t err)
+{
+	_cleanup_free_ char *msg = NULL;
+	long long delay;
+
+	n->retry_ms = n->retry_ms == 0 ? BACKOFF_MIN_MS : n->retry_ms * 2;
+	if (n->retry_ms > BACKOFF_MAX_MS)
+		n->retry_ms = BACKOFF_MAX_MS;
+	/* Full jitter: anywhere in [retry/2, retry]. */
+	delay = n->retry_ms / 2 + (long long)(random() % (n->retry_ms / 2 + 1));
+	if (ret < 0) {
+		if (ret == -ECANCELED)
+			return 0;
+		log_warn("API server unreachable; will retry", "request", what, "error",
+			 pd_error_msg(err), NULL);
+		return delay;
+	}
+	msg = pd_kube_status_message(r);
+	switch (r->status) {
+	case 401:
+		log_error(
+			"API server: unauthorized (the token was re-read and refused); will retry",
+			"request", what, "error", msg, NULL);
+		break;
+	case 403:
+		log_error("API server: forbidden; the service account needs RBAC get and patch on "
+			  "nodes, create and patch on events",
+			  "request", what, "error", msg, NULL);
+		break;
+	case 404:
+		log_error("API server: not found; is --node-name the name of this Node?", "request",
+			  what, "error", msg, NULL);
+		break;
+	case 422:
+		log_error("API server refused the change as invalid", "request", what, "error", msg,
+			  NULL);
+		break;
+	case 429:
+	case 503:
+		if (r->retry_after_s >= 0 && r->retry_after_s * 1000 > delay)
+			delay = r->retry_after_s * 1000;
+		log_warn("API server busy; will retry", "request", what, "error", msg, NULL);
+		break;
+	default:
+		log_warn("API server error; will retry", "request", what, "error", msg, NULL);
+		break;
+	}
+	if (r->status == 429 || r->status == 503) {
+		long long cap = r->retry_after_s >= 0 ? r->retry_after_s * 1000 : BACKOFF_MAX_MS;
+
+		if (delay > cap && cap > 0)
+			delay = cap;
+	}
+	return delay;
+}
+
+/* ---- labels and the annotation ---------------------------------------------- */
+
+static int
+cmp_entries(const void *x, const void *y)
+{
+	const struct pd_state_entry *a = *(const struct pd_state_entry *const *)x;
+	const struct pd_state_entry *b = *(const struct pd_state_entry *const *)y;
+
+	if (a->kind != b->kind)
+		return a->kind == PD_KIND_APPARMOR ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+/* SPEC §2.4: each managed profile, its kind, source file, sha256 and state. */
+static char *
+profiles_annotation(const struct agent *a)
+{
+	_cleanup_free_ const struct pd_state_entry **v = pd_xcalloc(a->state.n + 1, sizeof(*v));
+	cJSON *arr = cJSON_CreateArray();
+	char *text;
+
+	if (arr == NULL)
+		pd_oom();
+	for (size_t i = 0; i < a->state.n; i++)
+		v[i] = &a->state.v[i];
+	qsort(v, a->state.n, sizeof(*v), cmp_entries);
+	for (size_t i = 0; i < a->state.n; i++) {
+		const struct pd_state_entry *e = v[i];
+		cJSON *o = cJSON_CreateObject();
+		const char *state;
+
+		if (o == NULL)
+			pd_oom();
+		if (e->kind == PD_KIND_SECCOMP) {
+			_cleanup_free_ char *name = pd_xstrndup(e->name, strlen(e->name) - 5);
+
+			cJSON_AddStringToObject(o, "kind", "seccomp");
+			cJSON_AddStringToObject(o, "name", name);
+			cJSON_AddStringToObject(o, "file", e->name);
+			state = "published";
+		} else {
+			cJSON_AddStringToObject(o, "kind", "apparmor");
+			cJSON_AddStringToObject(o, "name", e->name);
+			if (e->source != NULL)
+				cJSON_AddStringToObject(o, "file", e->source);
+			else
+				cJSON_AddNullToObject(o, "file");
+			state = e->source == NULL			    ? "retired"
+				: pd_strv_contains(&a->aa_labeled, e->name) ? "loaded"
+									    : "unconfirmed";
+		}
+		cJSON_AddStringToObject(o, "sha256", e->sha256);
+		cJSON_AddStringToObject(o, "state", state);
+		cJSON_AddItemToArray(arr, o);
+	}
+	text = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	if (text == NULL)
+		pd_oom();
+	return text;
+}
+
+static int
+cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* The label keys the agent set, comma-separated and sorted: remembered on
+ * the Node so that keys of an earlier --label-domain are cleaned up. */
+static char *
+owned_annotation(const struct pd_labels *want)
+{
+	_cleanup_free_ char **keys = pd_xcalloc(want->n + 1, sizeof(char *));
+	size_t total = 1;
+	char *out;
+
+	for (size_t i = 0; i < want->n; i++) {
+		keys[i] = want->v[i].key;
+		total += strlen(keys[i]) + 1;
+	}
+	qsort(keys, want->n, sizeof(char *), cmp_str);
+	out = pd_xmalloc(total);
+	out[0] = '\0';
+	for (size_t i = 0; i < want->n; i++) {
+		if (i)
+			strcat(out, ",");
+		strcat(out, keys[i]);
+	}
+	return out;
+}
+
+static int
+get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
+{
+	struct node_sync *n = a->node;
+	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s", n->node);
+	struct pd_kube_response r = { 0 };
+	pd_error_t err = NULL;
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	ret = pd_kube_request(n->kube, "GET", path, NULL, NULL, &r, &err);
+	if (ret < 0 || r.status != 200) {
+		*retry = failed(n, "get node", ret, &r, err);
+		pd_error_release(&err);
+		pd_kube_response_clear(&r);
+		return -EAGAIN;
+	}
+	ret = pd_node_meta_parse(r.body, m, &err);
+	pd_kube_response_clear(&r);
+	if (ret < 0) {
+		log_error("API server: unexpected Node", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+		*retry = failed(n, "get node", -EPROTO, NULL, NULL);
+		return -EAGAIN;
+	}
+	if (m->uid != NULL && (n->node_uid == NULL || strcmp(n->node_uid, m->uid) != 0)) {
+		free(n->node_uid);
+		n->node_uid = pd_xstrdup(m->uid);
+	}
+	return 0;
+}
+
+/* Sends a merge patch of the Node. */
+static int
+patch_node(struct agent *a, const char *body, long long *retry)
+{
+	struct node_sync *n = a->node;
+	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s", n->node);
+	struct pd_kube_response r = { 0 };
+	pd_error_t err = NULL;
+	int ret;
+
+	ret = pd_kube_request(n->kube, "PATCH", path, "application/merge-patch+json", body, &r,
+			      &err);
+	if (ret < 0 || r.status != 200) {
+		*retry = failed(n, "patch node", ret, &r, err);
+		pd_error_release(&err);
+		pd_kube_response_clear(&r);
+		return -EAGAIN;
+	}
+	pd_kube_response_clear(&r);
+	log_debug("node patched", "patch", body, NULL);
+	return 0;
+}
+
+static void
+log_label_changes(const struct agent *a, const char *patch)
+{
+	cJSON *p = cJSON_Parse(patch);
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(p, "metadata"), "labels");
+	const cJSON *it;
+
+	cJSON_ArrayForEach (it, labels) {
+		if (cJSON_IsNull(it))
+			log_info("node label removed", "node", a->node->node, "label", it->string,
+				 NULL);
+		else
+			log_info("node label set", "node", a->node->node, "label", it->string,
+				 "value", it->valuestring, NULL);
+	}
+	cJSON_Delete(p);
+}
+
+void
+node_prune_before_start(struct agent *a)
+{
+	struct pd_labels present = { 0 };
+	struct pd_node_meta m;
+	_cleanup_free_ char *patch = NULL;
+	long long retry = 0;
+
+	if (a->node == NULL)
+		return;
+	agent_present_labels(a, &present);
+	if (get_node(a, &m, &retry) < 0) {
+		log_warn("labels of profiles not in place could not be checked before loading; "
+			 "they converge once the API server answers",
+			 NULL);
+		pd_labels_clear(&present);
+		return;
+	}
+	patch = pd_node_patch(a->opt->label_domain, &m, &present, NULL, NODE_ANNOTATION_OWNED,
+			      true);
+	if (patch != NULL) {
+		log_info("before loading: removing labels of profiles not in place (reboot?)",
+			 NULL);
+		log_label_changes(a, patch);
+		patch_node(a, patch, &retry);
+	}
+	pd_node_meta_clear(&m);
+	pd_labels_clear(&present);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+void
+node_event(struct agent *a, const char *type, const char *reason, const char *fmt, ...)
+{
+	struct node_sync *n = a->node;
+	struct node_event *e;
+	va_list ap;
+	char *msg;
+
+	if (n == NULL)
+		return;
+	if (n->nqueue >= 100) { /* the API is down for long: keep the first ones */
+		n->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		pd_oom();
+	va_end(ap);
+	if (n->nqueue == n->capqueue) {
+		n->capqueue = n->capqueue ? n->capqueue * 2 : 16;
+		n->queue = pd_xrealloc(n->queue, n->capqueue, sizeof(*n->queue));
+	}
+	e = &n->queue[n->nqueue++];
+	e->type = pd_xstrdup(type);
+	e->reason = pd_xstrdup(reason);
+	/* Event messages are at most 1 KiB in the API. */
+	if (strlen(msg) > 1000)
+		strcpy(msg + 997, "...");
+	e->message = msg;
+}
+
+static void
+now_rfc3339(char out[32])
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static bool
+take_token(struct node_sync *n)
+{
+	long long now = pd_now_ms();
+
+	n->tokens += (double)(now - n->tokens_ms) * EVENTS_PER_MINUTE / 60000.0;
+	if (n->tokens > EVENTS_PER_MINUTE)
+		n->tokens = EVENTS_PER_MINUTE;
+	n->tokens_ms = now;
+	if (n->tokens < 1.0)
+		return false;
+	n->tokens -= 1.0;
+	return true;
+}
+
+static struct event_seen *
+seen_find(struct node_sync *n, const char *key)
+{
+	long long now = pd_now_ms();
+
+	for (size_t i = 0; i < n->nseen; i++)
+		if (strcmp(n->seen[i].key, key) == 0 &&
+		    now - n->seen[i].last_ms < EVENT_AGGREGATE_MS)
+			return &n->seen[i];
+	return NULL;
+}
+
+static void
+post_event(struct agent *a, const struct node_event *e)
+{
+	struct node_sync *n = a->node;
+	_cleanup_free_ char *key = pd_xasprintf("%s\n%s\n%s", e->type, e->reason, e->message);
+	struct event_seen *s = seen_find(n, key);
+	struct pd_kube_response r = { 0 };
+	pd_error_t err = NULL;
+	char now[32];
+	cJSON *o;
+	char *body, *path;
+	int ret;
+
+	now_rfc3339(now);
+	o = cJSON_CreateObject();
+	if (o == NULL)
+		pd_oom();
+	if (s != NULL) {
+		/* The same event again: count it on the existing object. */
+		cJSON_AddNumberToObject(o, "count", s->count + 1);
+		cJSON_AddStringToObject(o, "lastTimestamp", now);
+		path = pd_xasprintf("/api/v1/namespaces/%s/events/%s", n->ns, s->name);
+		body = cJSON_PrintUnformatted(o);
+		ret = pd_kube_request(n->kube, "PATCH", path, "application/merge-patch+json", body,
+				      &r, &err);
+	} else {
+		char name[256];
+		cJSON *meta = cJSON_AddObjectToObject(o, "metadata");
+		cJSON *inv = cJSON_AddObjectToObject(o, "involvedObject");
+		cJSON *src = cJSON_AddObjectToObject(o, "source");
+		char hex[PD_SHA256_HEX_LEN + 1];
+
+		pd_sha256_hex(key, strlen(key), hex);
+		hex[16] = '\0';
+		/* node.<time><hash>: unique, and a valid DNS subdomain */
+		snprintf(name, sizeof(name), "%.200s.%lx%.8s", n->node, (unsigned long)time(NULL),
+			 hex + 8);
+		cJSON_AddStringToObject(meta, "name", name);
+		cJSON_AddStringToObject(meta, "namespace", n->ns);
+		cJSON_AddStringToObject(inv, "apiVersion", "v1");
+		cJSON_AddStringToObject(inv, "kind", "Node");
+		cJSON_AddStringToObject(inv, "name", n->node);
+		if (n->node_uid != NULL)
+			cJSON_AddStringToObject(inv, "uid", n->node_uid);
+		cJSON_AddStringToObject(o, "reason", e->reason);
+		cJSON_AddStringToObject(o, "message", e->message);
+		cJSON_AddStringToObject(o, "type", e->type);
+		cJSON_AddStringToObject(src, "component", "profiled");
+		cJSON_AddStringToObject(src, "host", n->node);
+		cJSON_AddStringToObject(o, "reportingComponent", "profiled");
+		cJSON_AddStringToObject(o, "reportingInstance", n->node);
+		cJSON_AddStringToObject(o, "firstTimestamp", now);
+		cJSON_AddStringToObject(o, "lastTimestamp", now);
+		cJSON_AddNumberToObject(o, "count", 1);
+		path = pd_xasprintf("/api/v1/namespaces/%s/events", n->ns);
+		body = cJSON_PrintUnformatted(o);
+		ret = pd_kube_request(n->kube, "POST", path, "application/json", body, &r, &err);
+		if (ret == 0 && (r.status == 201 || r.status == 200)) {
+			if (n->nseen == n->capseen) {
+				n->capseen = n->capseen ? n->capseen * 2 : 16;
+				n->seen = pd_xrealloc(n->seen, n->capseen, sizeof(*n->seen));
+			}
+			s = &n->seen[n->nseen++];
+			s->key = pd_xstrdup(key);
+			s->name = pd_xstrdup(name);
+			s->count = 0;
+			s->first_time = pd_xstrdup(now);
+		}
+	}
+	if (ret < 0 || (r.status != 200 && r.status != 201)) {
+		_cleanup_free_ char *msg =
+			ret < 0 ? pd_xstrdup(pd_error_msg(err)) : pd_kube_status_message(&r);
+
+		log_warn("event not posted", "reason", e->reason, "error", msg, NULL);
+	} else if (s != NULL) {
+		s->count++;
+		s->last_ms = pd_now_ms();
+	}
+	pd_error_release(&err);
+	pd_kube_response_clear(&r);
+	cJSON_Delete(o);
+	free(body);
+	free(path);
+}
+
+static void
+post_events(struct agent *a)
+{
+	struct node_sync *n = a->node;
+	unsigned long dropped = 0;
+
+	for (size_t i = 0; i < n->nqueue; i++) {
+		if (!take_token(n)) {
+			dropped++;
+			continue;
+		}
+		post_event(a, &n->queue[i]);
+	}
+	if (dropped > 0) {
+		char d[24];
+
+		n->dropped += dropped;
+		snprintf(d, sizeof(d), "%lu", dropped);
+		log_warn("events dropped: over the rate limit", "dropped", d, NULL);
+	}
+	clear_events(n);
+	/* Forget aggregation keys that are too old to matter. */
+	for (size_t i = 0; i < n->nseen;) {
+		if (pd_now_ms() - n->seen[i].last_ms >= EVENT_AGGREGATE_MS) {
+			free(n->seen[i].key);
+			free(n->seen[i].name);
+			free(n->seen[i].first_time);
+			n->seen[i] = n->seen[--n->nseen];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* ---- the sync --------------------------------------------------------------- */
+
+long long
+node_sync(struct agent *a, bool force_get)
+{
+	struct node_sync *n = a->node;
+	struct pd_labels want = { 0 }, ann = { 0 };
+	_cleanup_free_ char *profiles = NULL;
+	_cleanup_free_ char *owned = NULL;
+	_cleanup_free_ char *patch = NULL;
+	struct pd_node_meta m = { 0 };
+	long long retry = 0;
+
+	if (n == NULL)
+		return 0;
+	agent_desired_labels(a, &want);
+	profiles = profiles_annotation(a);
+	owned = owned_annotation(&want);
+	if (!force_get && n->in_sync && pd_labels_equal(&want, &n->applied) &&
+	    n->applied_profiles != NULL && strcmp(n->applied_profiles, profiles) == 0)
+		goto events; /* nothing changed: no request */
+	n->in_sync = false;
+	if (get_node(a, &m, &retry) < 0)
+		goto out;
+	pd_labels_set(&ann, NODE_ANNOTATION_PROFILES, profiles);
+	pd_labels_set(&ann, NODE_ANNOTATION_OWNED, owned);
+	patch = pd_node_patch(a->opt->label_domain, &m, &want, &ann, NODE_ANNOTATION_OWNED, false);
+	if (patch != NULL) {
+		log_label_changes(a, patch);
+		if (patch_node(a, patch, &retry) < 0)
+			goto out;
+	}
+	n->in_sync = true;
+	n->retry_ms = 0;
+	pd_labels_clear(&n->applied);
+	n->applied = want;
+	memset(&want, 0, sizeof(want));
+	free(n->applied_profiles);
+	n->applied_profiles = pd_steal(&profiles);
+events:
+	if (n->nqueue > 0)
+		post_events(a);
+out:
+	pd_node_meta_clear(&m);
+	pd_labels_clear(&ann);
+	pd_labels_clear(&want);
+	return retry;
+}

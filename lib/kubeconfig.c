@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "kubeconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "util.h"
+
+#define KUBECONFIG_MAX_BYTES (1024 * 1024)
+
+static void
+cleanup_docp(yaml_document_t **d)
+{
+	if (*d != NULL)
+		yaml_document_delete(*d);
+}
+
+/* The value of key in mapping node n, or NULL. */
+static yaml_node_t *
+map_get(yaml_document_t *doc, yaml_node_t *n, const char *key)
+{
+	if (n == NULL || n->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+
+		if (k != NULL && k->type == YAML_SCALAR_NODE &&
+		    strlen(key) == k->data.scalar.length &&
+		    memcmp(k->data.scalar.value, key, k->data.scalar.length) == 0)
+			return yaml_document_get_node(doc, p->value);
+	}
+	return NULL;
+}
+
+/* A scalar's text (libyaml NUL-terminates it), or NULL; "" counts as unset
+ * as in client-go. */
+static const char *
+scalar(yaml_node_t *n)
+{
+	if (n == NULL || n->type != YAML_SCALAR_NODE || n->data.scalar.length == 0)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+/* In a list of {name: X, <field>: {...}}, the <field> of the entry named
+ * name. */
+static yaml_node_t *
+named(yaml_document_t *doc, yaml_node_t *root, const char *list, const char *field,
+      const char *name)
+{
+	yaml_node_t *seq = map_get(doc, root, list);
+
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+		return NULL;
+	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *e = yaml_document_get_node(doc, *i);
+		const char *n = scalar(map_get(doc, e, "name"));
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return map_get(doc, e, field);
+	}
+	return NULL;
+}
+
+static int
+b64decode(const char *in, char **out, size_t *out_len, const char *what, pd_error_t *err)
+{
+	size_t n = strlen(in);
+	unsigned char *buf = pd_xmalloc(n / 4 * 3 + 4);
+	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+	int len1 = 0, len2 = 0;
+
+	if (ctx == NULL)
+		pd_oom();
+	EVP_DecodeInit(ctx);
+	if (EVP_DecodeUpdate(ctx, buf, &len1, (const unsigned char *)in, (int)n) < 0 ||
+	    EVP_DecodeFinal(ctx, buf + len1, &len2) < 0) {
+		EVP_ENCODE_CTX_free(ctx);
+		free(buf);
+		return pd_make_plain_error(err, EINVAL, "`%s` is not valid base64", what);
+	}
+	EVP_ENCODE_CTX_free(ctx);
+	buf[len1 + len2] = '\0';
+	*out = (char *)buf;
+	*out_len = (size_t)(len1 + len2);
+	return 0;
+}
+
+static char *
+resolve(const char *base_dir, const char *p)
+{
+	if (p[0] == '/' || base_dir == NULL)
+		return pd_xstrdup(p);
+	return pd_xasprintf("%s/%s", base_dir, p);
+}
+
+void
+pd_kube_config_clear(struct pd_kube_config *c)
+{
+	free(c->server);
+	free(c->ca_file);
+	free(c->ca_pem);
+	free(c->token);
+	free(c->token_file);
+	free(c->cert_file);
+	free(c->key_file);
+	free(c->cert_pem);
+	free(c->key_pem);
+	free(c->namespace);
+	free(c->source);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+fill(yaml_document_t *doc, const char *base_dir, struct pd_kube_config *c, pd_error_t *err)
+{
+	yaml_node_t *root = yaml_document_get_root_node(doc);
+	yaml_node_t *ctx, *cluster, *user;
+	const char *cur, *cname, *uname, *v;
+	int ret;
+
+	if (root == NULL || root->type != YAML_MAPPING_NODE)
+		return pd_make_plain_error(err, EINVAL, "not a kubeconfig (no mapping at the top)");
+	cur = scalar(map_get(doc, root, "current-context"));
+	if (cur == NULL)
+		return pd_make_plain_error(err, EINVAL, "`current-context` is not set");
+	ctx = named(doc, root, "contexts", "context", cur);
+	if (ctx == NULL)
+		return pd_make_plain_error(err, EINVAL, "context \"%s\" is not in `contexts`", cur);
+	cname = scalar(map_get(doc, ctx, "cluster"));
+	uname = scalar(map_get(doc, ctx, "user"));
+	if (cname == NULL)
+		return pd_make_plain_error(err, EINVAL, "context \"%s\" names no cluster", cur);
+	cluster = named(doc, root, "clusters", "cluster", cname);
+	if (cluster == NULL)
+		return pd_make_plain_error(err, EINVAL, "cluster \"%s\" is not in `clusters`",
+					   cname);
+	v = scalar(map_get(doc, ctx, "namespace"));
+	c->namespace = v != NULL ? pd_xstrdup(v) : NULL;
+
+	v = scalar(map_get(doc, cluster, "server"));
+	if (v == NULL)
+		return pd_make_plain_error(err, EINVAL, "cluster \"%s\" has no `server`", cname);
+	if (strncmp(v, "https://", 8) != 0)
+		return pd_make_plain_error(
+			err, EINVAL, "cluster \"%s\": server \"%s\" is not https: TLS is required",
+			cname, v);
+	c->server = pd_xstrdup(v);
+	/* a trailing slash would double in every request path */
+	while (strlen(c->server) > 8 && c->server[strlen(c->server) - 1] == '/')
+		c->server[strlen(c->server) - 1] = '\0';
+	v = scalar(map_get(doc, cluster, "insecure-skip-tls-verify"));
+	if (v != NULL && strcmp(v, "true") == 0)
+		return pd_make_plain_error(
+			err, EINVAL,
+			"cluster \"%s\": insecure-skip-tls-verify is refused: TLS is always verified",
+			cname);
+	if ((v = scalar(map_get(doc, cluster, "certificate-authority-data"))) != NULL) {
+		if ((ret = b64decode(v, &c->ca_pem, &c->ca_pem_len, "certificate-authority-data",
+				     err)) < 0)
+			return ret;
+	} else if ((v = scalar(map_get(doc, cluster, "certificate-authority"))) != NULL) {
+		c->ca_file = resolve(base_dir, v);
+	}
+
+	if (uname != NULL) {
+		user = named(doc, root, "users", "user", uname);
+		if (user == NULL)
+			return pd_make_plain_error(err, EINVAL, "user \"%s\" is not in `users`",
+						   uname);
+		if ((v = scalar(map_get(doc, user, "token"))) != NULL)
+			c->token = pd_xstrdup(v);
+		if ((v = scalar(map_get(doc, user, "tokenFile"))) != NULL)
+			c->token_file = resolve(base_dir, v);
+		if ((v = scalar(map_get(doc, user, "client-certificate-data"))) != NULL) {
+			if ((ret = b64decode(v, &c->cert_pem, &c->cert_pem_len,
+					     "client-certificate-data", err)) < 0)
+				return ret;
+		} else if ((v = scalar(map_get(doc, user, "client-certificate"))) != NULL) {
+			c->cert_file = resolve(base_dir, v);
+		}
+		if ((v = scalar(map_get(doc, user, "client-key-data"))) != NULL) {
+			if ((ret = b64decode(v, &c->key_pem, &c->key_pem_len, "client-key-data",
+					     err)) < 0)
+				return ret;
+		} else if ((v = scalar(map_get(doc, user, "client-key"))) != NULL) {
+			c->key_file = resolve(base_dir, v);
+		}
+		if ((c->cert_file != NULL || c->cert_pem != NULL) !=
+		    (c->key_file != NULL || c->key_pem != NULL))
+			return pd_make_plain_error(
+				err, EINVAL,
+				"user \"%s\": a client certificate needs its key and back", uname);
+	}
+	return 0;
+}
+
+int
+pd_kubeconfig_parse(const char *buf, size_t len, const char *base_dir, struct pd_kube_config *out,
+		    pd_error_t *err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_document_t *docp = NULL;
+	struct pd_kube_config c = { 0 };
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (len > KUBECONFIG_MAX_BYTES)
+		return pd_make_plain_error(err, EFBIG, "kubeconfig is over %d bytes",
+					   KUBECONFIG_MAX_BYTES);
+	if (!yaml_parser_initialize(&parser))
+		pd_oom();
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		ret = pd_make_plain_error(err, EINVAL, "line %zu, column %zu: %s",
+					  parser.problem_mark.line + 1,
+					  parser.problem_mark.column + 1,
+					  parser.problem != NULL ? parser.problem : "invalid YAML");
+		yaml_parser_delete(&parser);
+		return ret;
+	}
+	docp = &doc;
+	ret = fill(docp, base_dir, &c, err);
+	cleanup_docp(&docp);
+	yaml_parser_delete(&parser);
+	if (ret < 0) {
+		pd_kube_config_clear(&c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+pd_kubeconfig_load(const char *path, struct pd_kube_config *out, pd_error_t *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *copy = NULL;
+	size_t len;
+	int ret;
+
+	if (fd < 0)
+		return pd_make_error(err, errno, "open kubeconfig `%s`", path);
+	if ((ret = pd_read_fd(fd, KUBECONFIG_MAX_BYTES, &buf, &len, err)) < 0)
+		return pd_error_wrap(err, ret, "kubeconfig `%s`", path);
+	copy = pd_xstrdup(path);
+	ret = pd_kubeconfig_parse(buf, len, dirname(copy), out, err);
+	if (ret < 0)
+		return pd_error_wrap(err, ret, "kubeconfig `%s`", path);
+	out->source = pd_xasprintf("kubeconfig %s", path);
+	return 0;
+}
+
+int
+pd_kube_incluster(const char *sa_dir, struct pd_kube_config *out, pd_error_t *err)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+	_cleanup_free_ char *ns_path = NULL;
+	_cleanup_close_ int fd = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (host == NULL || *host == '\0' || port == NULL || *port == '\0')
+		return pd_make_plain_error(
+			err, ENOENT, "not in a cluster (KUBERNETES_SERVICE_HOST/_PORT unset)");
+	/* An IPv6 service address needs brackets in a URL. */
+	out->server = strchr(host, ':') != NULL ? pd_xasprintf("https://[%s]:%s", host, port)
+						: pd_xasprintf("https://%s:%s", host, port);
+	out->ca_file = pd_xasprintf("%s/ca.crt", sa_dir);
+	out->token_file = pd_xasprintf("%s/token", sa_dir);
+	if (access(out->token_file, R_OK) < 0) {
+		int saved = errno;
+
+		pd_kube_config_clear(out);
+		return pd_make_error(err, saved, "service account token `%s/token`", sa_dir);
+	}
+	ns_path = pd_xasprintf("%s/namespace", sa_dir);
+	fd = open(ns_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char *ns = NULL;
+		size_t len;
+
+		if (pd_read_fd(fd, 256, &ns, &len, NULL) == 0) {
+			ns[strcspn(ns, " \t\r\n")] = '\0';
+			if (*ns != '\0')
+				out->namespace = ns;
+			else
+				free(ns);
+		}
+	}
+	out->source = pd_xstrdup("in-cluster");
+	return 0;
+}
