@@ -287,3 +287,24 @@ assert pub and pub[0]["type"] == "Normal", es'
 	[ "$(nreq)" -eq 0 ] # no request ever reached the server
 	cmp "$P/audit.json" "$PUB/audit.json"
 }
+
+@test "422: the server's message is logged, and it is not retried in a spin" {
+	fixtures_into "$P"
+	ctl POST /control/fault '{"status": 422, "method": "PATCH", "message": "Node \"node-1\" is invalid: metadata.labels: Invalid value: \"x\""}' >/dev/null
+	api_once
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -q 'API server refused the change as invalid .*Node \\"node-1\\" is invalid: metadata.labels' <<<"$output"
+	[ "$(nreq '^PATCH /api/v1/nodes')" -eq 1 ]
+}
+
+@test "events are rate-bounded: 40 distinct problems at once give at most 30 event requests" {
+	for i in $(seq 1 40); do printf '{"defaultAction": "SCMP_ACT_BOGUS%d"}' "$i" >"$P/bad$i.json"; done
+	api_once
+	echo "$output" | tail -5
+	[ "$status" -eq 1 ]
+	n=$(nreq '/events')
+	echo "# 40 problems -> $n event requests" >&3
+	[ "$n" -eq 30 ]
+	grep -q 'events dropped: over the rate limit dropped=10' <<<"$output"
+}
