@@ -70,6 +70,7 @@ else
 	selftest kubelet_writer test/tools/test_kubelet_writer.sh
 	REQUIRE=${PROFILED_CONSUMER_REQUIRE:-0} selftest consumer test/consumer/selftest.sh
 	REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-harness test/vm/selftest.sh
+	selftest apiserver-stand-in test/apiserver/selftest.sh
 fi
 
 echo "== AppArmor on a real kernel (QEMU)"

@@ -261,7 +261,7 @@ swap() {
 	start_daemon
 	python3 "$PYHELP" burst "$P" 200 "$T/last.json" >/dev/null 3>&- &
 	EXTRA_PIDS=$!
-	wait_for_log 'reconciled trigger=change' 5
+	wait_for_log 'reconciled trigger=change' 15
 	stop_daemon TERM
 	echo "# SIGTERM during a burst: stop took $STOP_MS ms" >&3
 	[ "$DAEMON_RC" -eq 0 ]
