@@ -44,7 +44,7 @@ done
 # that enforces nothing would make the black-box tests prove nothing.
 echo "== test tools"
 selftest() { # name script [args...]; a skip (77) fails when $REQUIRE=1
-	local name=$1 out rc p f last
+	local name=$1 out rc p f s last
 	shift
 	out=$(bash "$@" 2>&1)
 	rc=$?
@@ -57,12 +57,13 @@ selftest() { # name script [args...]; a skip (77) fails when $REQUIRE=1
 		fi
 		return
 	fi
-	last=$(printf '%s\n' "$out" | grep -oE '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	last=$(printf '%s\n' "$out" | grep -oE '[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?' | tail -n 1)
 	p=$(echo "$last" | awk '{print $1}')
 	f=$(echo "$last" | awk '{print $3}')
-	p=${p:-0} f=${f:-0}
+	s=$(echo "$last" | awk '{print $5}')
+	p=${p:-0} f=${f:-0} s=${s:-0}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	count "$name" "$p" "$f" 0
+	count "$name" "$p" "$f" "$s"
 }
 if [ "${PROFILED_TOOLS_TESTED:-0}" = 1 ]; then
 	echo "note: the test tools' self-tests ran in 'make test' and are not repeated here"
