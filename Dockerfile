@@ -14,7 +14,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       gcc make pkg-config libc6-dev git ca-certificates \
       libseccomp-dev libcjson-dev libapparmor-dev libcurl4-openssl-dev \
-      libinotifytools0-dev libssl-dev libyaml-dev \
+      libinotifytools0-dev libssl-dev libyaml-dev libmicrohttpd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -25,7 +25,7 @@ RUN make VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null 
 FROM ${DEBIAN}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libseccomp2 libcjson1 libapparmor1 libssl3 libinotifytools0 libcurl4 libyaml-0-2 \
+      libseccomp2 libcjson1 libapparmor1 libssl3 libinotifytools0 libcurl4 libyaml-0-2 libmicrohttpd12 \
       ca-certificates \
       apparmor \
  && rm -rf /var/lib/apt/lists/*

@@ -20,7 +20,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 FUZZ_SECONDS ?= 30
 
-PKGS := libseccomp libcjson libapparmor libcrypto libcurl yaml-0.1
+PKGS := libseccomp libcjson libapparmor libcrypto libcurl yaml-0.1 libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # libinotifytools ships no .pc file in Debian.

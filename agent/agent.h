@@ -15,6 +15,7 @@
 #include "../lib/store.h"
 #include "../lib/scan.h"
 #include "log.h"
+#include "metrics.h"
 #include "node.h"
 #include "options.h"
 
@@ -33,6 +34,7 @@ struct agent {
 	struct pd_labels labels;   /* the labels the node should carry, as last computed */
 	struct pd_strv reported;   /* "path\nsha\nmessage" of problems already logged */
 	struct node_sync *node;	   /* the API connection; NULL in local mode */
+	struct metrics metrics;	   /* read by the health/metrics thread */
 };
 
 struct reconcile_result {
@@ -68,6 +70,9 @@ void agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, cons
 /* The labels for what is actually in place now (published files that hold
  * their bytes, AppArmor profiles the kernel lists): the reboot prune. */
 void agent_present_labels(const struct agent *a, struct pd_labels *out);
+
+/* Refreshes the profile gauges of a->metrics from the state. */
+void agent_update_gauges(struct agent *a);
 
 /* The label set for the current state. */
 void agent_desired_labels(const struct agent *a, struct pd_labels *out);

@@ -22,6 +22,7 @@ struct loop {
 	bool stop;
 	bool hup;		       /* a SIGHUP waits for its resync */
 	struct pd_spawn_cancel cancel; /* stops a long parser run on SIGTERM */
+	struct metrics_server *http;   /* NULL when --metrics-addr is "" */
 };
 
 static int
@@ -48,6 +49,12 @@ add_fd(int epfd, int fd, int tag)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+static void
+count_request(void *arg, long status)
+{
+	metrics_api_request(arg, status);
+}
+
 /* Sends labels and events; on failure, arms the retry timer (backoff
  * chosen by node_sync, never a spin). */
 static void
@@ -58,6 +65,7 @@ sync_node(struct loop *l, bool force_get)
 	if (l->a->node == NULL || l->stop)
 		return;
 	retry = node_sync(l->a, force_get);
+	agent_update_gauges(l->a);
 	arm_ms(l->retryfd, retry, 0);
 	if (retry > 0) {
 		char ms[24];
@@ -74,7 +82,10 @@ reconcile(struct loop *l, const char *why)
 	char buf[200];
 	long long t0 = pd_now_ms();
 
+	metrics_reconcile_begin(&l->a->metrics);
 	agent_reconcile(l->a, &r);
+	agent_update_gauges(l->a);
+	metrics_reconcile_end(&l->a->metrics, (double)(pd_now_ms() - t0) / 1000.0, r.failed == 0);
 	snprintf(buf, sizeof(buf),
 		 "published=%u loaded=%u unchanged=%u rejected=%u removed=%u unloaded=%u failed=%u",
 		 r.published, r.loaded, r.unchanged, r.rejected, r.removed, r.unloaded, r.failed);
@@ -216,6 +227,8 @@ teardown(struct loop *l)
 {
 	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd, l->retryfd };
 
+	metrics_stop(l->http);
+	l->http = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -275,8 +288,15 @@ loop_run(struct agent *a)
 	l.cancel = (struct pd_spawn_cancel){ .fd = l.sigfd, .fn = cancel_on_stop, .arg = &l };
 	if (a->aa != NULL)
 		pd_aa_set_cancel(a->aa, &l.cancel);
-	if (a->node != NULL)
+	if (a->node != NULL) {
 		pd_kube_set_cancel(a->node->kube, &l.cancel);
+		pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
+	}
+	/* Started after the signals are blocked: its thread inherits that. */
+	if ((ret = metrics_start(a->opt->metrics_addr, &a->metrics, &l.http)) < 0) {
+		teardown(&l);
+		return ret;
+	}
 	node_prune_before_start(a);
 	reconcile(&l, "start");
 	if (!l.stop)

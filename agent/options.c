@@ -10,6 +10,7 @@
 
 #include "../lib/labels.h"
 #include "../lib/store.h"
+#include "metrics.h"
 
 enum {
 	OPT_PROFILES = 256,
@@ -28,6 +29,7 @@ enum {
 	OPT_UNLOAD,
 	OPT_AA_VALIDATE,
 	OPT_KUBECONFIG,
+	OPT_METRICS_ADDR,
 	OPT_HELP,
 };
 
@@ -48,6 +50,7 @@ static const struct option run_options[] = {
 	{ "unload-removed", no_argument, NULL, OPT_UNLOAD },
 	{ "apparmor-validate-only", no_argument, NULL, OPT_AA_VALIDATE },
 	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+	{ "metrics-addr", required_argument, NULL, OPT_METRICS_ADDR },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -79,6 +82,7 @@ usage(FILE *f)
 	      "  --apparmor-validate-only compile AppArmor files, never load them\n"
 	      "  --kubeconfig FILE        API server access (default $KUBECONFIG, else the\n"
 	      "                           in-cluster service account, else local mode)\n"
+	      "  --metrics-addr ADDR      /healthz, /readyz, /metrics (default :9860; \"\": off)\n"
 	      "  --log-format text|json   (default text)\n"
 	      "  --log-level debug|info|warn|error (default info)\n"
 	      "\n"
@@ -173,6 +177,7 @@ options_parse_run(int argc, char **argv, struct options *o)
 	o->label_domain = DEFAULT_LABEL_DOMAIN;
 	o->resync_ms = DEFAULT_RESYNC_SECONDS * 1000LL;
 	o->log_format = LOG_FMT_TEXT;
+	o->metrics_addr = METRICS_DEFAULT_ADDR;
 	o->log_level = LOG_LVL_INFO;
 	o->node_name = getenv("NODE_NAME");
 	if (o->node_name != NULL && *o->node_name == '\0')
@@ -248,6 +253,9 @@ options_parse_run(int argc, char **argv, struct options *o)
 			break;
 		case OPT_KUBECONFIG:
 			o->kubeconfig = optarg;
+			break;
+		case OPT_METRICS_ADDR:
+			o->metrics_addr = optarg;
 			break;
 		case OPT_HELP:
 			usage(stdout);

@@ -29,6 +29,7 @@ struct options {
 	bool unload_removed;
 	bool apparmor_validate_only; /* local runs: never touch the kernel */
 	const char *kubeconfig;	     /* NULL: $KUBECONFIG, in-cluster, or local */
+	const char *metrics_addr;    /* "" turns the health/metrics server off */
 	enum log_format log_format;
 	enum log_level log_level;
 };

@@ -74,6 +74,7 @@ agent_open(struct agent *a, const struct options *opt)
 
 	memset(a, 0, sizeof(*a));
 	a->opt = opt;
+	metrics_init(&a->metrics);
 	if ((ret = open_state(a)) < 0)
 		return ret;
 	ret = pd_state_load(a->state_dir, &a->state, &warnings, &err);
@@ -122,6 +123,7 @@ agent_close(struct agent *a)
 	pd_aa_free(a->aa);
 	free(a->aa_error);
 	node_close(a);
+	metrics_destroy(&a->metrics);
 }
 
 bool
@@ -161,8 +163,16 @@ agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const cha
 	char *key = pd_xasprintf("%s\n%s\n%s\n%s", msg, s->path, s->sha256, detail);
 
 	if (!pd_strv_contains(&a->reported, key)) {
+		int kind = strncmp(msg, "apparmor", 8) == 0 ? 1 : 0;
+
 		log_kv(lvl, msg, "file", s->path, "error", lvl == LOG_LVL_ERROR ? detail : NULL,
 		       "detail", lvl == LOG_LVL_ERROR ? NULL : detail, NULL);
+		pthread_mutex_lock(&a->metrics.lock);
+		if (strstr(msg, "rejected") != NULL)
+			a->metrics.validation_failures[kind]++;
+		else if (lvl == LOG_LVL_ERROR)
+			a->metrics.load_failures[kind]++;
+		pthread_mutex_unlock(&a->metrics.lock);
 		node_event(a, "Warning", reason_of(msg), "%s: %s", s->path, detail);
 	} else
 		log_debug(msg, "file", s->path, "repeated", "true", NULL);
@@ -286,6 +296,43 @@ agent_desired_labels(const struct agent *a, struct pd_labels *out)
 
 		pd_labels_set(out, key, "true");
 	}
+}
+
+void
+agent_update_gauges(struct agent *a)
+{
+	struct metrics *m = &a->metrics;
+	unsigned sp = 0, al = 0, au = 0, ar = 0, srej = 0, arej = 0;
+
+	for (size_t i = 0; i < a->state.n; i++) {
+		const struct pd_state_entry *e = &a->state.v[i];
+
+		if (e->kind == PD_KIND_SECCOMP)
+			sp++;
+		else if (e->source == NULL)
+			ar++;
+		else if (pd_strv_contains(&a->aa_labeled, e->name))
+			al++;
+		else
+			au++;
+	}
+	/* Files rejected right now: the problems reported this round. */
+	for (size_t i = 0; i < a->reported.n; i++) {
+		if (strncmp(a->reported.v[i], "seccomp profile rejected\n", 25) == 0)
+			srej++;
+		else if (strncmp(a->reported.v[i], "apparmor profile rejected\n", 26) == 0)
+			arej++;
+	}
+	pthread_mutex_lock(&m->lock);
+	m->seccomp_published = sp;
+	m->seccomp_rejected = srej;
+	m->apparmor_loaded = al;
+	m->apparmor_unconfirmed = au;
+	m->apparmor_retired = ar;
+	m->apparmor_rejected = arej;
+	if (a->node != NULL)
+		m->events_dropped = a->node->dropped;
+	pthread_mutex_unlock(&m->lock);
 }
 
 void

@@ -24,7 +24,16 @@ struct pd_kube {
 	const struct pd_spawn_cancel *cancel;
 	bool cancelled;
 	unsigned long requests;
+	void (*observer)(void *arg, long status);
+	void *observer_arg;
 };
+
+void
+pd_kube_set_observer(struct pd_kube *k, void (*fn)(void *arg, long status), void *arg)
+{
+	k->observer = fn;
+	k->observer_arg = arg;
+}
 
 struct sink {
 	char *buf;
@@ -306,6 +315,13 @@ once(struct pd_kube *k, const char *method, const char *path, const char *conten
 	k->cancelled = false;
 	k->requests++;
 	rc = curl_easy_perform(k->curl);
+	if (k->observer != NULL) {
+		long st = 0;
+
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &st);
+		k->observer(k->observer_arg, st);
+	}
 	/* The token must not stay in libcurl's memory of the last request. */
 	curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);

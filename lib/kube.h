@@ -54,6 +54,9 @@ void pd_kube_response_clear(struct pd_kube_response *r);
  * field and message), or the raw body cut short; caller frees. */
 char *pd_kube_status_message(const struct pd_kube_response *r);
 
+/* Called after every request with its HTTP status (0: no answer). */
+void pd_kube_set_observer(struct pd_kube *k, void (*fn)(void *arg, long status), void *arg);
+
 /* Counters, for logs and tests. */
 unsigned long pd_kube_requests(const struct pd_kube *k);
 

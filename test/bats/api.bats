@@ -308,3 +308,15 @@ assert pub and pub[0]["type"] == "Normal", es'
 	[ "$n" -eq 30 ]
 	grep -q 'events dropped: over the rate limit dropped=10' <<<"$output"
 }
+
+@test "/metrics counts the API requests by code" {
+	fixtures_into "$P"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	ctl POST /control/fault '{"status": 500, "count": 1}' >/dev/null
+	METRICS_ADDR=127.0.0.1:$port start_daemon --kubeconfig "$KC"
+	wait_until 15 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/audit"
+	curl -s "http://127.0.0.1:$port/metrics" | tee "$T/m" | grep api_requests
+	[ "$(awk '$1 == "profiled_api_requests_total{code=\"500\"}" {print $2}' "$T/m")" = 1 ]
+	[ "$(awk '$1 == "profiled_api_requests_total{code=\"200\"}" {print $2}' "$T/m")" -ge 2 ]
+	stop_daemon
+}

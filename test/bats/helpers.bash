@@ -89,8 +89,10 @@ run_once() {
 # for extra --profiles etc.).  Waits for "ready" unless NO_WAIT=1.
 start_daemon() {
 	: >"$LOG"
+	# No health/metrics server unless the test asks (METRICS_ADDR): tests
+	# must not fight over the default port.
 	"$PROFILED" run --profiles "$P" --seccomp-root "$R" --seccomp-subdir "$SUBDIR" \
-		--state-dir "$S" --node-name node-1 "$@" \
+		--state-dir "$S" --node-name node-1 --metrics-addr "${METRICS_ADDR-}" "$@" \
 		</dev/null >"$T/daemon.out" 2>"$LOG" 3>&- {PAUSE_FD}>&- &
 	DAEMON_PID=$!
 	if [ "${NO_WAIT:-0}" != 1 ]; then

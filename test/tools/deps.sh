@@ -5,7 +5,7 @@ set -eu
 
 # Build: compiler, pkg-config and the libraries profiled links.
 BUILD_PKGS="gcc make pkg-config libc6-dev libseccomp-dev libcjson-dev libapparmor-dev
-libcurl4-openssl-dev libinotifytools0-dev libssl-dev libyaml-dev"
+libcurl4-openssl-dev libinotifytools0-dev libssl-dev libyaml-dev libmicrohttpd-dev"
 # Tests: unit framework, black-box runner, the AppArmor parser, the
 # container runtime that consumes published profiles, fuzzing and format.
 TEST_PKGS="libcmocka-dev bats apparmor podman runc clang libclang-rt-14-dev clang-format

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lib/util.h"
+#include "log.h"
+
+#ifndef PROFILED_VERSION
+#define PROFILED_VERSION "0.0.0-dev"
+#endif
+
+static const double buckets[METRICS_NBUCKETS] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+						  0.5,	 1,    2.5,   5,    10 };
+
+struct metrics_server {
+	struct MHD_Daemon *d;
+	struct metrics *m;
+};
+
+void
+metrics_init(struct metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_init(&m->lock, NULL);
+}
+
+void
+metrics_destroy(struct metrics *m)
+{
+	pthread_mutex_destroy(&m->lock);
+}
+
+void
+metrics_reconcile_begin(struct metrics *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->busy_since_ms = pd_now_ms();
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_reconcile_end(struct metrics *m, double seconds, bool success)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&m->lock);
+	m->busy_since_ms = 0;
+	m->ready = true;
+	m->reconciles++;
+	m->reconcile_sum_s += seconds;
+	for (int i = 0; i < METRICS_NBUCKETS; i++)
+		if (seconds <= buckets[i]) {
+			m->reconcile_buckets[i]++;
+			break;
+		}
+	if (success)
+		m->last_success_unix = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
+metrics_api_request(struct metrics *m, long status)
+{
+	char code[8];
+	int i;
+
+	if (status > 0 && status < 1000)
+		snprintf(code, sizeof(code), "%d", (int)status);
+	else
+		snprintf(code, sizeof(code), "error");
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < METRICS_NCODES && m->api[i].code[0] != '\0'; i++)
+		if (strcmp(m->api[i].code, code) == 0)
+			break;
+	if (i == METRICS_NCODES)
+		i = METRICS_NCODES - 1; /* more codes than slots: the last one aggregates */
+	if (m->api[i].code[0] == '\0')
+		snprintf(m->api[i].code, sizeof(m->api[i].code), "%s", code);
+	m->api[i].n++;
+	pthread_mutex_unlock(&m->lock);
+}
+
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+static void __attribute__((format(printf, 2, 3))) put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = b->cap * 2 + (size_t)(n > 0 ? n : 64);
+		b->s = pd_xrealloc(b->s, b->cap, 1);
+	}
+}
+
+char *
+metrics_render(struct metrics *m)
+{
+	static const char *const kinds[2] = { "seccomp", "apparmor" };
+	struct buf b = { .s = pd_xmalloc(4096), .cap = 4096 };
+	unsigned long long cum = 0;
+
+	b.s[0] = '\0';
+	pthread_mutex_lock(&m->lock);
+	put(&b,
+	    "# HELP profiled_build_info The running build.\n"
+	    "# TYPE profiled_build_info gauge\n"
+	    "profiled_build_info{version=\"%s\"} 1\n",
+	    PROFILED_VERSION);
+	put(&b,
+	    "# HELP profiled_ready Whether the first full reconcile has finished.\n"
+	    "# TYPE profiled_ready gauge\nprofiled_ready %d\n",
+	    m->ready ? 1 : 0);
+	put(&b, "# HELP profiled_profiles Profiles the agent manages, by kind and state.\n"
+		"# TYPE profiled_profiles gauge\n");
+	put(&b, "profiled_profiles{kind=\"seccomp\",state=\"published\"} %u\n",
+	    m->seccomp_published);
+	put(&b, "profiled_profiles{kind=\"seccomp\",state=\"rejected\"} %u\n", m->seccomp_rejected);
+	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"loaded\"} %u\n", m->apparmor_loaded);
+	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"unconfirmed\"} %u\n",
+	    m->apparmor_unconfirmed);
+	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"retired\"} %u\n", m->apparmor_retired);
+	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"rejected\"} %u\n",
+	    m->apparmor_rejected);
+	put(&b, "# HELP profiled_validation_failures_total Profile files rejected, by kind.\n"
+		"# TYPE profiled_validation_failures_total counter\n");
+	for (int k = 0; k < 2; k++)
+		put(&b, "profiled_validation_failures_total{kind=\"%s\"} %llu\n", kinds[k],
+		    m->validation_failures[k]);
+	put(&b, "# HELP profiled_load_failures_total Valid profiles that could not be "
+		"published or loaded, by kind.\n"
+		"# TYPE profiled_load_failures_total counter\n");
+	for (int k = 0; k < 2; k++)
+		put(&b, "profiled_load_failures_total{kind=\"%s\"} %llu\n", kinds[k],
+		    m->load_failures[k]);
+	put(&b, "# HELP profiled_reconcile_duration_seconds Time of each reconcile.\n"
+		"# TYPE profiled_reconcile_duration_seconds histogram\n");
+	for (int i = 0; i < METRICS_NBUCKETS; i++) {
+		cum += m->reconcile_buckets[i];
+		put(&b, "profiled_reconcile_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i],
+		    cum);
+	}
+	put(&b, "profiled_reconcile_duration_seconds_bucket{le=\"+Inf\"} %llu\n", m->reconciles);
+	put(&b, "profiled_reconcile_duration_seconds_sum %.6f\n", m->reconcile_sum_s);
+	put(&b, "profiled_reconcile_duration_seconds_count %llu\n", m->reconciles);
+	put(&b,
+	    "# HELP profiled_last_successful_reconcile_timestamp_seconds End of the last "
+	    "reconcile without failures (Unix time).\n"
+	    "# TYPE profiled_last_successful_reconcile_timestamp_seconds gauge\n"
+	    "profiled_last_successful_reconcile_timestamp_seconds %.3f\n",
+	    m->last_success_unix);
+	put(&b, "# HELP profiled_api_requests_total Requests to the Kubernetes API, by HTTP "
+		"code (\"error\": no answer).\n"
+		"# TYPE profiled_api_requests_total counter\n");
+	for (int i = 0; i < METRICS_NCODES && m->api[i].code[0] != '\0'; i++)
+		put(&b, "profiled_api_requests_total{code=\"%s\"} %llu\n", m->api[i].code,
+		    m->api[i].n);
+	put(&b,
+	    "# HELP profiled_events_dropped_total Node events not posted: over the rate "
+	    "limit or the queue.\n"
+	    "# TYPE profiled_events_dropped_total counter\n"
+	    "profiled_events_dropped_total %llu\n",
+	    m->events_dropped);
+	pthread_mutex_unlock(&m->lock);
+	return b.s;
+}
+
+static enum MHD_Result
+reply(struct MHD_Connection *c, unsigned status, const char *type, char *body)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct metrics_server *s = cls;
+	struct metrics *m = s->m;
+	static int first;
+
+	(void)version, (void)upload;
+	if (*con_cls == NULL) { /* headers only so far; the answer comes next call */
+		*con_cls = &first;
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		*upload_size = 0; /* bodies are ignored */
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+			     pd_xstrdup("method not allowed\n"));
+	if (strcmp(url, "/metrics") == 0)
+		return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+			     metrics_render(m));
+	if (strcmp(url, "/healthz") == 0) {
+		long long busy;
+
+		pthread_mutex_lock(&m->lock);
+		busy = m->busy_since_ms ? pd_now_ms() - m->busy_since_ms : 0;
+		pthread_mutex_unlock(&m->lock);
+		if (busy > METRICS_STUCK_MS)
+			return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
+				     pd_xasprintf("reconcile stuck for %lld s\n", busy / 1000));
+		return reply(c, MHD_HTTP_OK, "text/plain", pd_xstrdup("ok\n"));
+	}
+	if (strcmp(url, "/readyz") == 0) {
+		bool ready;
+
+		pthread_mutex_lock(&m->lock);
+		ready = m->ready;
+		pthread_mutex_unlock(&m->lock);
+		return ready ? reply(c, MHD_HTTP_OK, "text/plain", pd_xstrdup("ok\n"))
+			     : reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
+				     pd_xstrdup("the first reconcile has not finished\n"));
+	}
+	return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", pd_xstrdup("not found\n"));
+}
+
+/* Parses addr into a socket address; dual: bind every address, v4 and v6. */
+static int
+parse_addr(const char *addr, struct sockaddr_storage *ss, bool *dual)
+{
+	const char *colon = strrchr(addr, ':');
+	char host[64];
+	char *end;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	*dual = false;
+	if (colon == NULL)
+		return -EINVAL;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+		return -EINVAL;
+	if ((size_t)(colon - addr) >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	if (host[0] == '\0') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		s6->sin6_addr = in6addr_any;
+		*dual = true;
+		return 0;
+	}
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		host[strlen(host) - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	{
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -EINVAL;
+	}
+}
+
+int
+metrics_start(const char *addr, struct metrics *m, struct metrics_server **out)
+{
+	struct sockaddr_storage ss;
+	struct metrics_server *s;
+	bool dual;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+
+	*out = NULL;
+	if (addr == NULL || *addr == '\0')
+		return 0;
+	if (parse_addr(addr, &ss, &dual) < 0) {
+		log_error("--metrics-addr: want HOST:PORT, :PORT or [V6]:PORT", "addr", addr, NULL);
+		return -EINVAL;
+	}
+	if (ss.ss_family == AF_INET6)
+		flags |= dual ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+	s = pd_xcalloc(1, sizeof(*s));
+	s->m = m;
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &ss,
+				MHD_OPTION_CONNECTION_LIMIT, 32U, MHD_OPTION_CONNECTION_TIMEOUT,
+				10U, MHD_OPTION_END);
+	if (s->d == NULL) {
+		int saved = errno ? errno : EADDRINUSE;
+
+		log_error("cannot serve health and metrics", "addr", addr, "error", strerror(saved),
+			  NULL);
+		free(s);
+		return -saved;
+	}
+	log_info("serving /healthz, /readyz and /metrics", "addr", addr, NULL);
+	*out = s;
+	return 0;
+}
+
+void
+metrics_stop(struct metrics_server *s)
+{
+	if (s == NULL)
+		return;
+	MHD_stop_daemon(s->d);
+	free(s);
+}
