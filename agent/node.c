@@ -264,29 +264,45 @@ owned_annotation(const struct pd_labels *want)
 	return out;
 }
 
+/* One request on this Node; 0 with the 200 answer in *r, or -EAGAIN with
+ * *retry set (and the failure logged). */
+static int
+node_request(struct agent *a, const char *method, const char *ctype, const char *body,
+	     struct pd_kube_response *r, long long *retry)
+{
+	struct node_sync *n = a->node;
+	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s", n->node);
+	_cleanup_free_ char *what = pd_xasprintf("%s node", method);
+	pd_error_t err = NULL;
+	int ret;
+
+	ret = pd_kube_request(n->kube, method, path, ctype, body, r, &err);
+	if (ret < 0 || r->status != 200) {
+		*retry = failed(n, what, ret, r, err);
+		pd_error_release(&err);
+		pd_kube_response_clear(r);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
 static int
 get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
 {
 	struct node_sync *n = a->node;
-	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s", n->node);
 	struct pd_kube_response r = { 0 };
 	pd_error_t err = NULL;
 	int ret;
 
 	memset(m, 0, sizeof(*m));
-	ret = pd_kube_request(n->kube, "GET", path, NULL, NULL, &r, &err);
-	if (ret < 0 || r.status != 200) {
-		*retry = failed(n, "get node", ret, &r, err);
-		pd_error_release(&err);
-		pd_kube_response_clear(&r);
+	if (node_request(a, "GET", NULL, NULL, &r, retry) < 0)
 		return -EAGAIN;
-	}
 	ret = pd_node_meta_parse(r.body, m, &err);
 	pd_kube_response_clear(&r);
 	if (ret < 0) {
 		log_error("API server: unexpected Node", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
-		*retry = failed(n, "get node", -EPROTO, NULL, NULL);
+		*retry = failed(n, "GET node", -EPROTO, NULL, NULL);
 		return -EAGAIN;
 	}
 	if (m->uid != NULL && (n->node_uid == NULL || strcmp(n->node_uid, m->uid) != 0)) {
@@ -300,20 +316,10 @@ get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
 static int
 patch_node(struct agent *a, const char *body, long long *retry)
 {
-	struct node_sync *n = a->node;
-	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s", n->node);
 	struct pd_kube_response r = { 0 };
-	pd_error_t err = NULL;
-	int ret;
 
-	ret = pd_kube_request(n->kube, "PATCH", path, "application/merge-patch+json", body, &r,
-			      &err);
-	if (ret < 0 || r.status != 200) {
-		*retry = failed(n, "patch node", ret, &r, err);
-		pd_error_release(&err);
-		pd_kube_response_clear(&r);
+	if (node_request(a, "PATCH", "application/merge-patch+json", body, &r, retry) < 0)
 		return -EAGAIN;
-	}
 	pd_kube_response_clear(&r);
 	log_debug("node patched", "patch", body, NULL);
 	return 0;
