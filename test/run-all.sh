@@ -74,6 +74,9 @@ else
 	selftest apiserver-stand-in test/apiserver/selftest.sh
 fi
 
+echo "== the image's runtime stage"
+selftest image test/image/check.sh "$PROFILED"
+
 echo "== AppArmor on a real kernel (QEMU)"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-apparmor test/vm/profiled.sh "$PROFILED"
 
