@@ -22,6 +22,12 @@ runtime=$(awk '/^FROM /{stage++} {print stage" "$0}' "$repo/Dockerfile" |
 echo "# runtime packages: $(echo $runtime)"
 
 for lib in $(readelf -d "$bin" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+	case $lib in
+	libasan.so* | libubsan.so*)
+		echo "# $lib: a sanitizer build's runtime, not part of the image"
+		continue
+		;;
+	esac
 	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
 	# merged /usr: dpkg knows the file under one of the two names
 	pkg=$(dpkg -S "$path" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null)
