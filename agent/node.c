@@ -54,10 +54,9 @@ node_open(struct agent *a)
 		goto fail;
 	}
 	n->node = o->node_name;
-	n->ns = pd_xstrdup(getenv("POD_NAMESPACE") != NULL && *getenv("POD_NAMESPACE") != '\0'
-				   ? getenv("POD_NAMESPACE")
-			   : cfg.namespace != NULL ? cfg.namespace
-						   : "default");
+	/* The API server takes a core/v1 Event about a Node (cluster-scoped)
+	 * only in "default": that is where `kubectl describe node` finds it. */
+	n->ns = pd_xstrdup("default");
 	n->tokens = EVENTS_PER_MINUTE;
 	n->tokens_ms = pd_now_ms();
 	a->node = n;
