@@ -74,6 +74,9 @@ else
 	selftest apiserver-stand-in test/apiserver/selftest.sh
 fi
 
+echo "== deployment manifests (offline)"
+REQUIRE=${PROFILED_DEPLOY_REQUIRE:-0} selftest deploy test/deploy/test.sh
+
 echo "== the image's runtime stage"
 selftest image test/image/check.sh "$PROFILED"
 

@@ -10,7 +10,7 @@ libcurl4-openssl-dev libinotifytools0-dev libssl-dev libyaml-dev libmicrohttpd-d
 # container runtime that consumes published profiles, fuzzing and format.
 TEST_PKGS="libcmocka-dev bats apparmor podman runc clang libclang-rt-14-dev clang-format
 python3 procps qemu-system-x86 busybox-static cpio xz-utils
-catatonit slirp4netns fuse-overlayfs uidmap curl openssl"
+catatonit slirp4netns fuse-overlayfs uidmap curl openssl yamllint"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do
