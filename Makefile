@@ -126,9 +126,9 @@ fuzz-build: $(FUZZ_SRC:test/fuzz/%.c=$(BUILD)/fuzz/%)
 
 fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_SRC:test/fuzz/%.c=%); do \
-	  mkdir -p $(BUILD)/fuzz-corpus/$$t; \
+	  mkdir -p $(BUILD)/fuzz-corpus/$$t $(BUILD)/fuzz-tmp; \
 	  echo "== fuzzing $$t for $(FUZZ_SECONDS)s"; \
-	  $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	  TMPDIR=$(CURDIR)/$(BUILD)/fuzz-tmp $(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    -artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz-corpus/$$t \
 	    test/fuzz/corpus/$$t; done
 
