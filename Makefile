@@ -6,6 +6,8 @@
 #   make test-vm       AppArmor on a real kernel under QEMU (part of make test)
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
+#   make soak          thousands of kubelet ConfigMap swaps (SOAK_SECONDS, 360)
+#   make valgrind      the black-box tests with the daemon under valgrind memcheck
 #   make run           run the agent locally on the example profiles
 #   make bench         benchmarks: figures and ratios against a baseline
 #   make format-check  clang-format check
@@ -46,7 +48,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-.PHONY: all deps deps-check-quiet test unit regress bats test-vm asan fuzz fuzz-build run install bench \
+.PHONY: all deps deps-check-quiet test unit regress bats test-vm asan fuzz fuzz-build run install bench soak valgrind \
 	clean format format-check check-deps
 
 all: $(BUILD)/profiled
@@ -111,6 +113,18 @@ asan:
 	PROFILED_TOOLS_TESTED=$(PROFILED_TOOLS_TESTED) $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		HARDEN="-fPIE" test
+
+# Long soak: kubelet swaps of random valid and invalid profiles; end state,
+# RSS and open fds checked (a 40 s version runs in make test).
+SOAK_SECONDS ?= 360
+soak: all
+	PROFILED=$(CURDIR)/$(BUILD)/profiled bash test/soak/soak.sh --seconds $(SOAK_SECONDS)
+
+# The black-box tests with every daemon under valgrind memcheck; logs in
+# $(BUILD)/valgrind.  VALGRIND_TESTS narrows the bats files (CI runs a subset).
+VALGRIND_TESTS ?= test/bats
+valgrind: all
+	PROFILED=$(CURDIR)/$(BUILD)/profiled bash test/tools/valgrind.sh $(VALGRIND_TESTS)
 
 # --- fuzzing ---------------------------------------------------------------
 

@@ -83,6 +83,9 @@ selftest image test/image/check.sh "$PROFILED"
 echo "== AppArmor on a real kernel (QEMU)"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-apparmor test/vm/profiled.sh "$PROFILED"
 
+echo "== soak (40 s of kubelet swaps; make soak runs 360 s)"
+selftest soak test/soak/soak.sh --seconds "${PROFILED_SOAK_SECONDS:-40}"
+
 echo "== black-box tests (bats)"
 tap=$(mktemp)
 bats --tap test/bats | tee "$tap"

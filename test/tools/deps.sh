@@ -9,7 +9,7 @@ libcurl4-openssl-dev libinotifytools0-dev libssl-dev libyaml-dev libmicrohttpd-d
 # Tests: unit framework, black-box runner, the AppArmor parser, the
 # container runtime that consumes published profiles, fuzzing and format.
 TEST_PKGS="libcmocka-dev bats apparmor podman runc clang libclang-rt-14-dev clang-format
-python3 procps qemu-system-x86 busybox-static cpio xz-utils
+python3 procps valgrind qemu-system-x86 busybox-static cpio xz-utils
 catatonit slirp4netns fuse-overlayfs uidmap curl openssl yamllint"
 
 missing=""
