@@ -18,6 +18,9 @@ ENGINES=$REPO/test/data/seccomp/engines
 KUBELET_WRITER=$REPO/test/tools/kubelet_writer.py
 PYHELP=$BATS_TEST_DIRNAME/helpers.py
 SUBDIR=profiled
+# Waits (never assertions) stretch by this factor when the daemon runs slowly
+# on purpose, e.g. under valgrind (test/tools/valgrind.sh sets 20).
+WAIT_SCALE=${PROFILED_WAIT_SCALE:-1}
 
 common_setup() {
 	[ -x "$PROFILED" ] || {
@@ -134,7 +137,7 @@ count_log() {
 # lines (default 1) of the log match the ERE.
 wait_for_log() {
 	local pat=$1 timeout=${2:-5} want=${3:-1} file=${4:-$LOG}
-	local deadline=$(($(now_ms) + timeout * 1000))
+	local deadline=$(($(now_ms) + timeout * 1000 * WAIT_SCALE))
 	while :; do
 		if [ "$(count_log "$pat" "$file")" -ge "$want" ]; then
 			return 0
@@ -151,7 +154,7 @@ wait_for_log() {
 wait_until() {
 	local timeout=$1
 	shift
-	local deadline=$(($(now_ms) + timeout * 1000))
+	local deadline=$(($(now_ms) + timeout * 1000 * WAIT_SCALE))
 	until "$@"; do
 		if [ "$(now_ms)" -ge "$deadline" ]; then
 			echo "timed out after ${timeout}s waiting for: $*" >&2
