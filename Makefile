@@ -6,7 +6,7 @@
 #   make test-vm       AppArmor on a real kernel under QEMU (part of make test)
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
-#   make soak          thousands of kubelet ConfigMap swaps (SOAK_SECONDS, 360)
+#   make soak          thousands of kubelet ConfigMap swaps (SOAK_SECONDS, 360 s)
 #   make valgrind      the black-box tests with the daemon under valgrind memcheck
 #   make run           run the agent locally on the example profiles
 #   make bench         benchmarks: figures and ratios against a baseline
@@ -117,8 +117,9 @@ asan:
 # Long soak: kubelet swaps of random valid and invalid profiles; end state,
 # RSS and open fds checked (a 40 s version runs in make test).
 SOAK_SECONDS ?= 360
+SOAK_RATE ?= 8
 soak: all
-	PROFILED=$(CURDIR)/$(BUILD)/profiled bash test/soak/soak.sh --seconds $(SOAK_SECONDS)
+	PROFILED=$(CURDIR)/$(BUILD)/profiled bash test/soak/soak.sh --seconds $(SOAK_SECONDS) --swaps-per-second $(SOAK_RATE)
 
 # The black-box tests with every daemon under valgrind memcheck; logs in
 # $(BUILD)/valgrind.  VALGRIND_TESTS narrows the bats files (CI runs a subset).
