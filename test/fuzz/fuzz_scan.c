@@ -121,7 +121,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* the marker belongs to the file outside alone */
 			if (strstr(arg, "OUTSIDE") != NULL)
 				break;
-			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+			/* an earlier entry of the same name may be a FIFO (an
+			 * open for writing would wait for a reader forever) or
+			 * a symlink (it would write through it) */
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK,
+				  0644);
 			if (fd >= 0) {
 				if (write(fd, arg, strlen(arg)) < 0)
 					(void)0;
