@@ -133,3 +133,56 @@ for n in $COUNTS; do
 	echo "  RATIO per-file / reboot: $(ratio "$b" "$rb")x"
 	first=0
 done
+
+# Incremental change: the daemon holds the last count's profiles (a
+# kubelet-style ConfigMap folder); one file is changed by a `..data` swap.
+# Counted: parser invocations (test/bats/bin/parser-wrapper logs each) and
+# files compiled, and policy writes to the stand-in's .replace (each write is
+# one load).  Expected: one file compiled, one load.
+P=$work/profiles-$n
+K=$work/configmap
+python3 "$REPO/test/tools/kubelet_writer.py" "$K" "$P"
+new_fs "$work/fs-d"
+cp "$work/list-$n" "$work/fs-d/profiles"
+export PARSER_LOG=$work/parser.log REAL_PARSER=$PARSER
+: >"$PARSER_LOG"
+t0=$(now_ms)
+"$PROFILED" run --profiles "$K" --seccomp-root "$work/root-d" --state-dir "$work/state-d" \
+	--node-name bench-node --metrics-addr "" --resync-interval 1h --adopt-existing \
+	--apparmorfs "$work/fs-d" --apparmor-parser "$REPO/test/bats/bin/parser-wrapper" \
+	</dev/null >/dev/null 2>"$work/daemon.log" &
+daemon=$!
+trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 6000); do
+	grep -q ' ready' "$work/daemon.log" && break
+	kill -0 "$daemon" 2>/dev/null || { echo "FAIL: the daemon exited"; tail "$work/daemon.log"; exit 1; }
+	sleep 0.1
+done
+full=$(($(now_ms) - t0))
+echo "incremental change, daemon holding $n profiles (load $(loadavg)):"
+echo "  daemon start to ready (full load, cold): $full ms; parser runs: $(wc -l <"$PARSER_LOG")"
+: >"$work/incr"
+for i in $(seq 1 "${BENCH_AA_INCR_SWAPS:-3}"); do
+	f=$(printf 'p%04d' $((i * 37 % n + 1)))
+	cp -r "$P" "$work/src2"
+	sed -i "s|^}|  /srv/changed-$i/** r,\n}|" "$work/src2/$f"
+	: >"$PARSER_LOG"
+	rm -f "$work/cw.ready"
+	python3 "$BENCH_DIR/count_writes.py" "$work/fs-d/.replace" "$work/cw.ready" 2 60 >"$work/cw.out" &
+	cw=$!
+	while [ ! -e "$work/cw.ready" ]; do sleep 0.01; done
+	t0=$(now_ms)
+	python3 "$REPO/test/tools/kubelet_writer.py" "$K" "$work/src2"
+	wait "$cw"
+	read -r writes first <"$work/cw.out"
+	runs=$(wc -l <"$PARSER_LOG")
+	files=$(grep -- '--write-cache' "$PARSER_LOG" | grep -o '/src/[0-9a-f]\{64\}' | wc -l)
+	echo "  change $f: swap -> loaded $((first - t0)) ms; parser runs $runs" \
+		"($(grep -c -- '--names' "$PARSER_LOG") --names, $(grep -c -- '--write-cache' "$PARSER_LOG") compile of $files file(s)); .replace writes $writes"
+	[ "$writes" = 1 ] && [ "$files" = 1 ] || { echo "FAIL: expected exactly one file compiled and one load"; exit 1; }
+	echo $((first - t0)) >>"$work/incr"
+	rm -rf "$P"
+	mv "$work/src2" "$P"
+done
+echo "  swap -> loaded: $(stats <"$work/incr")"
+echo "  RATIO full cold load / one change: $(ratio "$full" "$(median <"$work/incr")")x"
