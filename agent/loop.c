@@ -176,13 +176,18 @@ on_watch(struct loop *l)
 		log_warn("inotify queue overflowed; rescanning everything", NULL);
 	if (res.relevant > 0 || res.overflow) {
 		/* Coalesce a burst: wait for DEBOUNCE_MS of quiet, but never
-		 * hold the first event back more than DEBOUNCE_MAX_MS. */
+		 * hold the first event back more than DEBOUNCE_MAX_MS.  The
+		 * kubelet's `..data` swap puts a whole payload in place at
+		 * once: nothing to wait for (the links of keys it adds or
+		 * removes come after it, and start a burst of their own). */
 		if (l->burst_start == 0)
 			l->burst_start = now;
 		due = now + DEBOUNCE_MS;
-		if (due > l->burst_start + DEBOUNCE_MAX_MS)
-			due = l->burst_start + DEBOUNCE_MAX_MS;
-		arm_ms(l->debouncefd, due > now ? due - now : 0, 0);
+		if (res.committed || due > l->burst_start + DEBOUNCE_MAX_MS)
+			due = res.committed ? now : l->burst_start + DEBOUNCE_MAX_MS;
+		/* At least 1 ms: a zero timer would disarm it, and lose the
+		 * reconcile of a burst older than DEBOUNCE_MAX_MS. */
+		arm_ms(l->debouncefd, due > now ? due - now : 1, 0);
 	}
 	pd_watch_result_clear(&res);
 }
