@@ -100,6 +100,9 @@ def by_method(reqs):
     return ", ".join("%d %s" % (n, k) for k, n in sorted(c.items()))
 
 
+FAILED = []
+
+
 def summary(label, reqs, cpu, wall):
     if not reqs:
         print("  %s: no requests" % label)
@@ -113,8 +116,9 @@ def summary(label, reqs, cpu, wall):
     print("  %s: %d requests (%s); spread first->last %.2f s; peak %d/s, %d per 100 ms; "
           "errors %d" % (label, len(reqs), ", ".join("%s %d" % kv for kv in sorted(methods.items())),
                          t[-1] - t[0], max(per_s.values()), max(per_100.values()), len(errors)))
-    print("    stand-in service time: %s; stand-in CPU %.1f s over %.1f s (%.0f%% of one core)"
-          % (benchlib.fmt(ms), cpu, wall, 100 * cpu / wall if wall > 0 else 0))
+    spread = max(t[-1] - t[0], 0.1)
+    print("    stand-in service time: %s; stand-in CPU %.1f s (%.0f%% of one core over the "
+          "first->last spread)" % (benchlib.fmt(ms), cpu, min(100, 100 * cpu / spread)))
 
 
 def agent_cmd(profiled, kubeconfig, profiles, root, state, node, resync, level="info"):
@@ -279,8 +283,11 @@ def main(argv):
                 os.chown(d, uid, uid)
             cmd = ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups"]
             cmd += agent_cmd(profiled, api.kubeconfig, PS, r, st, node, "1h", "warn")
-            return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=open("%s/%s.log" % (work, node), "w"))
+            logpath = "%s/%s.log" % (work, node)
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=open(logpath, "w"))
+            p.logpath = logpath
+            return p
 
         def start(prefix, offsets):
             api.reset()
@@ -299,8 +306,11 @@ def main(argv):
             reqs = api.requests()
             alive = sum(1 for p in ps if p.poll() is None)
             if alive != len(ps):
-                print("  FAIL: %d of %d agents exited; see %s/bench-%s-*.log"
-                      % (len(ps) - alive, len(ps), work, prefix))
+                print("  FAIL: %d of %d agents exited" % (len(ps) - alive, len(ps)))
+                dead = [p for p in ps if p.poll() is not None]
+                with open(dead[0].logpath) as f:
+                    print("  the first one's log:\n" + f.read()[-2000:])
+                FAILED.append(prefix)
             summary("start, %s" % ("all at once" if max(offsets) == 0 else
                                    "spread over %.0f s" % jitter),
                     reqs, api.cpu_s() - c0, time.time() - w0)
@@ -320,6 +330,8 @@ def main(argv):
                 time.time() - w0)
         patches = sum(1 for r in reqs if r["method"] == "PATCH")
         print("    PATCH per agent: %.2f" % (patches / agents))
+        if patches != agents:
+            FAILED.append("change")
         for p in group_a:
             p.terminate()
         for p in group_a:
@@ -337,7 +349,7 @@ def main(argv):
                 p.send_signal(signal.SIGKILL)
                 p.wait()
         api.stop()
-    return 0
+    return 1 if FAILED else 0
 
 
 if __name__ == "__main__":
