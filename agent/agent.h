@@ -40,6 +40,7 @@ struct agent {
 struct reconcile_result {
 	unsigned published, unchanged, rejected, removed, failed;
 	unsigned loaded, unloaded; /* AppArmor */
+	bool retry; /* a write on this node failed (full, read-only...): try again soon */
 };
 
 /* Opens the state folder (waiting for another agent's lock) and the

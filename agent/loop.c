@@ -12,12 +12,17 @@
 #include "../lib/watch.h"
 #include "log.h"
 
-enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY };
+enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY, SRC_REDO };
+
+/* A reconcile whose writes failed is tried again after this, doubling. */
+#define REDO_MIN_MS 1000
+#define REDO_MAX_MS (60 * 1000)
 
 struct loop {
 	struct agent *a;
 	struct pd_watch *watch;
-	int epfd, sigfd, resyncfd, debouncefd, retryfd;
+	int epfd, sigfd, resyncfd, debouncefd, retryfd, redofd;
+	long long redo_ms;     /* backoff of the reconcile retry, 0 when none is due */
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
 	bool stop;
 	bool hup;		       /* a SIGHUP waits for its resync */
@@ -75,6 +80,31 @@ sync_node(struct loop *l, bool force_get)
 	}
 }
 
+/* A write on the node failed (the seccomp folder full or read-only, the
+ * state folder likewise): reconcile again with backoff, without waiting for
+ * the resync, so the node recovers by itself once space or writability is
+ * back. */
+static void
+schedule_redo(struct loop *l, bool failed_write)
+{
+	char ms[24];
+
+	if (!failed_write) {
+		if (l->redo_ms != 0)
+			arm_ms(l->redofd, 0, 0);
+		l->redo_ms = 0;
+		return;
+	}
+	l->redo_ms = l->redo_ms == 0 ? REDO_MIN_MS : l->redo_ms * 2;
+	if (l->redo_ms > REDO_MAX_MS)
+		l->redo_ms = REDO_MAX_MS;
+	if (l->redo_ms > l->a->opt->resync_ms)
+		l->redo_ms = l->a->opt->resync_ms;
+	arm_ms(l->redofd, l->redo_ms, 0);
+	snprintf(ms, sizeof(ms), "%lld", l->redo_ms);
+	log_info("a write on the node failed; reconciling again", "retry_in_ms", ms, NULL);
+}
+
 static void
 reconcile(struct loop *l, const char *why)
 {
@@ -97,6 +127,7 @@ reconcile(struct loop *l, const char *why)
 	} else {
 		log_debug("reconciled", "trigger", why, "result", buf, NULL);
 	}
+	schedule_redo(l, r.retry);
 	/* The Node follows: a change sends only what differs (nothing when
 	 * nothing does); the start, a resync and SIGHUP read the Node too. */
 	sync_node(l, strcmp(why, "change") != 0);
@@ -209,13 +240,15 @@ setup(struct loop *l)
 	l->resyncfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	l->debouncefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	l->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (l->epfd < 0 || l->sigfd < 0 || l->resyncfd < 0 || l->debouncefd < 0 || l->retryfd < 0)
+	l->redofd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->epfd < 0 || l->sigfd < 0 || l->resyncfd < 0 || l->debouncefd < 0 || l->retryfd < 0 ||
+	    l->redofd < 0)
 		return -errno;
 	if (add_fd(l->epfd, l->sigfd, SRC_SIGNAL) < 0 ||
 	    add_fd(l->epfd, pd_watch_fd(l->watch), SRC_WATCH) < 0 ||
 	    add_fd(l->epfd, l->resyncfd, SRC_RESYNC) < 0 ||
 	    add_fd(l->epfd, l->debouncefd, SRC_DEBOUNCE) < 0 ||
-	    add_fd(l->epfd, l->retryfd, SRC_RETRY) < 0)
+	    add_fd(l->epfd, l->retryfd, SRC_RETRY) < 0 || add_fd(l->epfd, l->redofd, SRC_REDO) < 0)
 		return -errno;
 	if (arm_ms(l->resyncfd, l->a->opt->resync_ms, l->a->opt->resync_ms) < 0)
 		return -errno;
@@ -225,7 +258,7 @@ setup(struct loop *l)
 static void
 teardown(struct loop *l)
 {
-	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd, l->retryfd };
+	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd, l->retryfd, l->redofd };
 
 	metrics_stop(l->http);
 	l->http = NULL;
@@ -260,6 +293,10 @@ dispatch(struct loop *l, uint32_t tag)
 		drain_timer(l->retryfd);
 		sync_node(l, true);
 		break;
+	case SRC_REDO:
+		drain_timer(l->redofd);
+		reconcile(l, "retry");
+		break;
 	}
 }
 
@@ -267,7 +304,13 @@ int
 loop_run(struct agent *a)
 {
 	struct loop l = {
-		.a = a, .epfd = -1, .sigfd = -1, .resyncfd = -1, .debouncefd = -1, .retryfd = -1
+		.a = a,
+		.epfd = -1,
+		.sigfd = -1,
+		.resyncfd = -1,
+		.debouncefd = -1,
+		.retryfd = -1,
+		.redofd = -1,
 	};
 	pd_error_t err = NULL;
 	int ret;

@@ -187,40 +187,86 @@ profile_name(const char *file)
 	return pd_xstrndup(file, n > 5 ? n - 5 : n);
 }
 
-static void
-publish_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_result *res,
-		struct pd_strv *now)
+/* Validates s unless this content was validated and published before;
+ * true when it may be published. */
+static bool
+validate_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_result *res,
+		 struct pd_strv *now)
 {
 	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
-	bool known = e != NULL && strcmp(e->sha256, s->sha256) == 0;
 	struct pd_strv warnings = { 0 };
+	pd_error_t err = NULL;
+
+	/* Content already validated and published needs no second compile;
+	 * the store still compares bytes, so drift on disk is repaired. */
+	if (e != NULL && strcmp(e->sha256, s->sha256) == 0)
+		return true;
+	if (pd_seccomp_validate(s->data, s->len, &a->env, &warnings, &err) < 0) {
+		res->rejected++;
+		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+			     pd_error_msg(err));
+		pd_error_release(&err);
+		pd_strv_clear(&warnings);
+		return false;
+	}
+	for (size_t i = 0; i < warnings.n; i++)
+		agent_report(a, now, LOG_LVL_WARN, "seccomp profile warning", s, warnings.v[i]);
+	pd_strv_clear(&warnings);
+	return true;
+}
+
+/*
+ * Write-ahead ownership: a name the state does not hold yet is recorded (and
+ * the state saved) before its file is renamed into place.  Killed between
+ * the rename and the end of the reconcile, the agent would otherwise leave a
+ * file nobody owns, never removed once its source goes.  The state may name
+ * a file that is not there: removing it later is a no-op.  Returns false
+ * when the state could not be saved: then no new name is published.
+ */
+static bool
+claim_new_names(struct agent *a, const struct pd_source *const *ok, size_t n, bool *claimed,
+		struct reconcile_result *res)
+{
+	pd_error_t err = NULL;
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		claimed[i] = pd_state_find(&a->state, PD_KIND_SECCOMP, ok[i]->name) == NULL;
+		if (claimed[i]) {
+			pd_state_put(&a->state, PD_KIND_SECCOMP, ok[i]->name, ok[i]->sha256);
+			any = true;
+		}
+	}
+	if (!any || pd_state_save(a->state_dir, &a->state, &err) == 0)
+		return true;
+	res->failed++;
+	log_error("state not saved; new seccomp profiles are not published until it is", "error",
+		  pd_error_msg(err), NULL);
+	pd_error_release(&err);
+	return false;
+}
+
+static void
+publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
+		struct reconcile_result *res, struct pd_strv *now)
+{
+	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
+	bool known = !claimed && e != NULL && strcmp(e->sha256, s->sha256) == 0;
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ char *name = profile_name(s->name);
 	pd_error_t err = NULL;
 	bool changed = false;
 
-	/* Content already validated and published needs no second compile;
-	 * the store still compares bytes, so drift on disk is repaired. */
-	if (!known) {
-		if (pd_seccomp_validate(s->data, s->len, &a->env, &warnings, &err) < 0) {
-			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     pd_error_msg(err));
-			pd_error_release(&err);
-			pd_strv_clear(&warnings);
-			return;
-		}
-		for (size_t i = 0; i < warnings.n; i++)
-			agent_report(a, now, LOG_LVL_WARN, "seccomp profile warning", s,
-				     warnings.v[i]);
-		pd_strv_clear(&warnings);
-	}
 	path = pd_store_path(a->store, s->name);
 	if (pd_store_put(a->store, s->name, s->data, s->len, &changed, &err) < 0) {
 		res->failed++;
+		res->retry = true;
 		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile not published", s,
 			     pd_error_msg(err));
 		pd_error_release(&err);
+		/* Not in place: no label.  The saved claim stays, harmlessly. */
+		if (claimed)
+			pd_state_remove(&a->state, PD_KIND_SECCOMP, s->name);
 		return;
 	}
 	if (changed) {
@@ -237,6 +283,52 @@ publish_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_res
 	else
 		res->unchanged++;
 	pd_state_put(&a->state, PD_KIND_SECCOMP, s->name, s->sha256);
+}
+
+/* Validates every seccomp source, claims the new names, then publishes. */
+static void
+reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv *present,
+		  struct reconcile_result *res, struct pd_strv *now)
+{
+	_cleanup_free_ const struct pd_source **ok = pd_xcalloc(src->n + 1, sizeof(*ok));
+	_cleanup_free_ bool *claimed = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < src->n; i++) {
+		const struct pd_source *s = &src->v[i];
+
+		if (s->kind == PD_KIND_APPARMOR || agent_vanished(s))
+			continue;
+		if (pd_strv_contains(present, s->name)) {
+			res->rejected++;
+			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+				     "another profiles folder already provides this file name");
+			continue;
+		}
+		pd_strv_push(present, pd_xstrdup(s->name));
+		if (s->error < 0) {
+			res->rejected++;
+			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+				     s->errmsg);
+			continue;
+		}
+		if (validate_seccomp(a, s, res, now))
+			ok[n++] = s;
+	}
+	claimed = pd_xcalloc(n + 1, sizeof(*claimed));
+	if (!claim_new_names(a, ok, n, claimed, res)) {
+		res->retry = true;
+		/* Publish only what is already owned; drop the unsaved claims. */
+		for (size_t i = 0; i < n; i++)
+			if (claimed[i])
+				pd_state_remove(&a->state, PD_KIND_SECCOMP, ok[i]->name);
+		for (size_t i = 0; i < n; i++)
+			if (!claimed[i])
+				publish_seccomp(a, ok[i], false, res, now);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		publish_seccomp(a, ok[i], claimed[i], res, now);
 }
 
 static void
@@ -256,6 +348,7 @@ remove_gone(struct agent *a, const struct pd_strv *present, struct reconcile_res
 		name = profile_name(e->name);
 		if (pd_store_remove(a->store, e->name, &err) < 0) {
 			res->failed++;
+			res->retry = true;
 			log_error("seccomp profile not removed", "profile", name, "path", path,
 				  "error", pd_error_msg(err), NULL);
 			pd_error_release(&err);
@@ -418,26 +511,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 			pd_error_release(&err);
 		}
 	}
-	for (size_t i = 0; i < src.n; i++) {
-		const struct pd_source *s = &src.v[i];
-
-		if (s->kind == PD_KIND_APPARMOR || agent_vanished(s))
-			continue;
-		if (pd_strv_contains(&present, s->name)) {
-			res->rejected++;
-			agent_report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     "another profiles folder already provides this file name");
-			continue;
-		}
-		pd_strv_push(&present, pd_xstrdup(s->name));
-		if (s->error < 0) {
-			res->rejected++;
-			agent_report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     s->errmsg);
-			continue;
-		}
-		publish_seccomp(a, s, res, &now);
-	}
+	reconcile_seccomp(a, &src, &present, res, &now);
 	if (complete)
 		remove_gone(a, &present, res);
 	agent_reconcile_apparmor(a, &src, complete, res, &now);
@@ -446,6 +520,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 
 		if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
 			res->failed++;
+			res->retry = true;
 			log_error("state not saved", "error", pd_error_msg(err), NULL);
 			pd_error_release(&err);
 		}
