@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +14,37 @@ log_startup_warnings(struct pd_strv *w)
 	for (size_t i = 0; i < w->n; i++)
 		log_warn("state", "detail", w->v[i], NULL);
 	pd_strv_clear(w);
+}
+
+/* Interrupts the wait for the lock: nothing to do but return. */
+static void
+on_stop_while_waiting(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Waits for another agent's lock.  SIGTERM/SIGINT (the pod deleted while it
+ * waits) interrupt the wait, and the agent exits cleanly (-EINTR): it has
+ * touched nothing yet.  SIGHUP is ignored: there is nothing to resync.
+ */
+static int
+wait_for_lock(struct agent *a, pd_error_t *err)
+{
+	struct sigaction stop = { .sa_handler = on_stop_while_waiting }; /* no SA_RESTART */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old[3];
+	int ret;
+
+	sigemptyset(&stop.sa_mask);
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGTERM, &stop, &old[0]);
+	sigaction(SIGINT, &stop, &old[1]);
+	sigaction(SIGHUP, &ign, &old[2]);
+	ret = pd_state_dir_open(a->opt->state_dir, true, &a->state_dir, NULL, err);
+	sigaction(SIGTERM, &old[0], NULL);
+	sigaction(SIGINT, &old[1], NULL);
+	sigaction(SIGHUP, &old[2], NULL);
+	return ret;
 }
 
 static int
@@ -29,7 +61,13 @@ open_state(struct agent *a)
 		log_info("waiting for the state lock held by another agent", "state_dir",
 			 a->opt->state_dir, "holder_pid", holder > 0 ? pid : NULL, NULL);
 		pd_error_release(&err);
-		ret = pd_state_dir_open(a->opt->state_dir, true, &a->state_dir, NULL, &err);
+		ret = wait_for_lock(a, &err);
+		if (ret == -EINTR) {
+			log_info("stopping while waiting for the state lock; nothing was changed",
+				 NULL);
+			pd_error_release(&err);
+			return ret;
+		}
 	}
 	if (ret < 0) {
 		log_error("cannot use the state folder", "error", pd_error_msg(err), NULL);

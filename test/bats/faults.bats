@@ -73,3 +73,117 @@ expect_seccomp() {
 	python3 "$PYHELP" killset "$(cat "$T/last")" "$T/want"
 	expect_seccomp "$T/want"
 }
+
+# mount_tiny DIR SIZE: a tmpfs of SIZE on DIR (skips loudly when this
+# machine does not let the test mount).
+mount_tiny() {
+	mkdir -p "$1"
+	if ! mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" 2>"$T/mount.err"; then
+		echo "# SKIP: cannot mount a tmpfs ($(cat "$T/mount.err")); needs root or CAP_SYS_ADMIN" >&3
+		skip "cannot mount a tmpfs: $(cat "$T/mount.err")"
+	fi
+	MNT=$1
+}
+
+metric() { # NAME{LABELS}: its value from /metrics
+	curl -s "http://$METRICS_ADDR/metrics" | awk -v k="$1" '$1 == k {print $2}'
+}
+
+@test "seccomp folder full, then read-only: the old file stays, the file is named, it recovers by itself" {
+	mount_tiny "$R" 64k
+	mkdir -p "$P"
+	seccomp_json SCMP_ACT_ALLOW >"$P/a.json"
+	cp "$P/a.json" "$T/a.v1"
+	METRICS_ADDR=127.0.0.1:20111
+	start_daemon --resync-interval 1h
+	pid=$DAEMON_PID
+	cmp "$T/a.v1" "$PUB/a.json"
+	# fill the file system, then change the profile
+	dd if=/dev/zero of="$R/filler" bs=4k 2>/dev/null || true
+	seccomp_json SCMP_ACT_ALLOW mkdir rmdir chmod chown >"$P/a.json"
+	cp "$P/a.json" "$T/a.v2"
+	wait_for_log "error seccomp profile not published file=$P/a.json error=.*No space left on device" 5
+	cmp "$T/a.v1" "$PUB/a.json"
+	[ -z "$(ls -A "$PUB" | grep -v '^a.json$')" ] # no temporary left
+	[ "$(metric 'profiled_load_failures_total{kind="seccomp"}')" -ge 1 ]
+	curl -sf "http://$METRICS_ADDR/readyz" >/dev/null
+	wait_for_log 'a write on the node failed; reconciling again retry_in_ms=1000' 5
+	# the error is logged once, not at every retry
+	wait_for_log 'reconciling again retry_in_ms=2000' 5
+	[ "$(count_log 'seccomp profile not published')" -eq 1 ]
+	# space comes back: the retry publishes, no restart
+	rm "$R/filler"
+	wait_for_content "$PUB/a.json" "$T/a.v2" 10
+	kill -0 "$pid"
+	echo "# full: recovered after $(count_log 'reconciling again') retries" >&3
+	# read-only: the same
+	mount -o remount,ro "$R"
+	seccomp_json SCMP_ACT_ERRNO >"$P/a.json"
+	cp "$P/a.json" "$T/a.v3"
+	wait_for_log "error seccomp profile not published file=$P/a.json error=.*Read-only file system" 5
+	cmp "$T/a.v2" "$PUB/a.json"
+	mount -o remount,rw "$R"
+	wait_for_content "$PUB/a.json" "$T/a.v3" 10
+	[ "$DAEMON_PID" = "$pid" ]
+	state_seccomp | grep -q "^a.json $(sha256sum <"$T/a.v3" | cut -d' ' -f1)$"
+	stop_daemon
+	[ "$DAEMON_RC" -eq 0 ]
+}
+
+@test "two agents on one node: the second waits for the lock, touches nothing, then takes over" {
+	mkdir -p "$P"
+	seccomp_json SCMP_ACT_ALLOW >"$P/a.json"
+	start_daemon
+	first=$DAEMON_PID
+	# the second, on the same state folder
+	"$PROFILED" run --profiles "$P" --seccomp-root "$R" --seccomp-subdir "$SUBDIR" \
+		--state-dir "$S" --node-name node-1 --metrics-addr "" 2>"$T/second.log" &
+	second=$!
+	EXTRA_PIDS=$second
+	wait_for_log "waiting for the state lock held by another agent .*holder_pid=$first" 5 1 "$T/second.log"
+	# a change while both run: only the first acts on it
+	seccomp_json SCMP_ACT_ALLOW mkdir >"$P/b.json"
+	wait_for_log 'seccomp profile published profile=b' 5
+	pause 0.3
+	not grep -q 'published\|removed\|ready\|would set' "$T/second.log"
+	[ "$(cat "$S/lock")" = "$first" ]
+	# the first exits: the second takes over and converges
+	DAEMON_PID=$first
+	stop_daemon
+	[ "$DAEMON_RC" -eq 0 ]
+	wait_for_log ' ready' 5 1 "$T/second.log"
+	[ "$(cat "$S/lock")" = "$second" ]
+	seccomp_json SCMP_ACT_ERRNO >"$P/c.json"
+	wait_for_log 'seccomp profile published profile=c' 5 1 "$T/second.log"
+	ls "$PUB" >"$T/pub"
+	[ "$(cat "$T/pub" | tr '\n' ' ')" = "a.json b.json c.json " ]
+	state_seccomp | cut -d' ' -f1 | tr '\n' ' ' | grep -qx 'a.json b.json c.json '
+	# the files the first published were adopted, not rewritten
+	not grep -q 'profile=a \|profile=b ' "$T/second.log"
+	DAEMON_PID=$second
+	EXTRA_PIDS=
+	stop_daemon
+	[ "$DAEMON_RC" -eq 0 ]
+}
+
+@test "a second agent waiting on the lock: SIGTERM ends it (exit 0), having written nothing" {
+	mkdir -p "$P"
+	seccomp_json SCMP_ACT_ALLOW >"$P/a.json"
+	start_daemon
+	"$PROFILED" run --profiles "$P" --seccomp-root "$R" --seccomp-subdir "$SUBDIR" \
+		--state-dir "$S" --node-name node-1 --metrics-addr "" 2>"$T/second.log" &
+	second=$!
+	EXTRA_PIDS=$second
+	wait_for_log "waiting for the state lock" 5 1 "$T/second.log"
+	before=$(file_id "$S/state.json")
+	kill -TERM "$second"
+	rc=0
+	wait "$second" || rc=$?
+	EXTRA_PIDS=
+	echo "second agent exit status: $rc"
+	[ "$rc" -eq 0 ]
+	[ "$(file_id "$S/state.json")" = "$before" ]
+	[ "$(cat "$S/lock")" = "$DAEMON_PID" ]
+	stop_daemon
+	[ "$DAEMON_RC" -eq 0 ]
+}
