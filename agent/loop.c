@@ -2,6 +2,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,9 +26,10 @@ struct loop {
 	long long redo_ms;     /* backoff of the reconcile retry, 0 when none is due */
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
 	bool stop;
-	bool hup;		       /* a SIGHUP waits for its resync */
-	struct pd_spawn_cancel cancel; /* stops a long parser run on SIGTERM */
-	struct metrics_server *http;   /* NULL when --metrics-addr is "" */
+	bool hup;			   /* a SIGHUP waits for its resync */
+	struct pd_spawn_cancel cancel;	   /* stops a long parser run on SIGTERM */
+	struct pd_spawn_cancel api_cancel; /* stops an API request: SIGTERM, or local work due */
+	struct metrics_server *http;	   /* NULL when --metrics-addr is "" */
 };
 
 static int
@@ -171,6 +173,37 @@ cancel_on_stop(void *arg)
 
 	read_signals(l);
 	return l->stop;
+}
+
+static bool
+readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/*
+ * Called while an API request is in flight and the loop has something
+ * pending.  SIGTERM aborts it; so does a profiles change: publishing and
+ * loading on the node come before the Node's labels, so a server that
+ * accepts and never answers cannot hold a new profile back for the length
+ * of the request timeouts.  The aborted update is sent again after the
+ * reconcile (which always syncs the Node).
+ */
+static bool
+cancel_api(void *arg)
+{
+	struct loop *l = arg;
+
+	read_signals(l);
+	if (l->stop)
+		return true;
+	if (readable(pd_watch_fd(l->watch)) || readable(l->debouncefd)) {
+		log_debug("API request aborted: a profiles change is pending", NULL);
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -329,10 +362,12 @@ loop_run(struct agent *a)
 		return ret;
 	}
 	l.cancel = (struct pd_spawn_cancel){ .fd = l.sigfd, .fn = cancel_on_stop, .arg = &l };
+	/* The epoll fd is readable when anything the loop waits for is. */
+	l.api_cancel = (struct pd_spawn_cancel){ .fd = l.epfd, .fn = cancel_api, .arg = &l };
 	if (a->aa != NULL)
 		pd_aa_set_cancel(a->aa, &l.cancel);
 	if (a->node != NULL) {
-		pd_kube_set_cancel(a->node->kube, &l.cancel);
+		pd_kube_set_cancel(a->node->kube, &l.api_cancel);
 		pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
 	}
 	/* Started after the signals are blocked: its thread inherits that. */

@@ -187,3 +187,87 @@ metric() { # NAME{LABELS}: its value from /metrics
 	stop_daemon
 	[ "$DAEMON_RC" -eq 0 ]
 }
+
+# api_start: the strict API stand-in with node-1, token secret-1.
+api_start() {
+	A=$T/api
+	mkdir -p "$A/certs" "$A/out"
+	bash "$REPO/test/apiserver/mkcerts.sh" "$A/certs" >/dev/null 2>&1
+	python3 "$APISERVER" --certs "$A/certs" --token secret-1 --node node-1 \
+		--ready-file "$A/ready" --out "$A/out" --quiet --exit-with-parent \
+		2>"$T/apiserver.log" &
+	API_PID=$!
+	wait_until 10 test -s "$A/ready"
+	CTL=http://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$A/ready")
+	KC=$A/out/kubeconfig
+}
+
+ctl() { # METHOD PATH [JSON]
+	curl -sS -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$CTL$2"
+}
+
+node_has_label() { ctl GET /control/nodes/node-1 | grep -q "\"$1\""; }
+
+# stop_within SECONDS: SIGTERM, then the daemon must be gone within the bound
+# (a safety net so a hang fails instead of blocking); DAEMON_RC its status.
+stop_bounded() {
+	kill -TERM "$DAEMON_PID"
+	wait_until "$1" not kill -0 "$DAEMON_PID" 2>/dev/null || {
+		kill -KILL "$DAEMON_PID"
+		wait "$DAEMON_PID" || true
+		DAEMON_PID=
+		return 1
+	}
+	DAEMON_RC=0
+	wait "$DAEMON_PID" || DAEMON_RC=$?
+	DAEMON_PID=
+}
+
+@test "an API server that accepts and never answers: publishing goes on, SIGTERM exits 0, it converges once back" {
+	api_start
+	mkdir -p "$P"
+	seccomp_json SCMP_ACT_ALLOW >"$P/a.json"
+	start_daemon --kubeconfig "$KC" --resync-interval 1h
+	wait_until 10 node_has_label seccomp.profiled.io/a
+	# the server hangs: TCP accepted, not even a TLS handshake
+	ctl POST /control/down '{"mode": "hang"}' >/dev/null
+	seccomp_json SCMP_ACT_ALLOW mkdir >"$P/b.json"
+	wait_for_log 'seccomp profile published profile=b' 5
+	wait_for_log 'API server unreachable; will retry .*[Tt]imeout' 20
+	wait_for_log 'node update postponed retry_in_ms=' 5
+	# still publishing while a request hangs (SIGHUP starts one now;
+	# without an answer it lasts until the 5 s connect timeout)
+	n0=$(count_log 'API server unreachable')
+	kill -HUP "$DAEMON_PID"
+	wait_for_log 'SIGHUP: resync' 5
+	pause 0.3
+	seccomp_json SCMP_ACT_ALLOW chmod >"$P/c.json"
+	t0=$(now_ms)
+	wait_for_log 'seccomp profile published profile=c' 20
+	took=$(($(now_ms) - t0))
+	echo "# a change while a request hangs: published after $took ms" >&3
+	[ "$(count_log 'API server unreachable')" -eq "$n0" ] # the hung request did not time out first
+	# SIGTERM in the middle of a hung request (SIGHUP makes one now; it
+	# hangs for the 5 s connect timeout): a clean exit
+	n0=$(count_log 'API server unreachable')
+	kill -HUP "$DAEMON_PID"
+	wait_for_log 'SIGHUP: resync' 5
+	pause 0.5
+	[ "$(count_log 'API server unreachable')" -eq "$n0" ] # still in flight
+	stop_bounded 5
+	[ "$DAEMON_RC" -eq 0 ]
+	not node_has_label seccomp.profiled.io/b
+	# a start while it hangs: the check of the labels before loading waits
+	# for the connect timeout, then the profiles are published anyway
+	rm "$PUB/b.json"
+	NO_WAIT=1 start_daemon --kubeconfig "$KC" --resync-interval 1h
+	wait_for_log 'labels of profiles not in place could not be checked' 20
+	wait_for_log ' ready' 5
+	cmp "$P/b.json" "$PUB/b.json"
+	# back up: it converges
+	ctl POST /control/up '{}' >/dev/null
+	wait_until 20 node_has_label seccomp.profiled.io/c
+	node_has_label seccomp.profiled.io/b
+	stop_bounded 5
+	[ "$DAEMON_RC" -eq 0 ]
+}
