@@ -23,6 +23,7 @@ struct agent {
 	const struct options *opt;
 	struct pd_state_dir *state_dir;
 	struct pd_state state; /* what is published, as last saved */
+	bool state_unknown;    /* no state (lost, corrupt, first start): rebuild and save it */
 	struct pd_store *store;
 	struct pd_seccomp_env env;
 	bool seccomp_enabled;

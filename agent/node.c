@@ -343,6 +343,52 @@ log_label_changes(const struct agent *a, const char *patch)
 	cJSON_Delete(p);
 }
 
+/*
+ * The state is lost (or corrupt): the agent's own record on the Node, the
+ * profiles annotation, says what it owned.  AppArmor profiles listed there
+ * are taken back as the agent's (else the loaded ones would now be refused
+ * as someone else's and lose their labels); a seccomp file only when the
+ * file in place still holds the recorded bytes.
+ */
+static void
+adopt_from_annotation(struct agent *a, const struct pd_node_meta *m)
+{
+	const char *json = pd_labels_get(&m->annotations, NODE_ANNOTATION_PROFILES);
+	struct pd_state rec = { 0 };
+	struct pd_strv warnings = { 0 };
+	pd_error_t err = NULL;
+	unsigned naa = 0, nsc = 0;
+	char c1[16], c2[16];
+
+	if (json == NULL)
+		return;
+	if (pd_state_from_annotation(json, &rec, &warnings, &err) < 0) {
+		log_warn("state not rebuilt from the Node", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+	}
+	for (size_t i = 0; i < warnings.n; i++)
+		log_warn("state not rebuilt from the Node", "detail", warnings.v[i], NULL);
+	for (size_t i = 0; i < rec.n; i++) {
+		const struct pd_state_entry *e = &rec.v[i];
+
+		if (pd_state_find(&a->state, e->kind, e->name) != NULL)
+			continue;
+		if (e->kind == PD_KIND_SECCOMP &&
+		    pd_store_holds_hash(a->store, e->name, e->sha256, NULL) != 1)
+			continue;
+		pd_state_set_source(pd_state_put(&a->state, e->kind, e->name, e->sha256),
+				    e->source);
+		*(e->kind == PD_KIND_SECCOMP ? &nsc : &naa) += 1;
+	}
+	snprintf(c1, sizeof(c1), "%u", naa);
+	snprintf(c2, sizeof(c2), "%u", nsc);
+	if (naa + nsc > 0)
+		log_info("state rebuilt from the Node's profiles annotation", "apparmor", c1,
+			 "seccomp", c2, NULL);
+	pd_strv_clear(&warnings);
+	pd_state_clear(&rec);
+}
+
 void
 node_prune_before_start(struct agent *a)
 {
@@ -353,14 +399,15 @@ node_prune_before_start(struct agent *a)
 
 	if (a->node == NULL)
 		return;
-	agent_present_labels(a, &present);
 	if (get_node(a, &m, &retry) < 0) {
 		log_warn("labels of profiles not in place could not be checked before loading; "
 			 "they converge once the API server answers",
 			 NULL);
-		pd_labels_clear(&present);
 		return;
 	}
+	if (a->state_unknown)
+		adopt_from_annotation(a, &m);
+	agent_present_labels(a, &present);
 	patch = pd_node_patch(a->opt->label_domain, &m, &present, NULL, NODE_ANNOTATION_OWNED,
 			      true);
 	if (patch != NULL) {

@@ -119,6 +119,9 @@ agent_open(struct agent *a, const struct options *opt)
 	log_startup_warnings(&warnings);
 	if (ret < 0)
 		goto fail;
+	/* Lost, corrupt or never written: what is in place is adopted where it
+	 * can be proven ours (see node_prune_before_start), and saved. */
+	a->state_unknown = a->state.n == 0;
 	if ((ret = pd_seccomp_env_native(&a->env, &err)) < 0)
 		goto fail;
 	a->seccomp_enabled = pd_seccomp_kernel_supported();
@@ -470,9 +473,15 @@ void
 agent_present_labels(const struct agent *a, struct pd_labels *out)
 {
 	const char *dom = a->opt->label_domain;
+	_cleanup_free_ char *sk = pd_label_support_key(dom, PD_LABEL_SECCOMP);
+	_cleanup_free_ char *ak = pd_label_support_key(dom, PD_LABEL_APPARMOR);
 	struct pd_aa_loaded kern = { 0 };
+	struct pd_strv files = { 0 };
 	bool have_kern = false;
 
+	/* What the kernel supports is known now: those labels stay. */
+	pd_labels_set(out, sk, a->seccomp_enabled ? "enabled" : "disabled");
+	pd_labels_set(out, ak, a->apparmor_enabled ? "enabled" : "disabled");
 	if (a->aa != NULL && a->apparmor_load) {
 		pd_error_t err = NULL;
 
@@ -496,6 +505,26 @@ agent_present_labels(const struct agent *a, struct pd_labels *out)
 		}
 		pd_labels_set(out, key, "true");
 	}
+	/* Without a state, nothing proves a label stale: keep those of every
+	 * file in the seccomp folder and every profile the kernel lists; the
+	 * first reconcile decides. */
+	if (a->state_unknown) {
+		if (pd_store_list(a->store, &files, NULL) == 0)
+			for (size_t i = 0; i < files.n; i++) {
+				_cleanup_free_ char *name = profile_name(files.v[i]);
+				_cleanup_free_ char *key =
+					pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
+
+				pd_labels_set(out, key, "true");
+			}
+		for (size_t i = 0; have_kern && i < kern.names.n; i++) {
+			_cleanup_free_ char *key =
+				pd_label_profile_key(dom, PD_LABEL_APPARMOR, kern.names.v[i]);
+
+			pd_labels_set(out, key, "true");
+		}
+	}
+	pd_strv_clear(&files);
 	pd_aa_loaded_clear(&kern);
 }
 
@@ -553,7 +582,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	if (complete)
 		remove_gone(a, &present, res);
 	agent_reconcile_apparmor(a, &src, complete, res, &now);
-	if (!pd_state_equal(&before, &a->state)) {
+	if (a->state_unknown || !pd_state_equal(&before, &a->state)) {
 		pd_error_t err = NULL;
 
 		if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
@@ -561,6 +590,8 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 			res->retry = true;
 			log_error("state not saved", "error", pd_error_msg(err), NULL);
 			pd_error_release(&err);
+		} else {
+			a->state_unknown = false;
 		}
 	}
 	update_labels(a);

@@ -271,3 +271,98 @@ stop_bounded() {
 	stop_bounded 5
 	[ "$DAEMON_RC" -eq 0 ]
 }
+
+# aa_setup: the stand-in apparmorfs of apparmor.bats ($FS; the test writes
+# $FS/profiles as the kernel's list) and the recording parser wrapper.
+aa_setup() {
+	command -v apparmor_parser >/dev/null || {
+		echo "# SKIP: apparmor_parser not installed (make deps)" >&3
+		skip "apparmor_parser not installed (make deps)"
+	}
+	FS=$T/apparmorfs
+	mkdir -p "$FS"
+	: >"$FS/.load"
+	: >"$FS/.replace"
+	: >"$FS/.remove"
+	: >"$FS/profiles"
+	WRAPPER=$BATS_TEST_DIRNAME/bin/parser-wrapper
+	export PARSER_LOG=$T/parser.log
+	: >"$PARSER_LOG"
+}
+
+api_aa_once() {
+	run "$PROFILED" run --once --profiles "$P" --seccomp-root "$R" --seccomp-subdir "$SUBDIR" \
+		--state-dir "$S" --node-name node-1 --kubeconfig "$KC" \
+		--apparmorfs "$FS" --apparmor-parser "$WRAPPER" "$@"
+}
+
+labels() {
+	ctl GET /control/nodes/node-1 | python3 -c '
+import json, sys
+for k, v in sorted(json.load(sys.stdin)["metadata"].get("labels", {}).items()):
+    print("%s=%s" % (k, v))'
+}
+
+# label_patches: node PATCH requests that set or remove a label.
+label_patches() {
+	ctl GET '/control/requests?method=PATCH&path_prefix=/api/v1/nodes' | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    lab = (r.get("body") or {}).get("metadata", {}).get("labels")
+    if lab:
+        print(json.dumps(lab, sort_keys=True))'
+}
+
+@test "state lost or corrupt: the agent starts, rebuilds it, and unloads, rewrites or relabels nothing" {
+	aa_setup
+	api_start
+	mkdir -p "$P"
+	seccomp_json SCMP_ACT_ALLOW >"$P/a.json"
+	seccomp_json SCMP_ACT_ALLOW mkdir >"$P/b.json"
+	printf 'profile pd-c { file, }\n' >"$P/c"
+	api_aa_once
+	[ "$status" -eq 1 ] # loaded, not yet confirmed by the stand-in kernel
+	printf 'pd-c (enforce)\n' >"$FS/profiles"
+	api_aa_once
+	echo "$output"
+	[ "$status" -eq 0 ]
+	labels >"$T/labels.good"
+	grep -qx 'apparmor.profiled.io/pd-c=true' "$T/labels.good"
+	grep -qx 'seccomp.profiled.io/b=true' "$T/labels.good"
+	cp "$S/state.json" "$T/state.good"
+	ids() { for f in "$PUB"/*; do echo "$f $(file_id "$f")"; done; }
+	ids >"$T/ids.good"
+	for fault in deleted garbage truncated empty wrong-types wrong-version; do
+		case $fault in
+		deleted) rm -rf "$S" ;;
+		garbage) head -c 3000 /dev/urandom >"$S/state.json" ;;
+		truncated) head -c 60 "$T/state.good" >"$S/state.json" ;;
+		empty) : >"$S/state.json" ;;
+		wrong-types) echo '{"version":1,"seccomp":{"a.json":1},"apparmor":[{"name":7,"sha256":[]},"x",null]}' >"$S/state.json" ;;
+		wrong-version) sed 's/"version": *1/"version": "1"/' "$T/state.good" >"$S/state.json" ;;
+		esac
+		: >"$FS/.replace"
+		: >"$FS/.remove"
+		ctl POST /control/reset-requests >/dev/null
+		api_aa_once
+		echo "--- $fault"
+		echo "$output"
+		[ "$status" -eq 0 ]
+		# nothing unloaded, nothing loaded again, no file rewritten
+		[ ! -s "$FS/.remove" ]
+		[ ! -s "$FS/.replace" ]
+		diff "$T/ids.good" <(ids)
+		# no label was removed or set, not even for a moment
+		[ -z "$(label_patches)" ]
+		diff "$T/labels.good" <(labels)
+		# and the state is whole again
+		python3 - "$S/state.json" "$T/state.good" <<-'PY'
+		import json, sys
+		key = lambda e: (e["name"], e["sha256"], e.get("source"))
+		got, want = (json.load(open(p)) for p in sys.argv[1:])
+		for k in ("seccomp", "apparmor"):
+		    assert sorted(map(key, got[k])) == sorted(map(key, want[k])), (k, got, want)
+		PY
+		echo "# state $fault: recovered, no unload, no reload, no file rewritten, no label patch" >&3
+	done
+}
