@@ -239,7 +239,9 @@ import json, sys
 a = json.load(sys.stdin)["metadata"]["annotations"]
 total = sum(len(k) + len(v) for k, v in a.items())
 print("# annotations: %d bytes in all (limit 262144)" % total)
-assert total <= 262144, total' >&3
+assert total <= 262144, total
+p = json.loads(a["profiled.io/profiles"])
+print("# profiles annotation: %d entries listed, truncated=%s" % (len(p) - 1, p[-1].get("truncated")))' >&3
 	diff "$T/ids.good" <(ids | grep -v '/p[0-9]\{4\}\.json ')
 }
 
