@@ -134,11 +134,15 @@ unchanged() {
 	seccomp_json SCMP_ACT_ALLOW >"$T/outside/x.json"
 	ln -s ../outside/x.json "$P/up.json"
 	ln -s ../../../../../../../../etc/shadow "$P/shadow-aa"
+	# a kubelet-style data folder that is a link out, and a key through it
+	ln -s /etc "$P/..data-evil"
+	ln -s ..data-evil/passwd "$P/passwd-aa"
 	api_once
 	[ "$status" -eq 1 ]
 	grep -q "seccomp profile rejected file=$P/abs.json error=\"symlink leads outside the folder\"" <<<"$output"
 	grep -q "seccomp profile rejected file=$P/up.json error=\"symlink leads outside the folder\"" <<<"$output"
 	grep -q "apparmor profile rejected file=$P/shadow-aa error=\"symlink leads outside the folder\"" <<<"$output"
+	grep -q "apparmor profile rejected file=$P/passwd-aa error=\"symlink leads outside the folder\"" <<<"$output"
 	[ ! -e "$PUB/abs.json" ] && [ ! -e "$PUB/up.json" ]
 	unchanged
 }
@@ -191,6 +195,25 @@ unchanged() {
 	diff "$T/labels.good" <(grep -v '^seccomp.profiled.io/n--me-' "$T/labels.now")
 	grep -q '^seccomp.profiled.io/n--me-[0-9a-f]\{10\}=true$' "$T/labels.now"
 	diff "$T/ids.good" <(ids | grep -v "$name")
+}
+
+@test "names the API would refuse as label names (long, paths, 250 bytes): mapped, one valid patch" {
+	good_set
+	long=/opt/$(printf 'very-long-directory-name/%.0s' 1 2 3 4)bin/daemon
+	printf 'profile %s { file, }\n' "$long" >"$P/long-aa"
+	name=$(printf 'x%.0s' $(seq 1 245))
+	seccomp_json SCMP_ACT_ALLOW >"$P/$name.json"
+	api_once
+	[ "$status" -eq 1 ] # the new AppArmor profile is not confirmed yet
+	printf 'pd-good (enforce)\n%s (enforce)\n' "$long" >"$FS/profiles"
+	api_once
+	[ "$status" -eq 0 ]
+	[ -z "$(failed_requests)" ]
+	labels | tee "$T/labels.now"
+	grep -q '^apparmor.profiled.io/opt-very-long-directory-name-very-long-directory-nam-[0-9a-f]\{10\}=true$' "$T/labels.now"
+	grep -q '^seccomp.profiled.io/x\{52\}-[0-9a-f]\{10\}=true$' "$T/labels.now"
+	awk -F'[/=]' '{ if (length($2) > 63) exit 1 }' "$T/labels.now"
+	cmp "$P/$name.json" "$PUB/$name.json"
 }
 
 @test "an AppArmor profile name that a host profile holds: refused, the host profile untouched, nothing else changes" {
