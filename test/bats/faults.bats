@@ -262,10 +262,10 @@ stop_bounded() {
 	rm "$PUB/b.json"
 	NO_WAIT=1 start_daemon --kubeconfig "$KC" --resync-interval 1h
 	wait_for_log 'labels of profiles not in place could not be checked' 20
-	wait_for_log ' ready' 5
-	cmp "$P/b.json" "$PUB/b.json"
 	# back up: it converges
 	ctl POST /control/up '{}' >/dev/null
+	wait_for_log ' ready' 10
+	cmp "$P/b.json" "$PUB/b.json"
 	wait_until 20 node_has_label seccomp.profiled.io/c
 	node_has_label seccomp.profiled.io/b
 	stop_bounded 5
