@@ -72,6 +72,11 @@ sync_node(struct loop *l, bool force_get)
 	if (l->a->node == NULL || l->stop)
 		return;
 	retry = node_sync(l->a, force_get);
+	/* Aborted for local work (cancel_api): that work usually ends in a
+	 * reconcile that syncs again; if it does not (an event on a name that
+	 * is not a profile), this does. */
+	if (retry == 0 && !l->a->node->in_sync && !l->stop)
+		retry = DEBOUNCE_MAX_MS;
 	agent_update_gauges(l->a);
 	arm_ms(l->retryfd, retry, 0);
 	if (retry > 0) {

@@ -202,8 +202,15 @@ pd_store_list(struct pd_store *s, struct pd_strv *out, pd_error_t *err)
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
 
-		if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0 ||
-		    de->d_type != DT_REG)
+		struct stat st;
+
+		if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0)
+			continue;
+		/* Some file systems do not fill d_type. */
+		if (de->d_type != DT_REG &&
+		    (de->d_type != DT_UNKNOWN ||
+		     fstatat(s->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		     !S_ISREG(st.st_mode)))
 			continue;
 		pd_strv_push(out, pd_xstrdup(de->d_name));
 	}
