@@ -190,7 +190,7 @@ readable(int fd)
 
 /*
  * Called while an API request is in flight and the loop has something
- * pending.  SIGTERM aborts it; so does a profiles change: publishing and
+ * pending.  SIGTERM and SIGHUP abort it; so does a profiles change: publishing and
  * loading on the node come before the Node's labels, so a server that
  * accepts and never answers cannot hold a new profile back for the length
  * of the request timeouts.  The aborted update is sent again after the
@@ -202,7 +202,7 @@ cancel_api(void *arg)
 	struct loop *l = arg;
 
 	read_signals(l);
-	if (l->stop)
+	if (l->stop || l->hup) /* SIGHUP: the resync it asks for syncs the Node */
 		return true;
 	if (readable(pd_watch_fd(l->watch)) || readable(l->debouncefd)) {
 		log_debug("API request aborted: a profiles change is pending", NULL);

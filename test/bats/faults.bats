@@ -340,7 +340,7 @@ for r in json.load(sys.stdin):
 		: >"$FS/.replace"
 		: >"$FS/.remove"
 		ctl POST /control/reset-requests >/dev/null
-		api_aa_once
+		api_aa_once --unload-removed
 		echo "--- $fault"
 		echo "$output"
 		[ "$status" -eq 0 ]
