@@ -25,7 +25,7 @@ teardown() {
 	fi
 }
 
-# state_names: the seccomp names state.json records, sorted, one a line,
+# state_seccomp: the seccomp entries state.json records, sorted, one a line,
 # each "NAME SHA256".
 state_seccomp() {
 	python3 -c '
@@ -208,7 +208,7 @@ ctl() { # METHOD PATH [JSON]
 
 node_has_label() { ctl GET /control/nodes/node-1 | grep -q "\"$1\""; }
 
-# stop_within SECONDS: SIGTERM, then the daemon must be gone within the bound
+# stop_bounded SECONDS: SIGTERM, then the daemon must be gone within the bound
 # (a safety net so a hang fails instead of blocking); DAEMON_RC its status.
 stop_bounded() {
 	kill -TERM "$DAEMON_PID"

@@ -19,8 +19,9 @@
   helpers.py reader PUB STATEJSON STOPFILE
       until STOPFILE exists: lists PUB (about every millisecond) and reads
       every file in it; a name that is not hidden must hold exactly one
-      version of the kill set's file of that name (killset_allowed), a hidden name must be a
-      publish temporary (.NAME.tmp-PID); STATEJSON, when present, must parse.
+      version of the kill set's file of that name (killset_allowed), a
+      hidden name must be a publish temporary (.NAME.tmp-PID); STATEJSON,
+      when present, must parse.
       Prints the counts and every violation; exit 1 on any violation.
   helpers.py killset ROUND DIR
       writes the kill set's payload of ROUND into DIR.
