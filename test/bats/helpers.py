@@ -14,7 +14,8 @@
   helpers.py killloop N MAX_DELAY_MS TARGET LOGDIR -- PROFILED ARGS...
       N rounds of: a kubelet swap of TARGET to round i of the kill set
       (killset_payload), start PROFILED ARGS, SIGKILL it after a random
-      0..MAX_DELAY_MS ms; prints one line of counts (how far each run got,
+      0..1.2 x the time one start takes to be ready here (measured first;
+      MAX_DELAY_MS when that fails); prints one line of counts (how far each run got,
       from its log).  The last round's number is written to LOGDIR/last.
   helpers.py reader PUB STATEJSON STOPFILE
       until STOPFILE exists: lists PUB (about every millisecond) and reads
@@ -141,6 +142,28 @@ def killset(v, d):
     return 0
 
 
+def time_to_ready(cmd, logf):
+    """Milliseconds from the start of cmd to its " ready" log line (the
+    folder is already populated), or None after 10 s; the run is then
+    killed."""
+    import signal
+    import subprocess
+    with open(logf, "wb") as err:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=err)
+        took = None
+        while time.monotonic() - t0 < 10:
+            with open(logf, "rb") as f:
+                if b" ready" in f.read():
+                    took = (time.monotonic() - t0) * 1000
+                    break
+            time.sleep(0.001)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    return took
+
+
 def killloop(n, max_delay_ms, target, logdir, cmd):
     import random
     import signal
@@ -149,6 +172,12 @@ def killloop(n, max_delay_ms, target, logdir, cmd):
     rng = random.Random(os.environ.get("KILL_SEED", "profiled"))
     outcome = {"before_publish": 0, "mid_publish": 0, "after_ready": 0}
     pubs = 0
+    # Calibrate: the kills must land across the whole start, however slow
+    # this machine (or a sanitizer build) is right now.
+    w.write({k: (d, 0o644) for k, d in killset_payload(n - 1).items()})
+    ready_ms = time_to_ready(cmd, os.path.join(logdir, "kill.log"))
+    if ready_ms is not None:
+        max_delay_ms = 1.2 * ready_ms
     t0 = time.monotonic()
     for i in range(n):
         w.write({k: (d, 0o644) for k, d in killset_payload(i).items()})
@@ -171,6 +200,8 @@ def killloop(n, max_delay_ms, target, logdir, cmd):
             outcome["before_publish"] += 1
         with open(os.path.join(logdir, "last"), "w") as f:
             f.write("%d\n" % i)
+    print("ready_ms=%s max_delay_ms=%.0f " % (ready_ms and "%.0f" % ready_ms, max_delay_ms),
+          end="")
     print("runs=%d killed_before_first_write=%d killed_mid_reconcile=%d killed_after_ready=%d "
           "writes_seen=%d seconds=%.1f" % (n, outcome["before_publish"], outcome["mid_publish"],
                                            outcome["after_ready"], pubs, time.monotonic() - t0))
