@@ -14,7 +14,8 @@
   helpers.py killloop N MAX_DELAY_MS TARGET LOGDIR -- PROFILED ARGS...
       N rounds of: a kubelet swap of TARGET to round i of the kill set
       (killset_payload), start PROFILED ARGS, SIGKILL it after a random
-      0..1.2 x the time one start takes to be ready here (measured first;
+      0..1.2 x the time one start takes to be ready here (the slowest of
+      three measured first;
       MAX_DELAY_MS when that fails); prints one line of counts (how far each run got,
       from its log).  The last round's number is written to LOGDIR/last.
   helpers.py reader PUB STATEJSON STOPFILE
@@ -175,7 +176,8 @@ def killloop(n, max_delay_ms, target, logdir, cmd):
     # Calibrate: the kills must land across the whole start, however slow
     # this machine (or a sanitizer build) is right now.
     w.write({k: (d, 0o644) for k, d in killset_payload(n - 1).items()})
-    ready_ms = time_to_ready(cmd, os.path.join(logdir, "kill.log"))
+    samples = [time_to_ready(cmd, os.path.join(logdir, "kill.log")) for _ in range(3)]
+    ready_ms = None if None in samples else max(samples)
     if ready_ms is not None:
         max_delay_ms = 1.2 * ready_ms
     t0 = time.monotonic()
