@@ -120,7 +120,7 @@ asan:
 		HARDEN="-fPIE" test
 
 # Long soak: kubelet swaps of random valid and invalid profiles; end state,
-# RSS and open fds checked (a 40 s version runs in make test).
+# RSS and open fds checked (a 30 s version runs in make test).
 SOAK_SECONDS ?= 360
 SOAK_RATE ?= 8
 soak: all

@@ -83,8 +83,8 @@ selftest image test/image/check.sh "$PROFILED"
 echo "== AppArmor on a real kernel (QEMU)"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-apparmor test/vm/profiled.sh "$PROFILED"
 
-echo "== soak (40 s of kubelet swaps; make soak runs 360 s)"
-selftest soak test/soak/soak.sh --seconds "${PROFILED_SOAK_SECONDS:-40}"
+echo "== soak (30 s of kubelet swaps; make soak runs 360 s)"
+selftest soak test/soak/soak.sh --seconds "${PROFILED_SOAK_SECONDS:-30}"
 
 echo "== black-box tests (bats)"
 tap=$(mktemp)

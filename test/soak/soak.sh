@@ -7,7 +7,7 @@
 #
 # AppArmor runs against a folder standing in for apparmorfs (as in
 # test/bats/apparmor.bats) with the real apparmor_parser; without the parser
-# that half is skipped, loudly.  make soak: 360 s; make test: 40 s.
+# that half is skipped, loudly.  make soak: 360 s; make test: 30 s.
 #
 # Everything is written below one mktemp folder (removed at exit unless
 # --keep or a check failed, when its path is printed).
@@ -16,7 +16,7 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 PROFILED=${PROFILED:-$REPO/build/profiled}
-SECONDS_RUN=45
+SECONDS_RUN=30
 RATE=5
 SEED=${SOAK_SEED:-$RANDOM$RANDOM}
 KEEP=0
