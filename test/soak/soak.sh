@@ -65,7 +65,7 @@ mkdir -p "$T/src"
 printf '{"defaultAction":"SCMP_ACT_LOG"}\n' >"$T/src/p0.json"
 python3 "$REPO/test/tools/kubelet_writer.py" "$P" "$T/src" || { notok "initial kubelet write"; exit 1; }
 
-FS= AA_FLAGS=()
+FS='' AA_FLAGS=()
 if command -v apparmor_parser >/dev/null; then
 	FS=$T/apparmorfs
 	mkdir -p "$FS"
