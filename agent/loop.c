@@ -2,6 +2,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -21,6 +22,7 @@ struct loop {
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
 	bool stop;
 	bool hup;		       /* a SIGHUP waits for its resync */
+	bool trim;		       /* a reconcile or API call freed memory */
 	struct pd_spawn_cancel cancel; /* stops a long parser run on SIGTERM */
 	struct metrics_server *http;   /* NULL when --metrics-addr is "" */
 };
@@ -65,6 +67,7 @@ sync_node(struct loop *l, bool force_get)
 	if (l->a->node == NULL || l->stop)
 		return;
 	retry = node_sync(l->a, force_get);
+	l->trim = true;
 	agent_update_gauges(l->a);
 	arm_ms(l->retryfd, retry, 0);
 	if (retry > 0) {
@@ -84,6 +87,7 @@ reconcile(struct loop *l, const char *why)
 
 	metrics_reconcile_begin(&l->a->metrics);
 	agent_reconcile(l->a, &r);
+	l->trim = true;
 	agent_update_gauges(l->a);
 	metrics_reconcile_end(&l->a->metrics, (double)(pd_now_ms() - t0) / 1000.0, r.failed == 0);
 	snprintf(buf, sizeof(buf),
@@ -303,7 +307,16 @@ loop_run(struct agent *a)
 		log_info("ready", NULL);
 	while (!l.stop) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(l.epfd, evs, (int)ARRAY_SIZE(evs), -1);
+		int n;
+
+		/* Going idle after a reconcile or an API call: hand the pages
+		 * they freed back to the kernel (malloc keeps them otherwise,
+		 * and this process idles for minutes between resyncs). */
+		if (l.trim) {
+			malloc_trim(0);
+			l.trim = false;
+		}
+		n = epoll_wait(l.epfd, evs, (int)ARRAY_SIZE(evs), -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -70,6 +70,11 @@ wait_until() {
 	local deadline=$(($(now_ms) + $1 * 1000))
 	shift
 	until "$@"; do
+		if [ -n "$DPID" ] && ! kill -0 "$DPID" 2>/dev/null; then
+			echo "bench-footprint: the daemon exited; its log:" >&2
+			cat "$W/daemon.log" >&2
+			exit 1
+		fi
 		if [ "$(now_ms)" -ge "$deadline" ]; then
 			echo "bench-footprint: timed out waiting for: $*" >&2
 			echo "--- daemon log (tail)" >&2
