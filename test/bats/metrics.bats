@@ -92,7 +92,7 @@ metric() {
 		--metrics-addr nonsense
 	[ "$status" -eq 2 ]
 	grep -q 'want HOST:PORT' <<<"$output"
-	python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(5)' "$PORT" &
+	python3 -c 'import socket,time,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(5)' "$PORT" &
 	EXTRA_PIDS=$!
 	pause 0.3
 	run "$PROFILED" run --profiles "$P" --seccomp-root "$R" --state-dir "$S" --node-name n \
