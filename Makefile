@@ -140,11 +140,10 @@ fuzz: fuzz-build
 
 # --- benchmarks: figures, never assertions ------------------------------------
 
-bench: deps-check-quiet
-	bash test/bench/apparmor-compile.sh $(BENCH_FILES) $(BENCH_RUNS)
-
-BENCH_FILES ?= 12
-BENCH_RUNS ?= 5
+# Knobs are environment variables (BENCH_ONLY, BENCH_AA_COUNTS, ...): see
+# docs/performance.md.
+bench: deps-check-quiet $(BUILD)/profiled
+	bash test/bench/run.sh
 
 # The idle daemon's memory, CPU and wakeups with 500 managed profiles (env:
 # SECCOMP, APPARMOR, WINDOW seconds; see the script's header).

@@ -26,6 +26,7 @@ struct loop {
 	int epfd, sigfd, resyncfd, debouncefd, retryfd, redofd;
 	long long redo_ms;     /* backoff of the reconcile retry, 0 when none is due */
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
+	long long last_event;  /* when the last relevant folder event came */
 	bool stop;
 	bool hup;			   /* a SIGHUP waits for its resync */
 	bool trim;			   /* a reconcile or API call freed memory */
@@ -249,13 +250,25 @@ on_watch(struct loop *l)
 		log_warn("inotify queue overflowed; rescanning everything", NULL);
 	if (res.relevant > 0 || res.overflow) {
 		/* Coalesce a burst: wait for DEBOUNCE_MS of quiet, but never
-		 * hold the first event back more than DEBOUNCE_MAX_MS. */
+		 * hold the first event back more than DEBOUNCE_MAX_MS.  The
+		 * kubelet's `..data` swap after a quiet spell puts a whole
+		 * payload in place at once: nothing to wait for (the links
+		 * of keys it adds or removes come after it, and start a
+		 * burst of their own); swaps in quick succession coalesce
+		 * like any other burst. */
+		bool quiet = l->last_event == 0 || now - l->last_event >= DEBOUNCE_MS;
+
+		l->last_event = now;
 		if (l->burst_start == 0)
 			l->burst_start = now;
 		due = now + DEBOUNCE_MS;
 		if (due > l->burst_start + DEBOUNCE_MAX_MS)
 			due = l->burst_start + DEBOUNCE_MAX_MS;
-		arm_ms(l->debouncefd, due > now ? due - now : 0, 0);
+		if (res.committed && quiet)
+			due = now;
+		/* At least 1 ms: a zero timer would disarm it, and lose the
+		 * reconcile of a burst older than DEBOUNCE_MAX_MS. */
+		arm_ms(l->debouncefd, due > now ? due - now : 1, 0);
 	}
 	pd_watch_result_clear(&res);
 }
