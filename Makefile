@@ -10,6 +10,7 @@
 #   make valgrind      the black-box tests with the daemon under valgrind memcheck
 #   make run           run the agent locally on the example profiles
 #   make bench         benchmarks: figures and ratios against a baseline
+#   make bench-footprint  the idle daemon's memory, CPU and wakeups
 #   make format-check  clang-format check
 #   make install       honours DESTDIR and PREFIX
 
@@ -48,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-.PHONY: all deps deps-check-quiet test unit regress bats faults-long test-vm asan fuzz fuzz-build run install bench soak valgrind \
+.PHONY: all deps deps-check-quiet test unit regress bats faults-long test-vm asan fuzz fuzz-build run install bench bench-footprint soak valgrind \
 	clean format format-check check-deps
 
 all: $(BUILD)/profiled
@@ -162,6 +163,12 @@ fuzz: fuzz-build
 # docs/performance.md.
 bench: deps-check-quiet $(BUILD)/profiled
 	bash test/bench/run.sh
+
+# The idle daemon's memory, CPU and wakeups with 500 managed profiles (env:
+# SECCOMP, APPARMOR, WINDOW seconds; see the script's header).
+bench-footprint: deps-check-quiet
+	$(MAKE) all
+	PROFILED=$(CURDIR)/$(BUILD)/profiled bash test/bench/bench-footprint.sh
 
 # --- running locally ---------------------------------------------------------
 

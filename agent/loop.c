@@ -2,6 +2,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct loop {
 	long long last_event;  /* when the last relevant folder event came */
 	bool stop;
 	bool hup;			   /* a SIGHUP waits for its resync */
+	bool trim;			   /* a reconcile or API call freed memory */
 	struct pd_spawn_cancel cancel;	   /* stops a long parser run on SIGTERM */
 	struct pd_spawn_cancel api_cancel; /* stops an API request: SIGTERM, or local work due */
 	struct metrics_server *http;	   /* NULL when --metrics-addr is "" */
@@ -73,6 +75,7 @@ sync_node(struct loop *l, bool force_get)
 	if (l->a->node == NULL || l->stop)
 		return;
 	retry = node_sync(l->a, force_get);
+	l->trim = true;
 	/* Aborted for local work (cancel_api): that work usually ends in a
 	 * reconcile that syncs again; if it does not (an event on a name that
 	 * is not a profile), this does. */
@@ -122,6 +125,7 @@ reconcile(struct loop *l, const char *why)
 
 	metrics_reconcile_begin(&l->a->metrics);
 	agent_reconcile(l->a, &r);
+	l->trim = true;
 	agent_update_gauges(l->a);
 	metrics_reconcile_end(&l->a->metrics, (double)(pd_now_ms() - t0) / 1000.0, r.failed == 0);
 	snprintf(buf, sizeof(buf),
@@ -399,7 +403,16 @@ loop_run(struct agent *a)
 		log_info("ready", NULL);
 	while (!l.stop) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(l.epfd, evs, (int)ARRAY_SIZE(evs), -1);
+		int n;
+
+		/* Going idle after a reconcile or an API call: hand the pages
+		 * they freed back to the kernel (malloc keeps them otherwise,
+		 * and this process idles for minutes between resyncs). */
+		if (l.trim) {
+			malloc_trim(0);
+			l.trim = false;
+		}
+		n = epoll_wait(l.epfd, evs, (int)ARRAY_SIZE(evs), -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;

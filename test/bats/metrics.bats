@@ -92,10 +92,12 @@ metric() {
 		--metrics-addr nonsense
 	[ "$status" -eq 2 ]
 	grep -q 'want HOST:PORT' <<<"$output"
-	python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(5)' "$PORT" &
+	# The holder says when it listens; `timeout` turns a daemon that got the
+	# port anyway into a failure instead of a hang.
+	python3 -c 'import socket,time,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); open(sys.argv[2],"w").close(); time.sleep(30)' "$PORT" "$BATS_TEST_TMPDIR/holding" &
 	EXTRA_PIDS=$!
-	pause 0.3
-	run "$PROFILED" run --profiles "$P" --seccomp-root "$R" --state-dir "$S" --node-name n \
+	wait_until 10 test -e "$BATS_TEST_TMPDIR/holding"
+	run timeout 20 "$PROFILED" run --profiles "$P" --seccomp-root "$R" --state-dir "$S" --node-name n \
 		--metrics-addr "$METRICS_ADDR"
 	[ "$status" -eq 2 ]
 	grep -q 'cannot serve health and metrics' <<<"$output"
