@@ -329,7 +329,8 @@ def read_token_file(path):
 
 class Faults:
     KEYS = {"status", "count", "retry_after", "delay_ms", "delay_phase", "method", "path_prefix", "message",
-            "body", "content_type", "format", "user", "reset", "close", "id", "mutate"}
+            "body", "content_type", "format", "user", "reset", "close", "id", "mutate",
+            "request_content_type"}
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -369,11 +370,13 @@ class Faults:
         with self.lock:
             return [dict(r) for r in self.rules]
 
-    def take(self, method, path):
+    def take(self, method, path, ctype=""):
         """The first rule that matches, its count used up by one."""
         with self.lock:
             for r in self.rules:
                 if r.get("method") and r["method"].upper() != method:
+                    continue
+                if r.get("request_content_type") and r["request_content_type"] != ctype:
                     continue
                 if r.get("path_prefix") and not path.startswith(r["path_prefix"]):
                     continue
@@ -588,7 +591,7 @@ class App:
                "conn": req.conn_id, "method": req.method, "path": req.target,
                "content_type": req.content_type, "user_agent": req.headers.get("User-Agent", ""),
                "accept": req.headers.get("Accept", ""), "body": _body_for_log(req.body)}
-        fault = self.faults.take(req.method, req.path)
+        fault = self.faults.take(req.method, req.path, req.content_type.split(";")[0].strip().lower())
         resp = None
         try:
             if fault:
