@@ -142,7 +142,7 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 		break;
 	case 403:
 		log_error("API server: forbidden; the service account needs RBAC get and patch on "
-			  "nodes, create and patch on events",
+			  "nodes and nodes/status, create and patch on events",
 			  "request", what, "error", msg, NULL);
 		break;
 	case 404:
