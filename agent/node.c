@@ -646,7 +646,7 @@ remove_taint(struct agent *a, struct pd_node_meta *m, long long *retry)
 			return 0;
 		}
 		if (ret == 0 && (r.status == 409 || r.status == 422) && attempt < TAINT_ATTEMPTS) {
-			char at[8];
+			char at[16];
 
 			snprintf(at, sizeof(at), "%d", attempt);
 			log_info("the node changed since it was read; reading it again before "
