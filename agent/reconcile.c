@@ -442,19 +442,21 @@ set_readiness(struct agent *a, const struct pd_strv *problems, const struct reco
 	} else if (res->failed > 0) {
 		reason = "ReconcileFailed";
 		r->message = pd_xstrdup("the last reconcile failed; the agent's log says why");
-	} else {
+	} else if (a->apparmor_load) {
+		/* Loaded but not (yet) in the kernel's list. Without AppArmor
+		 * (or with --apparmor-validate-only) AppArmor files are only
+		 * validated: no pod can use them on this node, and they do not
+		 * hold the condition False. */
 		for (size_t i = 0; i < a->state.n && reason == NULL; i++) {
 			const struct pd_state_entry *e = &a->state.v[i];
 
 			if (e->kind != PD_KIND_APPARMOR || e->source == NULL ||
 			    pd_strv_contains(&a->aa_labeled, e->name))
 				continue;
-			reason = a->apparmor_load ? "Pending" : "AppArmorUnavailable";
-			r->message = pd_xasprintf(
-				"%s: AppArmor profile %s is not loaded%s", e->source, e->name,
-				a->apparmor_load      ? " (not confirmed by the kernel yet)"
-				: a->apparmor_enabled ? " (--apparmor-validate-only)"
-						      : " (the kernel does not enable AppArmor)");
+			reason = "Pending";
+			r->message = pd_xasprintf("%s: AppArmor profile %s is loaded but not "
+						  "confirmed by the kernel yet",
+						  e->source, e->name);
 		}
 	}
 	r->ready = reason == NULL;
