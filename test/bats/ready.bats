@@ -248,3 +248,38 @@ assert b[3] == {"op": "remove", "path": "/spec/taints/1"}, b'
 		grep -q -- '--remove-taint' <<<"$output"
 	done
 }
+
+@test "AppArmor: False (Pending) until the kernel lists the loaded profile, then True and the taint goes" {
+	command -v apparmor_parser >/dev/null || {
+		echo "# SKIP: apparmor_parser not installed (make deps)" >&3
+		skip "apparmor_parser not installed (make deps)"
+	}
+	FS=$T/apparmorfs
+	mkdir -p "$FS"
+	: >"$FS/.load"
+	: >"$FS/.replace"
+	: >"$FS/.remove"
+	: >"$FS/profiles" # the stand-in kernel lists nothing yet
+	export PARSER_LOG=$T/parser.log
+	cp "$REPO/deploy/profiles/k8s-apparmor-example-deny-write" "$P/deny-write"
+	set_taints "[{\"key\": \"$TAINT\", \"effect\": \"NoSchedule\"}]"
+	aa() {
+		run "$PROFILED" run --once --profiles "$P" --seccomp-root "$R" --state-dir "$S" \
+			--node-name node-1 --kubeconfig "$KC" --remove-taint "$TAINT" \
+			--apparmorfs "$FS" --apparmor-parser "$BATS_TEST_DIRNAME/bin/parser-wrapper"
+	}
+	aa
+	echo "$output"
+	[ "$status" -eq 1 ]
+	grep -aq k8s-apparmor-example-deny-write "$FS/.replace" # it was loaded
+	[ "$(cond status)" = False ]
+	[ "$(cond reason)" = Pending ]
+	cond message | grep -q 'deny-write: .*k8s-apparmor-example-deny-write'
+	[ "$(taints)" = "$TAINT:NoSchedule" ]
+	echo 'k8s-apparmor-example-deny-write (enforce)' >"$FS/profiles"
+	aa
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cond status)" = True ]
+	[ -z "$(taints)" ]
+}
