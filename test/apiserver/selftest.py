@@ -576,7 +576,8 @@ def test_kubectl(s, tmp):
     names = ["kubectl get --raw", "kubectl get node -L", "kubectl label node", "kubectl annotate node",
              "kubectl label with a bad value is refused", "kubectl label --overwrite=false conflict",
              "kubectl patch --type=json", "kubectl get events", "kubectl with the token-file kubeconfig",
-             "kubectl with the client-certificate kubeconfig"]
+             "kubectl with the client-certificate kubeconfig",
+             "kubectl patch --subresource=status (strategic) and get -o jsonpath of the condition"]
     if not kc:
         for n in names:
             R.skip(n, "kubectl not installed")
@@ -622,6 +623,12 @@ def test_kubectl(s, tmp):
         R.check(names[9], rc == 0 and out.strip() == "node/" + NODE, (rc, out, err))
     else:
         R.skip(names[9], "no client certificate")
+    cond = '{"status":{"conditions":[{"type":"ProfilesReady","status":"True","reason":"ProfilesInPlace"}]}}'
+    rc, out, err = k("patch", "node", NODE, "--subresource=status", "-p", cond)
+    rc2, out2, err2 = k("get", "node", NODE, "-o",
+                        'jsonpath={range .status.conditions[*]}{.type}={.status} {end}')
+    R.check(names[10], rc == 0 and rc2 == 0 and out2.split() == ["Ready=True", "ProfilesReady=True"],
+            (rc, out, err, rc2, out2, err2))
 
 
 def test_shutdown_and_state(s, tmp, certs):
