@@ -19,6 +19,13 @@
 #include "node.h"
 #include "options.h"
 
+/* The ProfilesReady condition after the last reconcile. */
+struct readiness {
+	bool ready;	 /* every profile of the folders is in place */
+	char reason[40]; /* CamelCase: ProfilesInPlace, ProfileInvalid, ... */
+	char *message;	 /* what failed: the file and why */
+};
+
 struct agent {
 	const struct options *opt;
 	struct pd_state_dir *state_dir;
@@ -36,6 +43,7 @@ struct agent {
 	struct pd_strv reported;   /* "path\nsha\nmessage" of problems already logged */
 	struct node_sync *node;	   /* the API connection; NULL in local mode */
 	struct metrics metrics;	   /* read by the health/metrics thread */
+	struct readiness ready;	   /* as of the last reconcile */
 };
 
 struct reconcile_result {

@@ -100,6 +100,7 @@ node_close(struct agent *a)
 	free(n->seen);
 	pd_labels_clear(&n->applied);
 	free(n->applied_profiles);
+	free(n->applied_ready);
 	free(n->node_uid);
 	free(n->ns);
 	pd_kube_free(n->kube);
@@ -142,7 +143,7 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 		break;
 	case 403:
 		log_error("API server: forbidden; the service account needs RBAC get and patch on "
-			  "nodes, create and patch on events",
+			  "nodes and nodes/status, create and patch on events",
 			  "request", what, "error", msg, NULL);
 		break;
 	case 404:
@@ -362,15 +363,15 @@ owned_annotation(const struct pd_labels *want)
 	return out;
 }
 
-/* One request on this Node; 0 with the 200 answer in *r, or -EAGAIN with
- * *retry set (and the failure logged). */
+/* One request on this Node (sub: "" or "/status"); 0 with the 200 answer
+ * in *r, or -EAGAIN with *retry set (and the failure logged). */
 static int
-node_request(struct agent *a, const char *method, const char *ctype, const char *body,
-	     struct pd_kube_response *r, long long *retry)
+node_request(struct agent *a, const char *method, const char *sub, const char *ctype,
+	     const char *body, struct pd_kube_response *r, long long *retry)
 {
 	struct node_sync *n = a->node;
-	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s", n->node);
-	_cleanup_free_ char *what = pd_xasprintf("%s node", method);
+	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s%s", n->node, sub);
+	_cleanup_free_ char *what = pd_xasprintf("%s node%s", method, sub);
 	pd_error_t err = NULL;
 	int ret;
 
@@ -393,7 +394,7 @@ get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
 	int ret;
 
 	memset(m, 0, sizeof(*m));
-	if (node_request(a, "GET", NULL, NULL, &r, retry) < 0)
+	if (node_request(a, "GET", "", NULL, NULL, &r, retry) < 0)
 		return -EAGAIN;
 	ret = pd_node_meta_parse(r.body, m, &err);
 	pd_kube_response_clear(&r);
@@ -410,16 +411,25 @@ get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
 	return 0;
 }
 
-/* Sends a merge patch of the Node. */
+/* Sends a patch of the Node (sub: "" or "/status"); when m is not NULL,
+ * it becomes the Node the server answered with (its new resourceVersion). */
 static int
-patch_node(struct agent *a, const char *body, long long *retry)
+patch_node(struct agent *a, const char *sub, const char *ctype, const char *body,
+	   struct pd_node_meta *m, long long *retry)
 {
 	struct pd_kube_response r = { 0 };
+	struct pd_node_meta fresh;
+	pd_error_t err = NULL;
 
-	if (node_request(a, "PATCH", "application/merge-patch+json", body, &r, retry) < 0)
+	if (node_request(a, "PATCH", sub, ctype, body, &r, retry) < 0)
 		return -EAGAIN;
+	if (m != NULL && pd_node_meta_parse(r.body, &fresh, &err) == 0) {
+		pd_node_meta_clear(m);
+		*m = fresh;
+	}
+	pd_error_release(&err);
 	pd_kube_response_clear(&r);
-	log_debug("node patched", "patch", body, NULL);
+	log_debug("node patched", "subresource", *sub ? sub + 1 : NULL, "patch", body, NULL);
 	return 0;
 }
 
@@ -512,7 +522,7 @@ node_prune_before_start(struct agent *a)
 	if (patch != NULL) {
 		log_info("before loading: removing labels of profiles not in place (reboot?)",
 			 NULL);
-		if (patch_node(a, patch, &retry) == 0)
+		if (patch_node(a, "", "application/merge-patch+json", patch, NULL, &retry) == 0)
 			log_label_changes(a, patch);
 	}
 	pd_node_meta_clear(&m);
@@ -709,6 +719,99 @@ post_events(struct agent *a)
 	}
 }
 
+/* ---- readiness: the condition and the start-up taint ----------------------- */
+
+static char *
+readiness_key(const struct agent *a)
+{
+	return pd_xasprintf("%d\n%s\n%s", a->ready.ready, a->ready.reason,
+			    a->ready.message ? a->ready.message : "");
+}
+
+/* The ProfilesReady condition, patched on nodes/NAME/status when what the
+ * Node shows differs from this reconcile's outcome. */
+static int
+sync_condition(struct agent *a, struct pd_node_meta *m, long long *retry)
+{
+	const struct readiness *r = &a->ready;
+	const char *status = r->ready ? "True" : "False";
+	_cleanup_free_ char *patch = NULL;
+	char now[32];
+
+	now_rfc3339(now);
+	patch = pd_condition_patch(&m->ready, status, r->reason, r->message ? r->message : "", now);
+	if (patch == NULL)
+		return 0;
+	if (patch_node(a, "/status", "application/strategic-merge-patch+json", patch, m, retry) < 0)
+		return -EAGAIN;
+	log_info("node condition set", "node", a->node->node, "condition",
+		 PD_CONDITION_PROFILES_READY, "status", status, "reason", r->reason, "message",
+		 r->message, NULL);
+	return 0;
+}
+
+#define TAINT_ATTEMPTS 5
+
+/*
+ * Removes the --remove-taint taint with a JSON patch that tests the
+ * resourceVersion and the taint at its index: a Node changed since it was
+ * read is refused (409, or 422 for a failed test), then read again and the
+ * patch rebuilt, so a concurrent change to other taints is never undone.
+ */
+static int
+remove_taint(struct agent *a, struct pd_node_meta *m, long long *retry)
+{
+	struct node_sync *n = a->node;
+	const char *key = a->opt->remove_taint_key, *effect = a->opt->remove_taint_effect;
+	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s", n->node);
+	_cleanup_free_ char *spec = effect ? pd_xasprintf("%s:%s", key, effect) : pd_xstrdup(key);
+
+	for (int attempt = 1;; attempt++) {
+		_cleanup_free_ char *patch = pd_taint_remove_patch(m, key, effect);
+		struct pd_kube_response r = { 0 };
+		pd_error_t err = NULL;
+		int ret;
+
+		if (patch == NULL) {
+			log_info("start-up taint not on the node; nothing to remove", "node",
+				 n->node, "taint", spec, NULL);
+			n->taint_done = true;
+			return 0;
+		}
+		ret = pd_kube_request(n->kube, "PATCH", path, "application/json-patch+json", patch,
+				      &r, &err);
+		if (ret == 0 && r.status == 200) {
+			pd_kube_response_clear(&r);
+			log_info("start-up taint removed: every profile is in place", "node",
+				 n->node, "taint", spec, NULL);
+			node_event(
+				a, "Normal", "TaintRemoved",
+				"taint %s removed: every profile of the profiles folders is in place",
+				spec);
+			n->taint_done = true;
+			return 0;
+		}
+		if (ret == 0 && (r.status == 409 || r.status == 422) && attempt < TAINT_ATTEMPTS) {
+			char at[16];
+
+			snprintf(at, sizeof(at), "%d", attempt);
+			log_info("the node changed since it was read; reading it again before "
+				 "removing the taint",
+				 "node", n->node, "status", r.status == 409 ? "409" : "422",
+				 "attempt", at, NULL);
+			pd_kube_response_clear(&r);
+			pd_node_meta_clear(m);
+			if (get_node(a, m, retry) < 0)
+				return -EAGAIN;
+			continue;
+		}
+		*retry = failed(n, "PATCH node (remove taint)", ret, &r, err);
+		pd_error_release(&err);
+		pd_kube_response_clear(&r);
+		return -EAGAIN;
+	}
+}
+
 /* ---- the sync --------------------------------------------------------------- */
 
 long long
@@ -719,17 +822,22 @@ node_sync(struct agent *a, bool force_get)
 	_cleanup_free_ char *profiles = NULL;
 	_cleanup_free_ char *owned = NULL;
 	_cleanup_free_ char *patch = NULL;
+	_cleanup_free_ char *ready = NULL;
 	struct pd_node_meta m = { 0 };
 	long long retry = 0;
 	size_t omitted = 0;
+	bool untaint;
 
 	if (n == NULL)
 		return 0;
 	agent_desired_labels(a, &want);
 	profiles = profiles_annotation(a, SIZE_MAX, &omitted);
 	owned = owned_annotation(&want);
-	if (!force_get && n->in_sync && pd_labels_equal(&want, &n->applied) &&
-	    n->applied_profiles != NULL && strcmp(n->applied_profiles, profiles) == 0)
+	ready = readiness_key(a);
+	untaint = a->opt->remove_taint_key != NULL && a->ready.ready && !n->taint_done;
+	if (!force_get && n->in_sync && !untaint && pd_labels_equal(&want, &n->applied) &&
+	    n->applied_profiles != NULL && strcmp(n->applied_profiles, profiles) == 0 &&
+	    n->applied_ready != NULL && strcmp(n->applied_ready, ready) == 0)
 		goto events; /* nothing changed: no request */
 	n->in_sync = false;
 	if (get_node(a, &m, &retry) < 0)
@@ -737,11 +845,17 @@ node_sync(struct agent *a, bool force_get)
 	fit_annotations(a, &m, profiles, owned, &ann);
 	patch = pd_node_patch(a->opt->label_domain, &m, &want, &ann, NODE_ANNOTATION_OWNED, false);
 	if (patch != NULL) {
-		if (patch_node(a, patch, &retry) < 0)
+		if (patch_node(a, "", "application/merge-patch+json", patch, &m, &retry) < 0)
 			goto out;
 		log_label_changes(a, patch);
 	}
+	if (sync_condition(a, &m, &retry) < 0)
+		goto out;
+	if (untaint && remove_taint(a, &m, &retry) < 0)
+		goto out;
 	n->in_sync = true;
+	free(n->applied_ready);
+	n->applied_ready = pd_steal(&ready);
 	n->retry_ms = 0;
 	pd_labels_clear(&n->applied);
 	n->applied = want;

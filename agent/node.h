@@ -42,6 +42,8 @@ struct node_sync {
 	char *node_uid;		  /* from the last GET */
 	struct pd_labels applied; /* labels the node was last seen or made to carry */
 	char *applied_profiles;	  /* the annotation, likewise */
+	char *applied_ready;	  /* the ProfilesReady condition, likewise */
+	bool taint_done;	  /* --remove-taint: removed, or found absent */
 	bool in_sync;		  /* applied == desired, as far as we know */
 	long long retry_ms;	  /* current backoff, 0 when none */
 	struct node_event *queue;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../lib/labels.h"
+#include "../lib/nodepatch.h"
 #include "../lib/store.h"
 #include "metrics.h"
 
@@ -30,6 +31,7 @@ enum {
 	OPT_AA_VALIDATE,
 	OPT_KUBECONFIG,
 	OPT_METRICS_ADDR,
+	OPT_REMOVE_TAINT,
 	OPT_HELP,
 };
 
@@ -51,6 +53,7 @@ static const struct option run_options[] = {
 	{ "apparmor-validate-only", no_argument, NULL, OPT_AA_VALIDATE },
 	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 	{ "metrics-addr", required_argument, NULL, OPT_METRICS_ADDR },
+	{ "remove-taint", required_argument, NULL, OPT_REMOVE_TAINT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -82,6 +85,8 @@ usage(FILE *f)
 	      "  --apparmor-validate-only compile AppArmor files, never load them\n"
 	      "  --kubeconfig FILE        API server access (default $KUBECONFIG, else the\n"
 	      "                           in-cluster service account, else local mode)\n"
+	      "  --remove-taint KEY[:EFFECT]  remove this taint from the Node once every\n"
+	      "                           profile is in place (API mode)\n"
 	      "  --metrics-addr ADDR      /healthz, /readyz, /metrics (default :9860; \"\": off)\n"
 	      "  --log-format text|json   (default text)\n"
 	      "  --log-level debug|info|warn|error (default info)\n"
@@ -257,6 +262,20 @@ options_parse_run(int argc, char **argv, struct options *o)
 		case OPT_METRICS_ADDR:
 			o->metrics_addr = optarg;
 			break;
+		case OPT_REMOVE_TAINT: {
+			pd_error_t err = NULL;
+
+			free(o->remove_taint_key);
+			free(o->remove_taint_effect);
+			if (pd_taint_spec_parse(optarg, &o->remove_taint_key,
+						&o->remove_taint_effect, &err) < 0) {
+				int r = bad("--remove-taint \"%s\": %s", optarg, pd_error_msg(err));
+
+				pd_error_release(&err);
+				return r;
+			}
+			break;
+		}
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -277,4 +296,6 @@ void
 options_clear(struct options *o)
 {
 	pd_strv_clear(&o->profiles);
+	free(o->remove_taint_key);
+	free(o->remove_taint_effect);
 }

@@ -30,6 +30,8 @@ struct options {
 	bool apparmor_validate_only; /* local runs: never touch the kernel */
 	const char *kubeconfig;	     /* NULL: $KUBECONFIG, in-cluster, or local */
 	const char *metrics_addr;    /* "" turns the health/metrics server off */
+	char *remove_taint_key;	     /* --remove-taint KEY[:EFFECT]; NULL: none */
+	char *remove_taint_effect;   /* NULL: any effect */
 	enum log_format log_format;
 	enum log_level log_level;
 };

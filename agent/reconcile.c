@@ -161,6 +161,7 @@ agent_close(struct agent *a)
 	pd_labels_clear(&a->labels);
 	pd_strv_clear(&a->reported);
 	pd_strv_clear(&a->aa_labeled);
+	free(a->ready.message);
 	pd_aa_free(a->aa);
 	free(a->aa_error);
 	node_close(a);
@@ -554,6 +555,78 @@ update_labels(struct agent *a)
 	a->labels = want;
 }
 
+/*
+ * The ProfilesReady condition: True when this reconcile put every profile
+ * of the folders in place (seccomp published, AppArmor loaded and
+ * confirmed), else False with the first problem's file and reason.
+ * problems holds the keys agent_report() made: "msg\npath\nsha\ndetail".
+ */
+static void
+set_readiness(struct agent *a, const struct pd_strv *problems, const struct reconcile_result *res,
+	      const char *folder_error)
+{
+	struct readiness *r = &a->ready;
+	const char *first = NULL, *reason = NULL;
+	size_t more = 0;
+
+	free(r->message);
+	r->message = NULL;
+	for (size_t i = 0; i < problems->n; i++) {
+		const char *k = problems->v[i];
+
+		if (strncmp(k, "seccomp profile warning\n", 24) == 0 ||
+		    strncmp(k, "apparmor profile warning\n", 25) == 0)
+			continue;
+		if (first == NULL)
+			first = k;
+		else
+			more++;
+	}
+	if (folder_error != NULL) {
+		reason = "FolderUnreadable";
+		r->message = pd_xstrdup(folder_error);
+	} else if (first != NULL) {
+		const char *path = strchr(first, '\n') + 1;
+		const char *sha = strchr(path, '\n') + 1;
+		const char *detail = strchr(sha, '\n') + 1;
+		_cleanup_free_ char *file = pd_xstrndup(path, (size_t)(sha - 1 - path));
+
+		reason = strstr(first, "rejected") != NULL	  ? "ProfileInvalid"
+			 : strstr(first, "not confirmed") != NULL ? "Pending"
+								  : "LoadFailed";
+		if (more > 0)
+			r->message = pd_xasprintf("%s: %s (and %zu more problem%s)", file, detail,
+						  more, more == 1 ? "" : "s");
+		else
+			r->message = pd_xasprintf("%s: %s", file, detail);
+	} else if (res->failed > 0) {
+		reason = "ReconcileFailed";
+		r->message = pd_xstrdup("the last reconcile failed; the agent's log says why");
+	} else if (a->apparmor_load) {
+		/* Loaded but not (yet) in the kernel's list. Without AppArmor
+		 * (or with --apparmor-validate-only) AppArmor files are only
+		 * validated: no pod can use them on this node, and they do not
+		 * hold the condition False. */
+		for (size_t i = 0; i < a->state.n && reason == NULL; i++) {
+			const struct pd_state_entry *e = &a->state.v[i];
+
+			if (e->kind != PD_KIND_APPARMOR || e->source == NULL ||
+			    pd_strv_contains(&a->aa_labeled, e->name))
+				continue;
+			reason = "Pending";
+			r->message = pd_xasprintf("%s: AppArmor profile %s is loaded but not "
+						  "confirmed by the kernel yet",
+						  e->source, e->name);
+		}
+	}
+	r->ready = reason == NULL;
+	if (r->ready) {
+		reason = "ProfilesInPlace";
+		r->message = pd_xstrdup("every profile of the profiles folders is in place");
+	}
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+}
+
 void
 agent_reconcile(struct agent *a, struct reconcile_result *res)
 {
@@ -561,6 +634,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	struct pd_strv present = { 0 }, now = { 0 };
 	struct pd_state before = { 0 };
 	bool complete = true;
+	_cleanup_free_ char *folder_error = NULL;
 	long long t0 = pd_now_ms();
 	char ms[32];
 
@@ -574,6 +648,10 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 			 * unreadable: remove nothing this round. */
 			complete = false;
 			res->failed++;
+			if (folder_error == NULL)
+				folder_error =
+					pd_xasprintf("%s: cannot be read: %s",
+						     a->opt->profiles.v[i], pd_error_msg(err));
 			log_error("cannot read profiles folder", "error", pd_error_msg(err), NULL);
 			pd_error_release(&err);
 		}
@@ -595,6 +673,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 		}
 	}
 	update_labels(a);
+	set_readiness(a, &now, res, folder_error);
 	pd_strv_clear(&a->reported);
 	a->reported = now;
 	pd_strv_clear(&present);

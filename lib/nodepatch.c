@@ -34,7 +34,77 @@ pd_node_meta_clear(struct pd_node_meta *m)
 	pd_labels_clear(&m->annotations);
 	free(m->uid);
 	free(m->resource_version);
+	free(m->ready.status);
+	free(m->ready.reason);
+	free(m->ready.message);
+	free(m->ready.last_transition);
+	for (size_t i = 0; i < m->ntaints; i++) {
+		free(m->taints[i].key);
+		free(m->taints[i].value);
+		free(m->taints[i].effect);
+	}
+	free(m->taints);
 	memset(m, 0, sizeof(*m));
+}
+
+static char *
+dup_string(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? pd_xstrdup(v->valuestring) : NULL;
+}
+
+/* status.conditions[type=ProfilesReady]; anything not shaped like a
+ * condition list is taken as no condition (the server owns the schema). */
+static void
+parse_condition(const cJSON *root, struct pd_node_condition *out)
+{
+	const cJSON *conds = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "status"), "conditions");
+	const cJSON *c;
+
+	if (!cJSON_IsArray(conds))
+		return;
+	cJSON_ArrayForEach (c, conds) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "type");
+
+		if (!cJSON_IsString(t) || strcmp(t->valuestring, PD_CONDITION_PROFILES_READY) != 0)
+			continue;
+		out->present = true;
+		out->status = dup_string(c, "status");
+		out->reason = dup_string(c, "reason");
+		out->message = dup_string(c, "message");
+		out->last_transition = dup_string(c, "lastTransitionTime");
+		return;
+	}
+}
+
+static int
+parse_taints(const cJSON *root, struct pd_node_meta *out, pd_error_t *err)
+{
+	const cJSON *taints = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(root, "spec"), "taints");
+	const cJSON *t;
+	size_t n = 0;
+
+	if (taints == NULL || cJSON_IsNull(taints))
+		return 0;
+	if (!cJSON_IsArray(taints))
+		return pd_make_plain_error(err, EINVAL, "Node `spec.taints` is not a list");
+	out->taints = pd_xcalloc((size_t)cJSON_GetArraySize(taints) + 1, sizeof(*out->taints));
+	cJSON_ArrayForEach (t, taints) {
+		struct pd_taint *x = &out->taints[n];
+
+		x->key = dup_string(t, "key");
+		x->value = dup_string(t, "value");
+		x->effect = dup_string(t, "effect");
+		out->ntaints = ++n;
+		if (x->key == NULL || x->effect == NULL)
+			return pd_make_plain_error(
+				err, EINVAL, "Node `spec.taints[%zu]` has no key or effect", n - 1);
+	}
+	return 0;
 }
 
 int
@@ -58,6 +128,12 @@ pd_node_meta_parse(const char *json, struct pd_node_meta *out, pd_error_t *err)
 		pd_node_meta_clear(out);
 		return ret;
 	}
+	if ((ret = parse_taints(root, out, err)) < 0) {
+		cJSON_Delete(root);
+		pd_node_meta_clear(out);
+		return ret;
+	}
+	parse_condition(root, &out->ready);
 	v = cJSON_GetObjectItemCaseSensitive(meta, "uid");
 	out->uid = cJSON_IsString(v) ? pd_xstrdup(v->valuestring) : NULL;
 	v = cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion");
@@ -133,6 +209,153 @@ pd_node_patch(const char *domain, const struct pd_node_meta *cur,
 		cJSON_DeleteItemFromObject(meta, "labels");
 	text = any ? cJSON_PrintUnformatted(patch) : NULL;
 	cJSON_Delete(patch);
+	if (any && text == NULL)
+		pd_oom();
+	return text;
+}
+
+/* ---- the ProfilesReady condition --------------------------------------------- */
+
+static bool
+same(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* s cut to at most max bytes, never inside a UTF-8 sequence, "..." marking
+ * the cut. */
+static char *
+bounded(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	char *out;
+
+	if (n <= max)
+		return pd_xstrdup(s);
+	n = max - 3;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	out = pd_xmalloc(n + 4);
+	memcpy(out, s, n);
+	memcpy(out + n, "...", 4);
+	return out;
+}
+
+char *
+pd_condition_patch(const struct pd_node_condition *cur, const char *status, const char *reason,
+		   const char *message, const char *now)
+{
+	_cleanup_free_ char *msg = bounded(message, PD_CONDITION_MESSAGE_MAX);
+	bool same_status = cur != NULL && cur->present && same(cur->status, status);
+	cJSON *patch, *st, *list, *c;
+	char *text;
+
+	if (same_status && same(cur->reason, reason) && same(cur->message, msg))
+		return NULL;
+	if ((patch = cJSON_CreateObject()) == NULL ||
+	    (st = cJSON_AddObjectToObject(patch, "status")) == NULL ||
+	    (list = cJSON_AddArrayToObject(st, "conditions")) == NULL ||
+	    (c = cJSON_CreateObject()) == NULL)
+		pd_oom();
+	cJSON_AddItemToArray(list, c);
+	if (cJSON_AddStringToObject(c, "type", PD_CONDITION_PROFILES_READY) == NULL ||
+	    cJSON_AddStringToObject(c, "status", status) == NULL ||
+	    cJSON_AddStringToObject(c, "reason", reason) == NULL ||
+	    cJSON_AddStringToObject(c, "message", msg) == NULL ||
+	    cJSON_AddStringToObject(c, "lastHeartbeatTime", now) == NULL ||
+	    cJSON_AddStringToObject(c, "lastTransitionTime",
+				    same_status && cur->last_transition != NULL
+					    ? cur->last_transition
+					    : now) == NULL)
+		pd_oom();
+	text = cJSON_PrintUnformatted(patch);
+	cJSON_Delete(patch);
+	if (text == NULL)
+		pd_oom();
+	return text;
+}
+
+/* ---- the start-up taint ---------------------------------------------------- */
+
+static const char *const taint_effects[] = { "NoSchedule", "PreferNoSchedule", "NoExecute" };
+
+int
+pd_taint_spec_parse(const char *spec, char **key, char **effect, pd_error_t *err)
+{
+	const char *colon = strchr(spec, ':');
+	_cleanup_free_ char *k = pd_xstrndup(spec, colon ? (size_t)(colon - spec) : strlen(spec));
+	const char *slash = strchr(k, '/');
+	const char *name = slash ? slash + 1 : k;
+	bool ok_effect = colon == NULL;
+
+	*key = *effect = NULL;
+	if (slash != NULL) {
+		_cleanup_free_ char *prefix = pd_xstrndup(k, (size_t)(slash - k));
+
+		if (!pd_dns_subdomain_valid(prefix))
+			return pd_make_plain_error(
+				err, EINVAL,
+				"taint key \"%s\": the prefix must be a DNS subdomain (RFC 1123: "
+				"lower-case alphanumerics, '-' and '.', at most 253 characters)",
+				k);
+	}
+	if (!pd_label_name_valid(name))
+		return pd_make_plain_error(
+			err, EINVAL,
+			"taint key \"%s\": the name part must be at most 63 characters of "
+			"alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric",
+			k);
+	for (size_t i = 0; colon != NULL && i < sizeof(taint_effects) / sizeof(*taint_effects); i++)
+		ok_effect = ok_effect || strcmp(colon + 1, taint_effects[i]) == 0;
+	if (!ok_effect)
+		return pd_make_plain_error(err, EINVAL,
+					   "taint effect \"%s\": supported values: \"NoSchedule\", "
+					   "\"PreferNoSchedule\", \"NoExecute\"",
+					   colon + 1);
+	*key = pd_steal(&k);
+	*effect = colon ? pd_xstrdup(colon + 1) : NULL;
+	return 0;
+}
+
+static void
+add_op(cJSON *ops, const char *op, const char *path, const char *value)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || cJSON_AddStringToObject(o, "op", op) == NULL ||
+	    cJSON_AddStringToObject(o, "path", path) == NULL ||
+	    (value != NULL && cJSON_AddStringToObject(o, "value", value) == NULL))
+		pd_oom();
+	cJSON_AddItemToArray(ops, o);
+}
+
+char *
+pd_taint_remove_patch(const struct pd_node_meta *cur, const char *key, const char *effect)
+{
+	cJSON *ops = cJSON_CreateArray();
+	bool any = false;
+	char *text;
+
+	if (ops == NULL)
+		pd_oom();
+	if (cur->resource_version != NULL)
+		add_op(ops, "test", "/metadata/resourceVersion", cur->resource_version);
+	for (size_t i = cur->ntaints; i-- > 0;) {
+		const struct pd_taint *t = &cur->taints[i];
+		char path[64];
+
+		if (strcmp(t->key, key) != 0 || (effect != NULL && strcmp(t->effect, effect) != 0))
+			continue;
+		snprintf(path, sizeof(path), "/spec/taints/%zu/key", i);
+		add_op(ops, "test", path, t->key);
+		snprintf(path, sizeof(path), "/spec/taints/%zu/effect", i);
+		add_op(ops, "test", path, t->effect);
+		snprintf(path, sizeof(path), "/spec/taints/%zu", i);
+		add_op(ops, "remove", path, NULL);
+		any = true;
+	}
+	text = any ? cJSON_PrintUnformatted(ops) : NULL;
+	cJSON_Delete(ops);
 	if (any && text == NULL)
 		pd_oom();
 	return text;

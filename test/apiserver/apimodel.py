@@ -389,6 +389,30 @@ def is_valid_label_value(value):
     return errs
 
 
+TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+def validate_node_taints(node):
+    """pkg/apis/core/validation validateNodeTaints: key a qualified name, value a label value,
+    effect required and supported, unique by (key, effect)."""
+    errs, seen = [], set()
+    for i, t in enumerate((node.get("spec") or {}).get("taints") or []):
+        fld = "spec.taints[%d]" % i
+        key, value, effect = t.get("key", ""), t.get("value", ""), t.get("effect", "")
+        errs += [f_invalid(fld + ".key", key, m) for m in is_qualified_name(key)]
+        if is_valid_label_value(value):
+            errs.append(f_invalid(fld + ".value", value, ";".join(is_valid_label_value(value))))
+        if not effect:
+            errs.append(f_required(fld + ".effect"))
+        elif effect not in TAINT_EFFECTS:
+            errs.append(f_not_supported(fld + ".effect", effect, TAINT_EFFECTS))
+        if (key, effect) in seen:
+            e = FieldError(DUPLICATE, fld, t, "taints must be unique by key and effect pair")
+            errs.append(e)
+        seen.add((key, effect))
+    return errs
+
+
 def path_segment_name_errors(name, prefix=False):
     """path.ValidatePathSegmentName (names of events and other loosely named objects)."""
     if prefix:
@@ -649,10 +673,12 @@ OBJECT_META = OBJ("ObjectMeta", {
     "ownerReferences": LIST(OWNER_REF), "finalizers": LIST(STR), "managedFields": LIST(MANAGED_FIELDS_ENTRY),
 }, keep=("creationTimestamp",))
 
+TAINT = OBJ("Taint", {"key": STR, "value": STR, "effect": STR, "timeAdded": TIME})
+
 NODE = OBJ("Node", {
     "kind": STR, "apiVersion": STR, "metadata": OBJECT_META,
     "spec": OBJ("NodeSpec", {"podCIDR": STR, "podCIDRs": LIST(STR), "providerID": STR, "unschedulable": BOOL,
-                             "taints": LIST(ANY), "configSource": ANY, "externalID": STR}),
+                             "taints": LIST(TAINT), "configSource": ANY, "externalID": STR}),
     "status": OBJ("NodeStatus", {"capacity": ANY, "allocatable": ANY, "phase": STR, "conditions": LIST(ANY),
                                  "addresses": LIST(ANY), "daemonEndpoints": ANY, "nodeInfo": ANY,
                                  "images": LIST(ANY), "volumesInUse": LIST(STR), "volumesAttached": LIST(ANY),

@@ -163,6 +163,8 @@ CORE_RESOURCE_LIST = {
          "verbs": VERBS, "shortNames": ["ns"]},
         {"name": "nodes", "singularName": "node", "namespaced": False, "kind": "Node", "verbs": VERBS,
          "shortNames": ["no"]},
+        {"name": "nodes/status", "singularName": "", "namespaced": False, "kind": "Node",
+         "verbs": ["get", "patch", "update"]},
     ]}
 EVENTS_RESOURCE_LIST = {
     "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "events.k8s.io/v1", "resources": [
@@ -327,7 +329,8 @@ def read_token_file(path):
 
 class Faults:
     KEYS = {"status", "count", "retry_after", "delay_ms", "delay_phase", "method", "path_prefix", "message",
-            "body", "content_type", "format", "user", "reset", "close", "id"}
+            "body", "content_type", "format", "user", "reset", "close", "id", "mutate",
+            "request_content_type"}
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -338,8 +341,13 @@ class Faults:
         unknown = set(rule) - self.KEYS
         if unknown:
             raise ValueError("unknown fault keys: %s" % ", ".join(sorted(unknown)))
-        if not any(k in rule for k in ("status", "delay_ms", "reset", "close")):
-            raise ValueError("a fault needs status, delay_ms, reset or close")
+        if not any(k in rule for k in ("status", "delay_ms", "reset", "close", "mutate")):
+            raise ValueError("a fault needs status, delay_ms, reset, close or mutate")
+        if "mutate" in rule:
+            m = rule["mutate"]
+            if not (isinstance(m, dict) and isinstance(m.get("node"), str) and isinstance(m.get("patch"), dict)
+                    and set(m) <= {"node", "patch", "manager"}):
+                raise ValueError('mutate is {"node": NAME, "patch": {merge patch}, "manager": NAME}')
         if "status" in rule and not (isinstance(rule["status"], int) and 100 <= rule["status"] <= 599):
             raise ValueError("status must be an HTTP code")
         if "count" in rule and not (isinstance(rule["count"], int) and rule["count"] >= 1):
@@ -362,11 +370,13 @@ class Faults:
         with self.lock:
             return [dict(r) for r in self.rules]
 
-    def take(self, method, path):
+    def take(self, method, path, ctype=""):
         """The first rule that matches, its count used up by one."""
         with self.lock:
             for r in self.rules:
                 if r.get("method") and r["method"].upper() != method:
+                    continue
+                if r.get("request_content_type") and r["request_content_type"] != ctype:
                     continue
                 if r.get("path_prefix") and not path.startswith(r["path_prefix"]):
                     continue
@@ -509,6 +519,7 @@ class Request:
         self.user = None
         self.token = None
         self.warnings = []
+        self.subresource = ""
 
     def q(self, name, default=""):
         v = self.query.get(name)
@@ -580,7 +591,7 @@ class App:
                "conn": req.conn_id, "method": req.method, "path": req.target,
                "content_type": req.content_type, "user_agent": req.headers.get("User-Agent", ""),
                "accept": req.headers.get("Accept", ""), "body": _body_for_log(req.body)}
-        fault = self.faults.take(req.method, req.path)
+        fault = self.faults.take(req.method, req.path, req.content_type.split(";")[0].strip().lower())
         resp = None
         try:
             if fault:
@@ -590,6 +601,8 @@ class App:
                 if fault.get("reset"):
                     rec["status"] = "reset"
                     raise ResetConnection()
+                if fault.get("mutate"):
+                    rec["mutated"] = self.mutate_node(fault["mutate"])
             state, user, token = self.auth.check(req.headers.get("Authorization", ""))
             rec["token"] = token
             if state == "none" and req.cert_user:
@@ -625,6 +638,25 @@ class App:
             if not self.args.quiet:
                 log("%s %s -> %s" % (req.method, req.target, rec.get("status")))
 
+    def mutate_node(self, m):
+        """A fault's `mutate`: someone else changes the node just before this request is served
+        (a merge patch on the stored node, validated like the API). Returns the new resourceVersion,
+        or an error text."""
+        with self.store.lock:
+            old = self.store.get("nodes", "", m["node"])
+            if old is None:
+                return "no node %s" % m["node"]
+            obj = P.merge_patch(copy.deepcopy(old), m["patch"])
+            try:
+                obj, _ = M.decode_object(M.NODE, obj, "Strict")
+            except (M.DecodeError, M.StrictError) as e:
+                return str(e)
+            errs = M.validate_object_meta(obj["metadata"], False, M.dns_subdomain_name_errors)
+            errs += M.validate_node_taints(obj)
+            if errs:
+                return M.aggregate([str(e) for e in errs])
+            return self.commit(NODES, obj, old, m.get("manager", "control"), False)["metadata"]["resourceVersion"]
+
     def error(self, err):
         headers = dict(err.headers)
         if err.text is not None:
@@ -651,10 +683,14 @@ class App:
         return self.error(M.injected_status(code, fault.get("message"), fault.get("retry_after")))
 
     def forbidden_for(self, req, user):
-        r = self.parse_path(req.path)
+        path, sub = split_subresource(req.path)
+        r = self.parse_path(path)
         if r is None:
             return M.forbidden(user, req.method.lower(), None, None, None, None, req.path)
         res, ns, name = r
+        if sub:
+            res = copy.copy(res)
+            res.name = res.name + "/" + sub
         verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update", "PATCH": "patch",
                 "DELETE": "delete" if name else "deletecollection"}.get(req.method, req.method.lower())
         if req.method == "GET" and req.q("watch") in ("1", "true"):
@@ -706,12 +742,15 @@ class App:
                 return self.json(200, API_GROUP_LIST["groups"][0] | {"kind": "APIGroup", "apiVersion": "v1"})
             if req.method == "GET" and path == "/apis/events.k8s.io/v1":
                 return self.json(200, EVENTS_RESOURCE_LIST)
+            path, req.subresource = split_subresource(path)
             r = self.parse_path(path)
             if r is None:
                 if path.startswith("/api/") or path.startswith("/apis/") or path in ("/api", "/apis"):
                     raise M.path_not_found()
                 return Response(404, b"404 page not found\n", "text/plain; charset=utf-8")
             res, ns, name = r
+            if req.subresource and req.method not in ("GET", "PUT", "PATCH"):
+                raise M.method_not_allowed()
             if (req.method == "GET" and req.q("watch") in ("1", "true")) or (name and req.method == "POST") or \
                     (not name and req.method in ("PUT", "PATCH")):
                 raise M.method_not_allowed()
@@ -844,6 +883,7 @@ class App:
         meta = obj["metadata"]
         if res.store == "nodes":
             errs = M.validate_object_meta(meta, False, M.dns_subdomain_name_errors)
+            errs += M.validate_node_taints(obj)
         elif res.store == "namespaces":
             errs = M.validate_object_meta(meta, False, lambda n, p: M.is_dns1123_label(n))
         else:
@@ -863,6 +903,8 @@ class App:
         errs += M.validate_object_meta_update(new["metadata"], old["metadata"])
         if res.store in ("nodes", "namespaces"):
             errs += M.validate_object_meta_update(new["metadata"], old["metadata"])
+        if res.store == "nodes":
+            errs += M.validate_node_taints(new)
         else:
             errs += M.validate_event_update(new, old, res.group == "events.k8s.io")
             if self.args.strict_core_events and not res.group:
@@ -987,13 +1029,22 @@ class App:
                 self.validate_create(res, obj)
                 stored = self.commit(res, obj, None, self.manager_name(req), dry)
                 return self.output(req, res, 201, self.external(res, stored))
-            self.prepare_update(res, obj, old)
+            self.prepare_update(res, obj, old, req.subresource)
             self.validate_update(res, obj, old)
             stored = self.commit(res, obj, old, self.manager_name(req), dry)
             return self.output(req, res, 200, self.external(res, stored))
 
-    def prepare_update(self, res, obj, old):
-        """rest.BeforeUpdate's fix-ups and the storage's resourceVersion precondition."""
+    def prepare_update(self, res, obj, old, sub=""):
+        """rest.BeforeUpdate's fix-ups and the storage's resourceVersion precondition. Nodes:
+        nodeStrategy.PrepareForUpdate keeps the old status (a write of the main resource cannot
+        change it); nodeStatusStrategy.PrepareForUpdate (nodes/NAME/status) keeps the old spec and
+        nothing else: metadata written through status is kept, as kube does."""
+        if res.store == "nodes":
+            keep = "spec" if sub == "status" else "status"
+            if keep in old:
+                obj[keep] = copy.deepcopy(old[keep])
+            else:
+                obj.pop(keep, None)
         meta, ometa = obj["metadata"], old["metadata"]
         if meta.get("uid") and meta["uid"] != ometa["uid"]:
             raise M.conflict(res.name, res.group, ometa["name"],
@@ -1077,7 +1128,7 @@ class App:
                 self.validate_create(res, obj)
                 stored = self.commit(res, obj, None, req.q("fieldManager"), dry, apply_mgrs)
                 return self.output(req, res, 201, self.external(res, stored))
-            self.prepare_update(res, obj, old)
+            self.prepare_update(res, obj, old, req.subresource)
             self.validate_update(res, obj, old)
             stored = self.commit(res, obj, old, self.manager_name(req), dry, apply_mgrs)
             return self.output(req, res, 200, self.external(res, stored))
@@ -1135,6 +1186,15 @@ class App:
             return self.json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                    "details": M._details(name=name, group=res.group, kind=res.name) |
                                    {"uid": obj["metadata"]["uid"]}})
+
+
+def split_subresource(path):
+    """("/api/v1/nodes/N", "status") for "/api/v1/nodes/N/status"; (path, "") otherwise. Only
+    nodes/status is served."""
+    segs = path.strip("/").split("/")
+    if len(segs) == 5 and segs[:3] == ["api", "v1", "nodes"] and segs[4] == "status":
+        return "/" + "/".join(segs[:4]), "status"
+    return path, ""
 
 
 def with_type(res, obj):
@@ -1629,6 +1689,7 @@ class Control:
             raise ValueError(str(e)) from None
         obj["metadata"]["name"] = obj["metadata"].get("name") or old["metadata"]["name"]
         errs = M.validate_object_meta(obj["metadata"], False, M.dns_subdomain_name_errors)
+        errs += M.validate_node_taints(obj)
         if errs:
             raise M.invalid("Node", "", obj["metadata"]["name"], errs)
         if old is None:

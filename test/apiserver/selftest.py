@@ -576,7 +576,8 @@ def test_kubectl(s, tmp):
     names = ["kubectl get --raw", "kubectl get node -L", "kubectl label node", "kubectl annotate node",
              "kubectl label with a bad value is refused", "kubectl label --overwrite=false conflict",
              "kubectl patch --type=json", "kubectl get events", "kubectl with the token-file kubeconfig",
-             "kubectl with the client-certificate kubeconfig"]
+             "kubectl with the client-certificate kubeconfig",
+             "kubectl patch --subresource=status (strategic) and get -o jsonpath of the condition"]
     if not kc:
         for n in names:
             R.skip(n, "kubectl not installed")
@@ -622,6 +623,12 @@ def test_kubectl(s, tmp):
         R.check(names[9], rc == 0 and out.strip() == "node/" + NODE, (rc, out, err))
     else:
         R.skip(names[9], "no client certificate")
+    cond = '{"status":{"conditions":[{"type":"ProfilesReady","status":"True","reason":"ProfilesInPlace"}]}}'
+    rc, out, err = k("patch", "node", NODE, "--subresource=status", "-p", cond)
+    rc2, out2, err2 = k("get", "node", NODE, "-o",
+                        'jsonpath={range .status.conditions[*]}{.type}={.status} {end}')
+    R.check(names[10], rc == 0 and rc2 == 0 and out2.split() == ["Ready=True", "ProfilesReady=True"],
+            (rc, out, err, rc2, out2, err2))
 
 
 def test_shutdown_and_state(s, tmp, certs):
@@ -640,6 +647,99 @@ def test_shutdown_and_state(s, tmp, certs):
                 st == 422 and fields == ["reason", "message", "type"], (st, b))
     finally:
         s2.stop()
+
+
+def node_of(s, name=NODE):
+    return s.api("GET", "/api/v1/nodes/" + name)[2]
+
+
+def test_status_and_taints(s):
+    """nodes/NAME/status, strategic merge of conditions, JSON patch test/remove, taint validation."""
+    SMP, JP = "application/strategic-merge-patch+json", "application/json-patch+json"
+    st, _, b = s.api("GET", "/api/v1/nodes/%s/status" % NODE)
+    R.check("GET nodes/NAME/status: the Node", st == 200 and b.get("kind") == "Node"
+            and b["metadata"]["name"] == NODE, (st, b))
+    cond = {"type": "ProfilesReady", "status": "False", "reason": "Pending", "message": "m",
+            "lastHeartbeatTime": "2025-01-01T00:00:00Z", "lastTransitionTime": "2025-01-01T00:00:00Z"}
+    st, _, b = s.api("PATCH", "/api/v1/nodes/%s/status" % NODE, {"status": {"conditions": [cond]}}, SMP)
+    types = [c["type"] for c in b.get("status", {}).get("conditions", [])] if st == 200 else []
+    R.check("strategic merge patch on status: a condition merged by type, the kubelet's Ready kept",
+            st == 200 and types == ["Ready", "ProfilesReady"], (st, b))
+    st, _, b = s.api("PATCH", "/api/v1/nodes/%s/status" % NODE,
+                     {"status": {"conditions": [dict(cond, status="True", reason="ProfilesInPlace")]}}, SMP)
+    got = {c["type"]: c for c in b["status"]["conditions"]} if st == 200 else {}
+    R.check("strategic merge patch replaces the condition of that type in place",
+            st == 200 and len(got) == 2 and got["ProfilesReady"]["status"] == "True"
+            and got["Ready"]["status"] == "True", (st, b))
+    st, _, b = s.api("PATCH", "/api/v1/nodes/%s/status" % NODE, {"status": {"conditions": [cond]}},
+                     "application/merge-patch+json")
+    n = len(b["status"]["conditions"]) if st == 200 else -1
+    R.check("a merge patch on status replaces the whole conditions list (why the agent uses SMP)",
+            st == 200 and n == 1, (st, b))
+    s.api("PATCH", "/api/v1/nodes/%s/status" % NODE, {"status": {"conditions": [
+        {"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
+         "lastHeartbeatTime": "2025-01-01T00:00:00Z", "lastTransitionTime": "2025-01-01T00:00:00Z"}]}},
+        "application/merge-patch+json")
+    # status ignores spec; the main resource ignores status
+    st, _, b = s.api("PATCH", "/api/v1/nodes/%s/status" % NODE,
+                     {"spec": {"unschedulable": True}, "status": {"phase": "Running"}}, SMP)
+    R.check("PATCH nodes/NAME/status changes status only (spec ignored, nodeStatusStrategy)",
+            st == 200 and not b.get("spec", {}).get("unschedulable") and b["status"].get("phase") == "Running",
+            (st, b))
+    rv = b["metadata"]["resourceVersion"]
+    st, _, b = patch_node(s, {"status": {"phase": "Pending"}})
+    R.check("PATCH nodes/NAME ignores status (nodeStrategy), a no-op keeps the resourceVersion",
+            st == 200 and b["status"].get("phase") == "Running" and b["metadata"]["resourceVersion"] == rv,
+            (st, b))
+    st, _, b = s.api("DELETE", "/api/v1/nodes/%s/status" % NODE)
+    R.check("DELETE nodes/NAME/status: 405", st == 405 and is_status(b, 405, "MethodNotAllowed"), (st, b))
+    st, _, b = s.api("PATCH", "/api/v1/nodes/%s/status" % NODE,
+                     {"metadata": {"resourceVersion": "1"}, "status": {"phase": "Running"}}, SMP)
+    R.check("PATCH nodes/NAME/status with a stale resourceVersion: 409 Conflict",
+            st == 409 and is_status(b, 409, "Conflict"), (st, b))
+    # taints: validation
+    for taint, field in (({"key": "bad key", "effect": "NoSchedule"}, "spec.taints[0].key"),
+                         ({"key": "a.io/t", "effect": "Sometimes"}, "spec.taints[0].effect"),
+                         ({"key": "a.io/t"}, "spec.taints[0].effect"),
+                         ({"key": "a.io/t", "value": "bad value", "effect": "NoSchedule"}, "spec.taints[0].value")):
+        st, _, b = patch_node(s, {"spec": {"taints": [taint]}})
+        fields = [c.get("field") for c in b.get("details", {}).get("causes", [])] if st == 422 else []
+        R.check("invalid taint %s: 422 Invalid on %s" % (json.dumps(taint), field),
+                st == 422 and is_status(b, 422, "Invalid") and field in fields, (st, b))
+    st, _, b = patch_node(s, {"spec": {"taints": [{"key": "a.io/t", "effect": "NoSchedule"},
+                                                  {"key": "a.io/t", "effect": "NoSchedule"}]}})
+    R.check("duplicate taint (key, effect): 422 on spec.taints[1]",
+            st == 422 and "taints must be unique by key and effect pair" in b.get("message", ""), (st, b))
+    taints = [{"key": "other.io/x", "effect": "NoExecute"}, {"key": "profiled.io/not-ready", "effect": "NoSchedule"}]
+    st, _, b = patch_node(s, {"spec": {"taints": taints}})
+    R.check("valid taints are stored", st == 200 and b["spec"]["taints"] == taints, (st, b))
+    rv = b["metadata"]["resourceVersion"]
+    # JSON patch test/remove
+    ops = [{"op": "test", "path": "/metadata/resourceVersion", "value": "1"},
+           {"op": "remove", "path": "/spec/taints/1"}]
+    st, _, b = patch_node(s, ops, JP)
+    R.check("JSON patch whose test fails: 422 Invalid, the generic message, details {}, nothing changed",
+            st == 422 and is_status(b, 422, "Invalid") and b["details"] == {}
+            and b["message"] == "the server rejected our request due to an error in our request"
+            and len(node_of(s)["spec"]["taints"]) == 2, (st, b))
+    ops[0]["value"] = rv
+    ops.insert(1, {"op": "test", "path": "/spec/taints/1/key", "value": "profiled.io/not-ready"})
+    st, _, b = patch_node(s, ops, JP)
+    R.check("JSON patch test then remove: the one taint removed, the other kept",
+            st == 200 and b["spec"]["taints"] == taints[:1], (st, b))
+    st, _, b = patch_node(s, [{"op": "remove", "path": "/spec/taints/5"}], JP)
+    R.check("JSON patch remove of a missing index: 422", st == 422 and is_status(b, 422, "Invalid"), (st, b))
+    # a fault that mutates the node before the request is served
+    st, b = s.ctl("POST", "/control/fault", {"method": "PATCH", "count": 1, "mutate": {
+        "node": NODE, "patch": {"spec": {"taints": taints[:1] + [{"key": "late.io/y", "effect": "NoSchedule"}]}},
+        "manager": "someone"}})
+    rv = node_of(s)["metadata"]["resourceVersion"]
+    st, _, b = patch_node(s, [{"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+                              {"op": "remove", "path": "/spec/taints/0"}], JP)
+    t = node_of(s)["spec"]["taints"]
+    R.check("fault mutate: the node changes between the client's read and its patch, whose test then fails",
+            st == 422 and [x["key"] for x in t] == ["other.io/x", "late.io/y"], (st, b, t))
+    patch_node(s, {"spec": {"taints": None}})
 
 
 def main():
@@ -661,6 +761,7 @@ def main():
             fn(s)
         test_kubectl(s, tmp)
         test_control_nodes(s)
+        test_status_and_taints(s)
         test_shutdown_and_state(s, tmp, certs)
     except Exception as e:  # a crash is a failure, not a silent pass
         import traceback

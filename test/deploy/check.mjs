@@ -291,6 +291,8 @@ await t("daemonset: args use only flags of `profiled --help` and agree with the 
 	if (val("--state-dir") !== "/var/lib/profiled") p.push("--state-dir");
 	if (val("--metrics-addr") !== ":9860") p.push("--metrics-addr");
 	if (args.includes("--apparmorfs")) p.push("--apparmorfs is set (libapparmor finds the mount)");
+	// the taint the admission policy lets the agent remove, and no other
+	if (val("--remove-taint")?.split(":")[0] !== "profiled.io/not-ready") p.push(`--remove-taint ${val("--remove-taint")}`);
 	return p;
 });
 
@@ -336,13 +338,14 @@ await t("daemonset: resources (requests cpu 10m, memory 24Mi; limit memory 128Mi
 	return same(r, { limits: { memory: "128Mi" }, requests: { cpu: "10m", memory: "24Mi" } }) ? [] : [JSON.stringify(r)];
 });
 
-await t("rbac: ClusterRole is exactly get+patch on nodes; Role is exactly create+patch on events", () => {
+await t("rbac: ClusterRole is exactly get+patch on nodes and nodes/status; Role is exactly create+patch on events", () => {
 	const p = [];
 	const roles = [...byKind(base, "ClusterRole"), ...byKind(base, "Role")];
 	if (roles.length !== 2) p.push(`${roles.length} roles`);
 	const cr = one(base, "ClusterRole");
 	const role = one(base, "Role");
-	if (!same(cr.rules, [{ apiGroups: [""], resources: ["nodes"], verbs: ["get", "patch"] }]))
+	if (!same(cr.rules, [{ apiGroups: [""], resources: ["nodes"], verbs: ["get", "patch"] },
+		{ apiGroups: [""], resources: ["nodes/status"], verbs: ["get", "patch"] }]))
 		p.push(`ClusterRole rules ${JSON.stringify(cr.rules)}`);
 	if (!same(role.rules, [{ apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] }]))
 		p.push(`Role rules ${JSON.stringify(role.rules)}`);
@@ -719,8 +722,36 @@ const cases = [
 		edit((o) => { o.spec.unschedulable = true; }), node, "deny", "spec"],
 	["denied: adding a taint", req(AGENT),
 		edit((o) => { o.spec.taints = [{ key: "x", effect: "NoSchedule" }]; }), node, "deny", "spec"],
-	["denied: changing status (nodes/status)", req(AGENT, undefined, "status"),
+	["denied: changing the kubelet's Ready condition (nodes/status)", req(AGENT, undefined, "status"),
 		edit((o) => { o.status.conditions[0].status = "False"; }), node, "deny", "status"],
+	["denied: removing the kubelet's Ready condition (nodes/status)", req(AGENT, undefined, "status"),
+		edit((o) => { o.status.conditions = [{ type: "ProfilesReady", status: "True" }]; }), node, "deny", "status"],
+	["denied: changing status.capacity (nodes/status)", req(AGENT, undefined, "status"),
+		edit((o) => { o.status.capacity.pods = "500"; }), node, "deny", "status"],
+	["allowed: adding the ProfilesReady condition (nodes/status)", req(AGENT, undefined, "status"),
+		edit((o) => { o.status.conditions.push({ type: "ProfilesReady", status: "False", reason: "ProfileInvalid", message: "a.json: bad" }); }),
+		node, "allow"],
+	["allowed: changing the ProfilesReady condition (nodes/status)", req(AGENT, undefined, "status"),
+		edit((o) => { o.status.conditions.push({ type: "ProfilesReady", status: "True", reason: "ProfilesInPlace" }); }),
+		edit((o) => { o.status.conditions.push({ type: "ProfilesReady", status: "False", reason: "Pending" }); }), "allow"],
+	["allowed: removing the start-up taint, another taint kept", req(AGENT),
+		edit((o) => { o.spec.taints = [{ key: "other.io/x", effect: "NoExecute" }]; }),
+		edit((o) => { o.spec.taints = [{ key: "other.io/x", effect: "NoExecute" }, { key: "profiled.io/not-ready", effect: "NoSchedule" }]; }),
+		"allow"],
+	["allowed: removing the last taint (taints become absent)", req(AGENT),
+		node, edit((o) => { o.spec.taints = [{ key: "profiled.io/not-ready", effect: "NoSchedule" }]; }), "allow"],
+	["denied: removing another taint", req(AGENT),
+		edit((o) => { o.spec.taints = [{ key: "profiled.io/not-ready", effect: "NoSchedule" }]; }),
+		edit((o) => { o.spec.taints = [{ key: "other.io/x", effect: "NoExecute" }, { key: "profiled.io/not-ready", effect: "NoSchedule" }]; }),
+		"deny", "taint profiled.io/not-ready"],
+	["denied: adding the start-up taint", req(AGENT),
+		edit((o) => { o.spec.taints = [{ key: "profiled.io/not-ready", effect: "NoSchedule" }]; }), node, "deny", "spec"],
+	["denied: changing the start-up taint's effect", req(AGENT),
+		edit((o) => { o.spec.taints = [{ key: "profiled.io/not-ready", effect: "NoExecute" }]; }),
+		edit((o) => { o.spec.taints = [{ key: "profiled.io/not-ready", effect: "NoSchedule" }]; }), "deny", "spec"],
+	["denied: removing the start-up taint and cordoning at once", req(AGENT),
+		edit((o) => { o.spec.unschedulable = true; }),
+		edit((o) => { o.spec.taints = [{ key: "profiled.io/not-ready", effect: "NoSchedule" }]; }), "deny", "spec"],
 	["denied: adding a finalizer", req(AGENT),
 		edit((o) => { o.metadata.finalizers = ["example.com/block"]; }), node, "deny", "finalizers"],
 	["denied: a token bound to another node", req(AGENT, bound("node-2")),

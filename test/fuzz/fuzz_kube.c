@@ -64,6 +64,42 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cJSON_Delete(p);
 		}
 		free(patch);
+		/* The condition patch is JSON whenever it is sent, and not sent
+		 * when the Node already says the same. */
+		patch = pd_condition_patch(&m.ready, "False", "Pending", "x",
+					   "2026-01-01T00:00:00Z");
+		if (patch != NULL) {
+			cJSON *p = cJSON_Parse(patch);
+
+			if (p == NULL)
+				__builtin_trap();
+			cJSON_Delete(p);
+		} else if (!m.ready.present || strcmp(m.ready.status, "False") != 0)
+			__builtin_trap();
+		free(patch);
+		/* The taint patch removes only indexes of taints with the key. */
+		patch = pd_taint_remove_patch(&m, "profiled.io/not-ready", NULL);
+		if (patch != NULL) {
+			cJSON *p = cJSON_Parse(patch);
+			const cJSON *op;
+
+			if (p == NULL)
+				__builtin_trap();
+			cJSON_ArrayForEach (op, p) {
+				const char *path = cJSON_GetObjectItem(op, "path")->valuestring;
+				unsigned long i;
+
+				if (strcmp(cJSON_GetObjectItem(op, "op")->valuestring, "remove") !=
+				    0)
+					continue;
+				i = strtoul(path + strlen("/spec/taints/"), NULL, 10);
+				if (i >= m.ntaints ||
+				    strcmp(m.taints[i].key, "profiled.io/not-ready") != 0)
+					__builtin_trap();
+			}
+			cJSON_Delete(p);
+		}
+		free(patch);
 		pd_labels_clear(&want);
 		pd_node_meta_clear(&m);
 	}

@@ -7,6 +7,7 @@
 
 #include "../../lib/kubeconfig.h"
 #include "../../lib/nodepatch.h"
+#include "../../lib/utf8.h"
 
 static const char full[] =
 	"apiVersion: v1\n"
@@ -274,6 +275,170 @@ node_meta_rejects_what_is_not_a_node(void **state)
 	pd_node_meta_clear(&m);
 }
 
+/* ---- the ProfilesReady condition ---- */
+
+static const char kNode[] =
+	"{\"metadata\":{\"name\":\"n1\",\"resourceVersion\":\"41\"},"
+	"\"spec\":{\"taints\":[{\"key\":\"other.io/x\",\"effect\":\"NoExecute\"},"
+	"{\"key\":\"profiled.io/not-ready\",\"effect\":\"NoSchedule\"},"
+	"{\"key\":\"profiled.io/not-ready\",\"value\":\"v\",\"effect\":\"NoExecute\","
+	"\"timeAdded\":\"2026-01-01T00:00:00Z\"}]},"
+	"\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"},"
+	"{\"type\":\"ProfilesReady\",\"status\":\"False\",\"reason\":\"ProfileInvalid\","
+	"\"message\":\"a.json: bad\",\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}}";
+
+static void
+condition_parsed_from_the_node(void **state)
+{
+	struct pd_node_meta m = meta(kNode);
+
+	(void)state;
+	assert_true(m.ready.present);
+	assert_string_equal(m.ready.status, "False");
+	assert_string_equal(m.ready.reason, "ProfileInvalid");
+	assert_string_equal(m.ready.message, "a.json: bad");
+	assert_string_equal(m.ready.last_transition, "2026-01-01T00:00:00Z");
+	assert_int_equal(m.ntaints, 3);
+	assert_string_equal(m.taints[2].value, "v");
+	pd_node_meta_clear(&m);
+	m = meta("{\"metadata\":{\"name\":\"n\"},\"status\":{\"conditions\":7}}");
+	assert_false(m.ready.present);
+	pd_node_meta_clear(&m);
+}
+
+static void
+condition_patch_only_on_change_transition_only_on_status(void **state)
+{
+	struct pd_node_meta m = meta(kNode);
+	const char *now = "2026-11-29T08:00:00Z";
+
+	(void)state;
+	/* the same status, reason and message: nothing to send */
+	assert_patch(pd_condition_patch(&m.ready, "False", "ProfileInvalid", "a.json: bad", now),
+		     NULL);
+	/* another message, same status: the transition time is kept */
+	assert_patch(
+		pd_condition_patch(&m.ready, "False", "ProfileInvalid", "b.json: worse", now),
+		"{\"status\":{\"conditions\":[{\"type\":\"ProfilesReady\",\"status\":\"False\","
+		"\"reason\":\"ProfileInvalid\",\"message\":\"b.json: worse\","
+		"\"lastHeartbeatTime\":\"2026-11-29T08:00:00Z\","
+		"\"lastTransitionTime\":\"2026-01-01T00:00:00Z\"}]}}");
+	/* another status: the transition is now */
+	assert_patch(pd_condition_patch(&m.ready, "True", "ProfilesInPlace", "ok", now),
+		     "{\"status\":{\"conditions\":[{\"type\":\"ProfilesReady\",\"status\":\"True\","
+		     "\"reason\":\"ProfilesInPlace\",\"message\":\"ok\","
+		     "\"lastHeartbeatTime\":\"2026-11-29T08:00:00Z\","
+		     "\"lastTransitionTime\":\"2026-11-29T08:00:00Z\"}]}}");
+	pd_node_meta_clear(&m);
+	/* no condition yet: it is added */
+	m = meta("{\"metadata\":{\"name\":\"n\"}}");
+	assert_patch(pd_condition_patch(&m.ready, "True", "ProfilesInPlace", "ok", now),
+		     "{\"status\":{\"conditions\":[{\"type\":\"ProfilesReady\",\"status\":\"True\","
+		     "\"reason\":\"ProfilesInPlace\",\"message\":\"ok\","
+		     "\"lastHeartbeatTime\":\"2026-11-29T08:00:00Z\","
+		     "\"lastTransitionTime\":\"2026-11-29T08:00:00Z\"}]}}");
+	pd_node_meta_clear(&m);
+}
+
+static void
+condition_message_bounded_on_a_utf8_boundary(void **state)
+{
+	char big[3000];
+	char *p;
+	cJSON *j;
+	const char *msg;
+	size_t n;
+
+	(void)state;
+	/* "é" is two bytes: a cut at an odd offset must not split one */
+	for (n = 0; n + 2 < sizeof(big); n += 2)
+		memcpy(big + n, "\xc3\xa9", 2);
+	big[n] = '\0';
+	p = pd_condition_patch(NULL, "False", "LoadFailed", big, "2026-11-29T08:00:00Z");
+	j = cJSON_Parse(p);
+	msg = cJSON_GetObjectItem(
+		      cJSON_GetArrayItem(
+			      cJSON_GetObjectItem(cJSON_GetObjectItem(j, "status"), "conditions"),
+			      0),
+		      "message")
+		      ->valuestring;
+	assert_true(strlen(msg) <= PD_CONDITION_MESSAGE_MAX);
+	assert_true(pd_utf8_valid(msg, strlen(msg), NULL));
+	assert_string_equal(msg + strlen(msg) - 3, "...");
+	cJSON_Delete(j);
+	free(p);
+}
+
+/* ---- the start-up taint ---- */
+
+static void
+taint_spec_validated_like_apimachinery(void **state)
+{
+	static const char *const bad[] = {
+		"",   "bad key",      "-x",	 "a/b/c",	"UPPER.io/x",	      "p.io/",
+		"/x", "p.io/x:Never", "p.io/x:", ":NoSchedule", "p.io/x:NoSchedule:x"
+	};
+	char *k, *e;
+	pd_error_t err = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		if (pd_taint_spec_parse(bad[i], &k, &e, &err) == 0)
+			fail_msg("accepted \"%s\"", bad[i]);
+		pd_error_release(&err);
+	}
+	assert_int_equal(pd_taint_spec_parse("profiled.io/not-ready", &k, &e, &err), 0);
+	assert_string_equal(k, "profiled.io/not-ready");
+	assert_null(e);
+	free(k);
+	assert_int_equal(pd_taint_spec_parse("not-ready:PreferNoSchedule", &k, &e, &err), 0);
+	assert_string_equal(k, "not-ready");
+	assert_string_equal(e, "PreferNoSchedule");
+	free(k);
+	free(e);
+}
+
+static void
+taint_patch_tests_version_and_taint_then_removes_it(void **state)
+{
+	struct pd_node_meta m = meta(kNode);
+
+	(void)state;
+	assert_patch(
+		pd_taint_remove_patch(&m, "profiled.io/not-ready", "NoSchedule"),
+		"[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"41\"},"
+		"{\"op\":\"test\",\"path\":\"/spec/taints/1/key\",\"value\":\"profiled.io/not-ready\"},"
+		"{\"op\":\"test\",\"path\":\"/spec/taints/1/effect\",\"value\":\"NoSchedule\"},"
+		"{\"op\":\"remove\",\"path\":\"/spec/taints/1\"}]");
+	/* no effect named: every taint with the key, highest index first */
+	assert_patch(
+		pd_taint_remove_patch(&m, "profiled.io/not-ready", NULL),
+		"[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"41\"},"
+		"{\"op\":\"test\",\"path\":\"/spec/taints/2/key\",\"value\":\"profiled.io/not-ready\"},"
+		"{\"op\":\"test\",\"path\":\"/spec/taints/2/effect\",\"value\":\"NoExecute\"},"
+		"{\"op\":\"remove\",\"path\":\"/spec/taints/2\"},"
+		"{\"op\":\"test\",\"path\":\"/spec/taints/1/key\",\"value\":\"profiled.io/not-ready\"},"
+		"{\"op\":\"test\",\"path\":\"/spec/taints/1/effect\",\"value\":\"NoSchedule\"},"
+		"{\"op\":\"remove\",\"path\":\"/spec/taints/1\"}]");
+	/* absent: nothing to send */
+	assert_patch(pd_taint_remove_patch(&m, "profiled.io/not-ready", "PreferNoSchedule"), NULL);
+	assert_patch(pd_taint_remove_patch(&m, "nope", NULL), NULL);
+	pd_node_meta_clear(&m);
+	m = meta("{\"metadata\":{\"name\":\"n\"}}");
+	assert_patch(pd_taint_remove_patch(&m, "nope", NULL), NULL);
+	pd_node_meta_clear(&m);
+	{
+		pd_error_t err = NULL;
+
+		assert_true(pd_node_meta_parse("{\"metadata\":{},\"spec\":{\"taints\":{}}}", &m,
+					       &err) < 0);
+		pd_error_release(&err);
+		assert_true(pd_node_meta_parse("{\"metadata\":{},\"spec\":{\"taints\":[{}]}}", &m,
+					       &err) < 0);
+		pd_error_release(&err);
+	}
+}
+
 int
 main(void)
 {
@@ -285,6 +450,11 @@ main(void)
 		cmocka_unit_test(patch_sets_missing_removes_stale_never_touches_others),
 		cmocka_unit_test(patch_cleans_keys_of_an_earlier_domain_listed_as_owned),
 		cmocka_unit_test(node_meta_rejects_what_is_not_a_node),
+		cmocka_unit_test(condition_parsed_from_the_node),
+		cmocka_unit_test(condition_patch_only_on_change_transition_only_on_status),
+		cmocka_unit_test(condition_message_bounded_on_a_utf8_boundary),
+		cmocka_unit_test(taint_spec_validated_like_apimachinery),
+		cmocka_unit_test(taint_patch_tests_version_and_taint_then_removes_it),
 	};
 
 	return cmocka_run_group_tests_name("kube", tests, NULL, NULL);
