@@ -12,12 +12,13 @@
 #include "../lib/watch.h"
 #include "log.h"
 
-enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY };
+enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY, SRC_HELD };
 
 struct loop {
 	struct agent *a;
 	struct pd_watch *watch;
 	int epfd, sigfd, resyncfd, debouncefd, retryfd;
+	int heldfd;	       /* tries again to unload removed profiles still in use */
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
 	bool stop;
 	bool hup;		       /* a SIGHUP waits for its resync */
@@ -97,9 +98,12 @@ reconcile(struct loop *l, const char *why)
 	} else {
 		log_debug("reconciled", "trigger", why, "result", buf, NULL);
 	}
+	/* A removed profile still in use: one try after the interval (a
+	 * one-shot timer, re-armed by each pass while one is held). */
+	arm_ms(l->heldfd, l->a->aa_held.n > 0 ? l->a->opt->unload_retry_ms : 0, 0);
 	/* The Node follows: a change sends only what differs (nothing when
 	 * nothing does); the start, a resync and SIGHUP read the Node too. */
-	sync_node(l, strcmp(why, "change") != 0);
+	sync_node(l, strcmp(why, "change") != 0 && strcmp(why, "unload-retry") != 0);
 }
 
 static void
@@ -209,13 +213,15 @@ setup(struct loop *l)
 	l->resyncfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	l->debouncefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	l->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (l->epfd < 0 || l->sigfd < 0 || l->resyncfd < 0 || l->debouncefd < 0 || l->retryfd < 0)
+	l->heldfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->epfd < 0 || l->sigfd < 0 || l->resyncfd < 0 || l->debouncefd < 0 || l->retryfd < 0 ||
+	    l->heldfd < 0)
 		return -errno;
 	if (add_fd(l->epfd, l->sigfd, SRC_SIGNAL) < 0 ||
 	    add_fd(l->epfd, pd_watch_fd(l->watch), SRC_WATCH) < 0 ||
 	    add_fd(l->epfd, l->resyncfd, SRC_RESYNC) < 0 ||
 	    add_fd(l->epfd, l->debouncefd, SRC_DEBOUNCE) < 0 ||
-	    add_fd(l->epfd, l->retryfd, SRC_RETRY) < 0)
+	    add_fd(l->epfd, l->retryfd, SRC_RETRY) < 0 || add_fd(l->epfd, l->heldfd, SRC_HELD) < 0)
 		return -errno;
 	if (arm_ms(l->resyncfd, l->a->opt->resync_ms, l->a->opt->resync_ms) < 0)
 		return -errno;
@@ -225,7 +231,7 @@ setup(struct loop *l)
 static void
 teardown(struct loop *l)
 {
-	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd, l->retryfd };
+	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd, l->retryfd, l->heldfd };
 
 	metrics_stop(l->http);
 	l->http = NULL;
@@ -260,15 +266,23 @@ dispatch(struct loop *l, uint32_t tag)
 		drain_timer(l->retryfd);
 		sync_node(l, true);
 		break;
+	case SRC_HELD:
+		drain_timer(l->heldfd);
+		reconcile(l, "unload-retry");
+		break;
 	}
 }
 
 int
 loop_run(struct agent *a)
 {
-	struct loop l = {
-		.a = a, .epfd = -1, .sigfd = -1, .resyncfd = -1, .debouncefd = -1, .retryfd = -1
-	};
+	struct loop l = { .a = a,
+			  .epfd = -1,
+			  .sigfd = -1,
+			  .resyncfd = -1,
+			  .debouncefd = -1,
+			  .retryfd = -1,
+			  .heldfd = -1 };
 	pd_error_t err = NULL;
 	int ret;
 
