@@ -64,7 +64,11 @@ printf 'profile pd-stays { file, }\n' >/tmp/v1/stays
 cp /tmp/v1/stays /tmp/v2/
 swap_to /tmp/v1
 
-(exec profiled run --profiles "$CM" --seccomp-root /tmp/seccomp --state-dir /var/lib/profiled \
+# The agent as the DaemonSet runs it: uid 0 with no capability but
+# CAP_MAC_ADMIN, no_new_privs (the host util-linux setpriv: busybox has an
+# applet of that name, without --bounding-set and --reuid).
+(exec /usr/local/bin/setpriv --bounding-set=-all,+mac_admin --inh-caps=-all --no-new-privs -- \
+	profiled run --profiles "$CM" --seccomp-root /tmp/seccomp --state-dir /var/lib/profiled \
 	--node-name vm-node --metrics-addr "" --unload-removed --unload-retry-interval 1s \
 	--log-level debug) >/tmp/daemon.log 2>&1 &
 daemon=$!
@@ -74,12 +78,19 @@ expect "it sees the node's processes (the initial PID namespace): unloading is o
 expect "pd-held is loaded" listed pd-held enforce
 expect "pd-free is loaded" listed pd-free enforce
 
-# A process under pd-held, as aa-exec does it.
-(echo "exec pd-held" >/proc/self/attr/exec && exec sleep 600) &
+echo "# agent: $(grep -E '^(Uid|CapEff|NoNewPrivs)' /proc/$daemon/status | tr -s '\t\n' '  ')"
+expect "the agent runs with CAP_MAC_ADMIN (bit 33) only" \
+	sh -c '[ "$(sed -n "s/^CapEff:[[:space:]]*//p" /proc/$1/status)" = 0000000200000000 ]' _ "$daemon"
+
+# A process of another user under pd-held, as aa-exec does it.
+/usr/local/bin/setpriv --reuid=1000 --regid=1000 --clear-groups -- \
+	sh -c 'echo "exec pd-held" >/proc/self/attr/exec && exec sleep 600' &
 holder=$!
 expect "the holder runs under pd-held (/proc/PID/attr/current)" \
 	wait_for 5 grep -qx 'pd-held (enforce)' "/proc/$holder/attr/current"
 echo "# holder pid $holder: $(cat /proc/$holder/attr/current)"
+expect "the holder is another user's (uid 1000)" \
+	sh -c 'grep -qE "^Uid:[[:space:]]+1000[[:space:]]" /proc/$1/status' _ "$holder"
 
 swap_to /tmp/v2
 expect "pd-free, which nobody uses, is unloaded" wait_for 20 not_listed pd-free

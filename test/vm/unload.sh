@@ -25,10 +25,17 @@ if [ "$rc" -ne 0 ]; then
 	exit "$rc"
 fi
 
+# setpriv runs the agent with the DaemonSet's capabilities in the guest.
+setpriv=$(command -v setpriv || true)
+[ -n "$setpriv" ] || {
+	echo "unload.sh: setpriv is not installed (util-linux)" >&2
+	exit 1
+}
+
 start=${EPOCHREALTIME/./}
 rc=0
 "$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-120}" --bin "$bin:/usr/local/bin/profiled" \
-	"$here/unload-guest.sh" || rc=$?
+	--bin "$setpriv:/usr/local/bin/setpriv" "$here/unload-guest.sh" || rc=$?
 end=${EPOCHREALTIME/./}
 echo "# VM test wall time: $(((end - start) / 1000)) ms"
 exit "$rc"
