@@ -258,7 +258,7 @@ pd_proc_scan_holders(const char *proc_root, const struct pd_strv *names, struct 
 		errno = 0;
 	}
 	e = errno;
-	if (e == 0) {
+	if (e == 0 && n > 0) {
 		qsort(pids, n, sizeof(*pids), cmp_int);
 		for (size_t i = 0; i < n; i++) {
 			char name[16];

@@ -250,6 +250,23 @@ scan_counts_an_unreadable_label_and_fails_without_a_folder(void **state)
 }
 
 static void
+scan_of_a_folder_without_processes(void **state)
+{
+	const char *root = *state;
+	struct pd_strv names = { 0 };
+	struct pd_proc_hold holds[1];
+	struct pd_proc_scan st;
+	pd_error_t err = NULL;
+
+	pd_strv_push(&names, unit_strdup("pd-c"));
+	mkdirs(root, "self/ns");
+	assert_int_equal(pd_proc_scan_holders(root, &names, holds, &st, &err), 0);
+	assert_int_equal(st.pids, 0);
+	assert_int_equal(holds[0].count, 0);
+	pd_strv_clear(&names);
+}
+
+static void
 scan_of_the_real_proc_finds_no_holder_of_an_unknown_profile(void **state)
 {
 	struct pd_strv names = { 0 };
@@ -326,6 +343,7 @@ main(void)
 		unit_test_tmp(scan_reads_every_task_and_counts_a_process_once),
 		unit_test_tmp(scan_keeps_a_bounded_list),
 		unit_test_tmp(scan_counts_an_unreadable_label_and_fails_without_a_folder),
+		unit_test_tmp(scan_of_a_folder_without_processes),
 		cmocka_unit_test(scan_of_the_real_proc_finds_no_holder_of_an_unknown_profile),
 		unit_test_tmp(sees_host_reads_the_pid_namespace_link),
 		cmocka_unit_test(sees_host_on_the_real_proc_agrees_with_the_link),
