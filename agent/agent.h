@@ -32,7 +32,7 @@ struct agent {
 	char *aa_error;		   /* why aa is NULL */
 	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */
 	bool unload_ok;		   /* --unload-removed, and the node's processes are seen */
-	struct pd_strv aa_held;	   /* "name\nholders" of removed profiles still in use */
+	struct pd_strv aa_held;	   /* removed profiles still in use: "name\nREPORTED_MS\nholders" */
 	struct pd_labels labels;   /* the labels the node should carry, as last computed */
 	struct pd_strv reported;   /* "path\nsha\nmessage" of problems already logged */
 	struct node_sync *node;	   /* the API connection; NULL in local mode */

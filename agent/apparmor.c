@@ -231,24 +231,53 @@ holders_text(const struct pd_proc_hold *h, const struct pd_proc_scan *st, const 
 	return pd_xstrdup(buf);
 }
 
-/* A removed profile that processes still run under: it stays loaded and
- * owned, loses its labels (retired), and is tried again later. */
+/* The entry of a->aa_held for name ("name\nREPORTED_MS\nholders"), or NULL. */
+static const char *
+held_entry(const struct agent *a, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < a->aa_held.n; i++)
+		if (strncmp(a->aa_held.v[i], name, len) == 0 && a->aa_held.v[i][len] == '\n')
+			return a->aa_held.v[i];
+	return NULL;
+}
+
+/*
+ * A removed profile that processes still run under: it stays loaded and
+ * owned, loses its labels (retired), and is tried again later.  Who holds
+ * it is said once (a warning and an event) when the hold starts, and again
+ * only when the holders changed and the last report is older than the
+ * events' aggregation window: short-lived holders do not make an event per
+ * retry.
+ */
 static void
 hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
      const struct pd_proc_scan *st, const char *scan_error, struct pd_strv *held)
 {
 	_cleanup_free_ char *who = holders_text(h, st, scan_error);
-	_cleanup_free_ char *key = pd_xasprintf("%s\n%s", e->name, who);
+	const char *prev = held_entry(a, e->name);
+	long long now = pd_now_ms(), reported = now;
 	char n[24], ms[24];
 
 	snprintf(n, sizeof(n), "%zu", h != NULL ? h->count : 0);
 	snprintf(ms, sizeof(ms), "%lld", a->opt->unload_retry_ms);
 	if (e->source != NULL)
 		pd_state_set_source(e, NULL);
-	if (pd_strv_contains(&a->aa_held, key)) {
+	if (prev != NULL) {
+		const char *p = prev + strlen(e->name) + 1;
+		const char *prev_who = strchr(p, '\n');
+
+		reported = strtoll(p, NULL, 10);
+		if (prev_who != NULL && strcmp(prev_who + 1, who) != 0 &&
+		    now - reported >= EVENT_AGGREGATE_MS)
+			prev = NULL; /* report again */
+	}
+	if (prev != NULL) {
 		log_debug("apparmor profile still in use; not unloaded", "profile", e->name,
 			  "processes", n, "holders", who, NULL);
 	} else {
+		reported = now;
 		log_warn("apparmor profile left the profiles folders but is in use; not unloaded, "
 			 "tried again",
 			 "profile", e->name, "processes", n, "holders", who, "retry_in_ms", ms,
@@ -258,7 +287,7 @@ hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
 			   "processes run under it: %s",
 			   e->name, who);
 	}
-	pd_strv_push(held, steal_pointer(&key));
+	pd_strv_pushf(held, "%s\n%lld\n%s", e->name, reported, who);
 }
 
 static ssize_t

@@ -103,6 +103,15 @@ import json, sys
 aa = json.load(open(sys.argv[1]))["apparmor"]
 assert [e["name"] for e in aa] == ["pd-c"], aa
 assert aa[0].get("source") is None, aa' "$S/state.json"
+	# the file comes back while held: wanted and labeled again, not unloaded
+	printf 'profile pd-c { file, }\n' >"$P/c"
+	: >"$FS/.remove"
+	aa_once --unload-removed
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q 'label=apparmor.profiled.io/pd-c value=true' <<<"$output"
+	not grep -q 'in use' <<<"$output"
+	[ ! -s "$FS/.remove" ]
 }
 
 @test "the daemon holds a profile in use, says who holds it once (event and log), and unloads it at the retry after the process ends" {
@@ -129,12 +138,19 @@ assert "pd-c" in e["message"] and "pid 4242 (sleep)" in e["message"], e'
 	wait_for_log 'still in use; not unloaded profile=pd-c' 5 2
 	[ ! -s "$FS/.remove" ]
 	[ "$(count_log 'in use; not unloaded, tried again')" -eq 1 ]
+	# another process under it: logged at debug, no new warning or event
+	# (holders that come and go do not make an event per retry)
+	fake_process 4300 cron 'pd-c//child (enforce)'
+	wait_for_log 'still in use; not unloaded profile=pd-c processes=2 holders="pid 4242 \(sleep\), pid 4300 \(cron\)"' 5
+	[ "$(count_log 'in use; not unloaded, tried again')" -eq 1 ]
+	rm -rf "${PROC:?}/4300"
 	# the process ends: unloaded at the next retry
 	rm -rf "${PROC:?}/4242"
 	wait_for_log 'apparmor profile unloaded profile=pd-c' 5
 	[ "$(tr -d '\0\n' <"$FS/.remove")" = pd-c ]
 	grep -q 'reconciled trigger=unload-retry' "$LOG"
 	wait_until 10 sh -c "curl -s $CTL/control/events | grep -q ProfileUnloaded"
+	[ "$(curl -s "$CTL/control/events" | grep -o ProfileInUse | wc -l)" -eq 1 ]
 	stop_daemon
 	[ "$DAEMON_RC" -eq 0 ]
 	python3 -c 'import json,sys; assert [e["name"] for e in json.load(open(sys.argv[1]))["apparmor"]] == ["pd-d"]' "$S/state.json"
