@@ -186,6 +186,8 @@ pd_watch_drain(struct pd_watch *w, bool want_log, struct pd_watch_result *res, p
 		}
 		if (is_relevant(ev))
 			res->relevant++;
+		if ((ev->mask & IN_MOVED_TO) && ev->len > 0 && strcmp(ev->name, "..data") == 0)
+			res->committed = true;
 	}
 	if (inotifytools_error() != 0 && inotifytools_error() != EAGAIN &&
 	    inotifytools_error() != EINTR)

@@ -22,6 +22,7 @@ struct pd_watch; /* opaque */
 
 struct pd_watch_result {
 	unsigned relevant;  /* events that can change what the folders hold */
+	bool committed;	    /* a kubelet `..data` swap: a whole new payload is in place */
 	bool overflow;	    /* the kernel dropped events: rescan everything */
 	bool lost;	    /* a folder's watch went away (folder removed or moved) */
 	struct pd_strv log; /* "DIR: EVENTS NAME" per event, for debug logs */
