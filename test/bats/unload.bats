@@ -134,8 +134,15 @@ assert len(es) == 1, es
 e = es[0]
 assert e["type"] == "Warning" and e["involvedObject"]["kind"] == "Node", e
 assert "pd-c" in e["message"] and "pid 4242 (sleep)" in e["message"], e'
-	# two retries later: still held, still one warning, still one event
-	wait_for_log 'still in use; not unloaded profile=pd-c' 5 2
+	# two retries later: still held, still one warning, still one event,
+	# and no API request at all for the retries
+	n0=$(curl -s "$CTL/control/requests" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	k=$(count_log 'still in use; not unloaded profile=pd-c')
+	wait_for_log 'still in use; not unloaded profile=pd-c' 5 $((k + 2))
+	n1=$(curl -s "$CTL/control/requests" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	echo "# API requests during two retries: $((n1 - n0)) (before: $n0)" >&3
+	[ "$n0" -gt 0 ]
+	[ "$n1" -eq "$n0" ]
 	[ ! -s "$FS/.remove" ]
 	[ "$(count_log 'in use; not unloaded, tried again')" -eq 1 ]
 	# another process under it: logged at debug, no new warning or event
