@@ -106,6 +106,7 @@ faults-long: $(BUILD)/profiled
 # AppArmor on a real kernel: Debian's kernel under QEMU (TCG).
 test-vm: $(BUILD)/profiled
 	bash test/vm/profiled.sh $(CURDIR)/$(BUILD)/profiled
+	bash test/vm/unload.sh $(CURDIR)/$(BUILD)/profiled
 
 # Everything, with one closing "N passed, N failed, N skipped" line.
 test: deps-check-quiet

@@ -39,6 +39,8 @@ struct agent {
 	struct pd_aa *aa;	   /* NULL when the parser cannot be used */
 	char *aa_error;		   /* why aa is NULL */
 	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */
+	bool unload_ok;		   /* --unload-removed, and the node's processes are seen */
+	struct pd_strv aa_held;	   /* removed profiles still in use: "name\nREPORTED_MS\nholders" */
 	struct pd_labels labels;   /* the labels the node should carry, as last computed */
 	struct pd_strv reported;   /* "path\nsha\nmessage" of problems already logged */
 	struct node_sync *node;	   /* the API connection; NULL in local mode */
@@ -60,6 +62,10 @@ void agent_close(struct agent *a);
 
 /* Makes the node hold what the profiles folders hold (SPEC §1-§2). */
 void agent_reconcile(struct agent *a, struct reconcile_result *res);
+
+/* Decides whether --unload-removed can be honoured: only when the agent
+ * sees every process of the node (hostPID), else it retires.  Logs why. */
+void agent_check_unload(struct agent *a);
 
 /* AppArmor part of a reconcile: src holds every scanned entry; complete
  * says whether every folder could be listed (else nothing is removed). */

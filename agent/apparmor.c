@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../lib/procscan.h"
 #include "agent.h"
 #include "log.h"
 
@@ -170,30 +171,190 @@ wanted(const struct aa_file *files, size_t n, const struct pd_strv *present,
 	       !ok_source(files, n, e->source);
 }
 
+/* Whether e is one of the agent's profiles whose file left the folders. */
+static bool
+gone(const struct aa_file *files, size_t n, const struct pd_strv *present,
+     const struct pd_state_entry *e)
+{
+	return e->kind == PD_KIND_APPARMOR && !pd_strv_contains(present, "") &&
+	       !wanted(files, n, present, e);
+}
+
+void
+agent_check_unload(struct agent *a)
+{
+	_cleanup_free_ char *why = NULL;
+	pd_error_t err = NULL;
+	int r;
+
+	a->unload_ok = false;
+	if (!a->opt->unload_removed)
+		return;
+	r = pd_proc_sees_host(a->opt->proc_root, &why, &err);
+	if (r < 0) {
+		why = pd_xstrdup(pd_error_msg(err));
+		pd_error_release(&err);
+	}
+	if (r > 0) {
+		a->unload_ok = true;
+		log_info("--unload-removed: a removed AppArmor profile is unloaded once no "
+			 "process runs under it",
+			 "proc", a->opt->proc_root, NULL);
+		return;
+	}
+	log_warn("--unload-removed is not honoured: the agent does not see the node's "
+		 "processes, so removed AppArmor profiles are retired (kept loaded), never "
+		 "unloaded",
+		 "reason", why, NULL);
+}
+
+/* "pid 12 (sleep), pid 40 (sh) and 3 more" */
+static char *
+holders_text(const struct pd_proc_hold *h, const struct pd_proc_scan *st, const char *scan_error)
+{
+	char buf[512];
+	size_t off = 0;
+
+	buf[0] = '\0';
+	if (scan_error != NULL)
+		return pd_xasprintf("the processes could not be listed (%s)", scan_error);
+	for (size_t i = 0; h != NULL && i < h->n && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%spid %d (%s)",
+					i ? ", " : "", h->v[i].pid, h->v[i].comm);
+	if (h != NULL && h->count > h->n && off < sizeof(buf))
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, " and %zu more",
+					h->count - h->n);
+	if (st->unreadable > 0 && off < sizeof(buf))
+		snprintf(buf + off, sizeof(buf) - off,
+			 "%s%zu whose AppArmor label could not be read", off ? "; " : "",
+			 st->unreadable);
+	return pd_xstrdup(buf);
+}
+
+/* The entry of a->aa_held for name ("name\nREPORTED_MS\nholders"), or NULL. */
+static const char *
+held_entry(const struct agent *a, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < a->aa_held.n; i++)
+		if (strncmp(a->aa_held.v[i], name, len) == 0 && a->aa_held.v[i][len] == '\n')
+			return a->aa_held.v[i];
+	return NULL;
+}
+
+/*
+ * A removed profile that processes still run under: it stays loaded and
+ * owned, loses its labels (retired), and is tried again later.  Who holds
+ * it is said once (a warning and an event) when the hold starts, and again
+ * only when the holders changed and the last report is older than the
+ * events' aggregation window: short-lived holders do not make an event per
+ * retry.
+ */
+static void
+hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
+     const struct pd_proc_scan *st, const char *scan_error, struct pd_strv *held)
+{
+	_cleanup_free_ char *who = holders_text(h, st, scan_error);
+	const char *prev = held_entry(a, e->name);
+	long long now = pd_now_ms(), reported = now;
+	char n[24], ms[24];
+
+	snprintf(n, sizeof(n), "%zu", h != NULL ? h->count : 0);
+	snprintf(ms, sizeof(ms), "%lld", a->opt->unload_retry_ms);
+	if (e->source != NULL)
+		pd_state_set_source(e, NULL);
+	if (prev != NULL) {
+		const char *p = prev + strlen(e->name) + 1;
+		const char *prev_who = strchr(p, '\n');
+
+		reported = strtoll(p, NULL, 10);
+		if (prev_who != NULL && strcmp(prev_who + 1, who) != 0 &&
+		    now - reported >= EVENT_AGGREGATE_MS)
+			prev = NULL; /* report again */
+	}
+	if (prev != NULL) {
+		log_debug("apparmor profile still in use; not unloaded", "profile", e->name,
+			  "processes", n, "holders", who, NULL);
+	} else {
+		reported = now;
+		log_warn("apparmor profile left the profiles folders but is in use; not unloaded, "
+			 "tried again",
+			 "profile", e->name, "processes", n, "holders", who, "retry_in_ms", ms,
+			 NULL);
+		node_event(a, "Warning", "ProfileInUse",
+			   "AppArmor profile %s left the profiles but is not unloaded while "
+			   "processes run under it: %s",
+			   e->name, who);
+	}
+	pd_strv_pushf(held, "%s\n%lld\n%s", e->name, reported, who);
+}
+
+static ssize_t
+index_of(const struct pd_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/*
+ * The agent's profiles whose file left the folders: retired without
+ * --unload-removed (or when the node's processes cannot be seen); with it,
+ * unloaded unless a process runs under them (one walk of the proc folder
+ * for all of them), else held until the next try.
+ */
 static void
 remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct pd_aa_loaded *kern,
 	    const struct pd_strv *present, struct reconcile_result *res)
 {
-	for (size_t i = 0; i < a->state.n;) {
-		struct pd_state_entry *e = &a->state.v[i];
-		pd_error_t err = NULL;
+	bool unload = a->opt->unload_removed && a->unload_ok;
+	struct pd_strv cand = { 0 }, held = { 0 };
+	_cleanup_free_ struct pd_proc_hold *holds = NULL;
+	_cleanup_free_ char *scan_error = NULL;
+	struct pd_proc_scan st = { 0 };
 
-		if (e->kind != PD_KIND_APPARMOR || pd_strv_contains(present, "") ||
-		    wanted(files, n, present, e) ||
-		    (e->source == NULL && !a->opt->unload_removed)) {
-			i++;
+	for (size_t i = 0; i < a->state.n; i++) {
+		struct pd_state_entry *e = &a->state.v[i];
+
+		if (!gone(files, n, present, e))
 			continue;
-		}
-		if (!a->opt->unload_removed) {
+		if (unload) {
+			if (pd_aa_loaded_mode(kern, e->name) != NULL)
+				pd_strv_push(&cand, pd_xstrdup(e->name));
+		} else if (e->source != NULL) {
 			log_info("apparmor profile left the profiles folders; still loaded (see "
 				 "--unload-removed)",
 				 "profile", e->name, "file", e->source, NULL);
 			pd_state_set_source(e, NULL);
+		}
+	}
+	if (cand.n > 0) {
+		pd_error_t err = NULL;
+
+		holds = pd_xcalloc(cand.n, sizeof(*holds));
+		if (pd_proc_scan_holders(a->opt->proc_root, &cand, holds, &st, &err) < 0) {
+			scan_error = pd_xstrdup(pd_error_msg(err));
+			pd_error_release(&err);
+			res->failed++;
+		}
+	}
+	for (size_t i = 0; unload && i < a->state.n;) {
+		struct pd_state_entry *e = &a->state.v[i];
+		ssize_t k = index_of(&cand, e->name);
+		pd_error_t err = NULL;
+
+		if (!gone(files, n, present, e)) {
 			i++;
 			continue;
 		}
-		if (pd_aa_loaded_mode(kern, e->name) != NULL &&
-		    pd_aa_unload(a->aa, e->name, &err) < 0) {
+		if (k >= 0 && (scan_error != NULL || holds[k].count > 0 || st.unreadable > 0)) {
+			hold(a, e, &holds[k], &st, scan_error, &held);
+			i++;
+			continue;
+		}
+		if (k >= 0 && pd_aa_unload(a->aa, e->name, &err) < 0) {
 			res->failed++;
 			log_error("apparmor profile not unloaded", "profile", e->name, "error",
 				  pd_error_msg(err), NULL);
@@ -206,6 +367,9 @@ remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct
 		res->unloaded++;
 		pd_state_remove(&a->state, PD_KIND_APPARMOR, e->name); /* moves the last to i */
 	}
+	pd_strv_clear(&a->aa_held);
+	a->aa_held = held;
+	pd_strv_clear(&cand);
 }
 
 static void

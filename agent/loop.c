@@ -94,16 +94,19 @@ sync_node(struct loop *l, bool force_get)
 /* A write on the node failed (the seccomp folder full or read-only, the
  * state folder likewise): reconcile again with backoff, without waiting for
  * the resync, so the node recovers by itself once space or writability is
- * back. */
+ * back.  The same timer tries again to unload a removed AppArmor profile
+ * still in use (--unload-removed): after --unload-retry-interval, no
+ * backoff (a try is one walk of /proc), re-armed by each pass while one is
+ * held. */
 static void
 schedule_redo(struct loop *l, bool failed_write)
 {
+	long long held = l->a->aa_held.n > 0 ? l->a->opt->unload_retry_ms : 0;
 	char ms[24];
 
 	if (!failed_write) {
-		if (l->redo_ms != 0)
-			arm_ms(l->redofd, 0, 0);
 		l->redo_ms = 0;
+		arm_ms(l->redofd, held, 0); /* 0: disarmed */
 		return;
 	}
 	l->redo_ms = l->redo_ms == 0 ? REDO_MIN_MS : l->redo_ms * 2;
@@ -111,7 +114,7 @@ schedule_redo(struct loop *l, bool failed_write)
 		l->redo_ms = REDO_MAX_MS;
 	if (l->redo_ms > l->a->opt->resync_ms)
 		l->redo_ms = l->a->opt->resync_ms;
-	arm_ms(l->redofd, l->redo_ms, 0);
+	arm_ms(l->redofd, held > 0 && held < l->redo_ms ? held : l->redo_ms, 0);
 	snprintf(ms, sizeof(ms), "%lld", l->redo_ms);
 	log_info("a write on the node failed; reconciling again", "retry_in_ms", ms, NULL);
 }
@@ -140,9 +143,10 @@ reconcile(struct loop *l, const char *why)
 		log_debug("reconciled", "trigger", why, "result", buf, NULL);
 	}
 	schedule_redo(l, r.retry);
-	/* The Node follows: a change sends only what differs (nothing when
-	 * nothing does); the start, a resync and SIGHUP read the Node too. */
-	sync_node(l, strcmp(why, "change") != 0);
+	/* The Node follows: a change (or a try to unload a profile in use)
+	 * sends only what differs (nothing when nothing does); the start, a
+	 * resync, SIGHUP and a retry after a failed write read the Node too. */
+	sync_node(l, strcmp(why, "change") != 0 && strcmp(why, "unload-retry") != 0);
 }
 
 static void
@@ -350,7 +354,7 @@ dispatch(struct loop *l, uint32_t tag)
 		break;
 	case SRC_REDO:
 		drain_timer(l->redofd);
-		reconcile(l, "retry");
+		reconcile(l, l->redo_ms > 0 ? "retry" : "unload-retry");
 		break;
 	}
 }

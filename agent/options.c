@@ -28,6 +28,8 @@ enum {
 	OPT_APPARMOR_PARSER,
 	OPT_ADOPT,
 	OPT_UNLOAD,
+	OPT_UNLOAD_RETRY,
+	OPT_PROC_ROOT,
 	OPT_AA_VALIDATE,
 	OPT_KUBECONFIG,
 	OPT_METRICS_ADDR,
@@ -50,6 +52,8 @@ static const struct option run_options[] = {
 	{ "apparmor-parser", required_argument, NULL, OPT_APPARMOR_PARSER },
 	{ "adopt-existing", no_argument, NULL, OPT_ADOPT },
 	{ "unload-removed", no_argument, NULL, OPT_UNLOAD },
+	{ "unload-retry-interval", required_argument, NULL, OPT_UNLOAD_RETRY },
+	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT }, /* tests only: not in usage */
 	{ "apparmor-validate-only", no_argument, NULL, OPT_AA_VALIDATE },
 	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 	{ "metrics-addr", required_argument, NULL, OPT_METRICS_ADDR },
@@ -82,6 +86,9 @@ usage(FILE *f)
 	      "  --apparmor-parser PATH   AppArmor parser (default apparmor_parser on PATH)\n"
 	      "  --adopt-existing         take over loaded AppArmor profiles it did not load\n"
 	      "  --unload-removed         unload its AppArmor profiles that leave the folders\n"
+	      "                           once no process runs under them (needs hostPID)\n"
+	      "  --unload-retry-interval DUR  how often a profile still in use is tried\n"
+	      "                           again (default 10s)\n"
 	      "  --apparmor-validate-only compile AppArmor files, never load them\n"
 	      "  --kubeconfig FILE        API server access (default $KUBECONFIG, else the\n"
 	      "                           in-cluster service account, else local mode)\n"
@@ -181,6 +188,8 @@ options_parse_run(int argc, char **argv, struct options *o)
 	o->state_dir = DEFAULT_STATE_DIR;
 	o->label_domain = DEFAULT_LABEL_DOMAIN;
 	o->resync_ms = DEFAULT_RESYNC_SECONDS * 1000LL;
+	o->unload_retry_ms = DEFAULT_UNLOAD_RETRY_MS;
+	o->proc_root = DEFAULT_PROC_ROOT;
 	o->log_format = LOG_FMT_TEXT;
 	o->metrics_addr = METRICS_DEFAULT_ADDR;
 	o->log_level = LOG_LVL_INFO;
@@ -252,6 +261,16 @@ options_parse_run(int argc, char **argv, struct options *o)
 			break;
 		case OPT_UNLOAD:
 			o->unload_removed = true;
+			break;
+		case OPT_UNLOAD_RETRY:
+			o->unload_retry_ms = parse_duration_ms(optarg);
+			if (o->unload_retry_ms < 1000)
+				return bad(
+					"--unload-retry-interval \"%s\": want a duration of at least 1s such as 10s or 1m",
+					optarg);
+			break;
+		case OPT_PROC_ROOT:
+			o->proc_root = optarg;
 			break;
 		case OPT_AA_VALIDATE:
 			o->apparmor_validate_only = true;

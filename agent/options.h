@@ -7,12 +7,14 @@
 #include "../lib/util.h"
 #include "log.h"
 
-#define DEFAULT_PROFILES_DIR   "/etc/profiled/profiles"
-#define DEFAULT_SECCOMP_ROOT   "/var/lib/kubelet/seccomp"
-#define DEFAULT_SECCOMP_SUBDIR "profiled"
-#define DEFAULT_STATE_DIR      "/var/lib/profiled"
-#define DEFAULT_LABEL_DOMAIN   "profiled.io"
-#define DEFAULT_RESYNC_SECONDS 600
+#define DEFAULT_PROFILES_DIR	"/etc/profiled/profiles"
+#define DEFAULT_SECCOMP_ROOT	"/var/lib/kubelet/seccomp"
+#define DEFAULT_SECCOMP_SUBDIR	"profiled"
+#define DEFAULT_STATE_DIR	"/var/lib/profiled"
+#define DEFAULT_LABEL_DOMAIN	"profiled.io"
+#define DEFAULT_RESYNC_SECONDS	600
+#define DEFAULT_UNLOAD_RETRY_MS 10000
+#define DEFAULT_PROC_ROOT	"/proc"
 
 struct options {
 	struct pd_strv profiles;
@@ -27,6 +29,8 @@ struct options {
 	const char *apparmor_parser; /* NULL: apparmor_parser on PATH */
 	bool adopt_existing;
 	bool unload_removed;
+	long long unload_retry_ms;   /* a held profile is tried again this often */
+	const char *proc_root;	     /* /proc; another folder only in tests */
 	bool apparmor_validate_only; /* local runs: never touch the kernel */
 	const char *kubeconfig;	     /* NULL: $KUBECONFIG, in-cluster, or local */
 	const char *metrics_addr;    /* "" turns the health/metrics server off */

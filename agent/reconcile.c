@@ -126,6 +126,7 @@ agent_open(struct agent *a, const struct options *opt)
 		goto fail;
 	a->seccomp_enabled = pd_seccomp_kernel_supported();
 	open_apparmor(a);
+	agent_check_unload(a);
 	ret = pd_store_open(opt->seccomp_root, opt->seccomp_subdir, &a->store, &err);
 	if (ret < 0)
 		goto fail;
@@ -162,6 +163,7 @@ agent_close(struct agent *a)
 	pd_strv_clear(&a->reported);
 	pd_strv_clear(&a->aa_labeled);
 	free(a->ready.message);
+	pd_strv_clear(&a->aa_held);
 	pd_aa_free(a->aa);
 	free(a->aa_error);
 	node_close(a);

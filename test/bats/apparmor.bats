@@ -326,7 +326,11 @@ load_then_confirm() {
 	[ "$status" -eq 0 ]
 	grep -q 'label=apparmor.profiled.io/pd-c value=true' <<<"$output"
 	rm "$P/d"
-	aa_once --unload-removed
+	# a stand-in proc folder: the node's processes in view, none under pd-d
+	# (test/bats/unload.bats tests a profile in use)
+	mkdir -p "$T/proc/self/ns"
+	ln -s 'pid:[4026531836]' "$T/proc/self/ns/pid"
+	aa_once --unload-removed --proc-root "$T/proc"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -q 'apparmor profile unloaded profile=pd-d' <<<"$output"

@@ -69,6 +69,40 @@ else
 	examples_ok=
 fi
 
+# The unload-removed component, used as its comment says (an overlay of
+# one's own beside the base): it changes the DaemonSet's hostPID and
+# appends --unload-removed, and nothing else.
+mkdir -p "$work/opt-in/overlay"
+cp -r deploy "$work/opt-in/deploy"
+printf 'resources:\n- ../deploy\ncomponents:\n- ../deploy/components/unload-removed\n' \
+	>"$work/opt-in/overlay/kustomization.yaml"
+if [ -z "$base_ok" ]; then
+	not_ok "deploy/components/unload-removed" "not checked: the base did not build"
+elif ! kubectl kustomize "$work/opt-in/overlay" >"$work/opt-in.yaml" 2>"$work/err"; then
+	not_ok "deploy/components/unload-removed builds in an overlay" "$(cat "$work/err")"
+elif python3 - "$work/base.yaml" "$work/opt-in.yaml" >"$work/err" 2>&1 <<'PY'; then
+import sys, yaml
+base = list(yaml.safe_load_all(open(sys.argv[1])))
+opt = list(yaml.safe_load_all(open(sys.argv[2])))
+assert len(base) == len(opt), (len(base), len(opt))
+for b, o in zip(base, opt):
+    if b["kind"] != "DaemonSet":
+        assert b == o, b["kind"]
+        continue
+    bs, os_ = b["spec"]["template"]["spec"], o["spec"]["template"]["spec"]
+    assert bs["hostPID"] is False and os_["hostPID"] is True, (bs["hostPID"], os_["hostPID"])
+    assert "--unload-removed" not in bs["containers"][0]["args"]
+    assert os_["containers"][0]["args"] == bs["containers"][0]["args"] + ["--unload-removed"]
+    os_["hostPID"] = False
+    os_["containers"][0]["args"].pop()
+    assert b == o, "other changes to the DaemonSet"
+PY
+	ok "deploy/components/unload-removed: hostPID: true and --unload-removed, nothing else"
+else
+	not_ok "deploy/components/unload-removed: hostPID: true and --unload-removed, nothing else" \
+		"$(cat "$work/err")"
+fi
+
 if [ -n "$base_ok" ]; then
 	# The rendered file is its comment header, then exactly kustomize's output.
 	if [ ! -f deploy/profiled.yaml ]; then

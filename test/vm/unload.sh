@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# --unload-removed on a real kernel: boots Debian's kernel under QEMU
+# (run.sh) with the built profiled and runs unload-guest.sh in it: a removed
+# profile that a process runs under stays loaded until the process ends.
+#
+#   test/vm/unload.sh [PROFILED_BINARY]     (default build/profiled)
+#
+# Prints the guest's `ok`/`not ok` lines, `N passed, N failed` and the wall
+# time.  Exit 0 all passed, 1 a test failed, 77 (`SKIP: reason`) when the
+# kernel or QEMU cannot be had here, other codes from run.sh (124 timeout,
+# 70 no status from the VM).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+bin=${1:-$repo/build/profiled}
+
+[ -x "$bin" ] || {
+	echo "unload.sh: $bin is not an executable (run make first)" >&2
+	exit 1
+}
+rc=0
+out=$("$here/fetch.sh") || rc=$?
+if [ "$rc" -ne 0 ]; then
+	printf '%s\n' "$out"
+	exit "$rc"
+fi
+
+# setpriv runs the agent with the DaemonSet's capabilities in the guest.
+setpriv=$(command -v setpriv || true)
+[ -n "$setpriv" ] || {
+	echo "unload.sh: setpriv is not installed (util-linux)" >&2
+	exit 1
+}
+
+start=${EPOCHREALTIME/./}
+rc=0
+"$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-120}" --bin "$bin:/usr/local/bin/profiled" \
+	--bin "$setpriv:/usr/local/bin/setpriv" "$here/unload-guest.sh" || rc=$?
+end=${EPOCHREALTIME/./}
+echo "# VM test wall time: $(((end - start) / 1000)) ms"
+exit "$rc"
