@@ -3,7 +3,7 @@
 #   make deps          install build and test dependencies (Debian, as root)
 #   make               build build/profiled
 #   make test          unit tests, fuzz regression inputs, black-box tests
-#   make test-vm       AppArmor on a real kernel under QEMU (part of make test)
+#   make test-vm       AppArmor and advise on a real kernel under QEMU (part of make test)
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
 #   make run           run the agent locally on the example profiles
@@ -98,6 +98,7 @@ bats: $(BUILD)/profiled
 # AppArmor on a real kernel: Debian's kernel under QEMU (TCG).
 test-vm: $(BUILD)/profiled
 	bash test/vm/profiled.sh $(CURDIR)/$(BUILD)/profiled
+	bash test/vm/advise.sh $(CURDIR)/$(BUILD)/profiled
 
 # Everything, with one closing "N passed, N failed, N skipped" line.
 test: deps-check-quiet

@@ -82,6 +82,7 @@ selftest image test/image/check.sh "$PROFILED"
 
 echo "== AppArmor on a real kernel (QEMU)"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-apparmor test/vm/profiled.sh "$PROFILED"
+REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-advise test/vm/advise.sh "$PROFILED"
 
 echo "== black-box tests (bats)"
 tap=$(mktemp)
