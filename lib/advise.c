@@ -88,13 +88,44 @@ pd_advise_apparmor_records(const struct pd_advise *a)
 
 /* --- seccomp ---------------------------------------------------------------- */
 
+/* arch=c000003e, or the name ausearch -i prints (x86_64). */
+static bool
+record_arch(const struct pd_audit_record *r, uint64_t *arch)
+{
+	const char *v = pd_audit_get(r, "arch");
+	uint32_t tok;
+
+	if (pd_audit_get_u64(r, "arch", 16, arch))
+		return true;
+	if (v == NULL || (tok = seccomp_arch_resolve_name(v)) == 0)
+		return false;
+	*arch = tok;
+	return true;
+}
+
+/* syscall=1, or the name ausearch -i prints (write). */
+static bool
+record_syscall(const struct pd_audit_record *r, uint64_t arch, uint64_t *nr)
+{
+	const char *v = pd_audit_get(r, "syscall");
+	int n;
+
+	if (pd_audit_get_u64(r, "syscall", 10, nr))
+		return true;
+	if (v == NULL || arch > UINT32_MAX ||
+	    (n = seccomp_syscall_resolve_name_arch((uint32_t)arch, v)) < 0)
+		return false;
+	*nr = (uint64_t)n;
+	return true;
+}
+
 static int
 add_seccomp(struct pd_advise *a, const struct pd_audit_record *r)
 {
 	uint64_t arch, nr;
 
-	if (!pd_audit_get_u64(r, "arch", 16, &arch) || !pd_audit_get_u64(r, "syscall", 10, &nr) ||
-	    arch > UINT32_MAX || nr > INT32_MAX)
+	if (!record_arch(r, &arch) || arch > UINT32_MAX || !record_syscall(r, arch, &nr) ||
+	    nr > INT32_MAX)
 		return 0;
 	if (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT) != 0)
 		arch = SCMP_ARCH_X32;
@@ -288,10 +319,12 @@ plain_word(const char *s)
 }
 
 /* A path or name as a rule token: glob characters escaped so that the rule
- * matches this exact name, quoted when it holds spaces or other marks. */
+ * matches this exact name (paths: a name that starts with '/'; other names
+ * are no patterns), quoted when it holds spaces or other marks. */
 static char *
 aa_token(const char *s)
 {
+	const char *special = s[0] == '/' ? "*?[]{}^\\\"" : "\\\"";
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -305,7 +338,7 @@ aa_token(const char *s)
 	for (const char *c = s; *c; c++) {
 		unsigned char u = (unsigned char)*c;
 
-		if (strchr("*?[]{}^\\\"", u) != NULL)
+		if (u != 0 && strchr(special, u) != NULL)
 			fprintf(f, "\\%c", u);
 		else if (u < 0x20 || u == 0x7f)
 			fprintf(f, "\\%03o", u);

@@ -130,33 +130,76 @@ find(const char *s, const char *end, const char *needle)
 	return NULL;
 }
 
+/* The fields, type and serial of `audit: type=T audit(SERIAL): FIELDS`
+ * and `type=T msg=audit(SERIAL): FIELDS`. */
+static bool
+locate_audit(const char *line, const char *end, const char **type, size_t *tlen,
+	     const char **serial, size_t *slen, const char **fields)
+{
+	const char *a = find(line, end, "audit("), *close, *colon, *t = NULL, *te;
+
+	if (a == NULL)
+		return false;
+	/* `): `, or `) : ` as ausearch -i writes it */
+	close = memchr(a, ')', (size_t)(end - a));
+	if (close == NULL)
+		return false;
+	colon = close + 1;
+	if (colon < end && *colon == ' ')
+		colon++;
+	if (colon >= end || *colon != ':')
+		return false;
+	/* The record type: the last `type=` before `audit(`. */
+	for (const char *p = line; (p = find(p, a, "type=")) != NULL; p += 5)
+		t = p + 5;
+	if (t == NULL)
+		return false;
+	for (te = t; te < a && *te != ' '; te++)
+		;
+	*type = t;
+	*tlen = (size_t)(te - t);
+	*serial = a + 6;
+	*slen = (size_t)(close - a - 6);
+	*fields = colon + 1;
+	return true;
+}
+
+/* systemd-journald's form of audit records: `audit[PID]: TYPE FIELDS`
+ * (`audit[29396]: AVC apparmor="ALLOWED" ...`); no serial. */
+static bool
+locate_journal(const char *line, const char *end, const char **type, size_t *tlen,
+	       const char **fields)
+{
+	const char *a = find(line, end, "audit["), *t, *te;
+
+	if (a == NULL || (t = find(a, end, "]: ")) == NULL)
+		return false;
+	t += 3;
+	for (te = t; te < end && *te != ' '; te++)
+		;
+	*type = t;
+	*tlen = (size_t)(te - t);
+	*fields = te;
+	return true;
+}
+
 int
 pd_audit_parse_line(const char *line, size_t len, struct pd_audit_record *r)
 {
-	const char *end, *a, *close, *t, *te;
+	const char *end, *t, *serial = NULL, *fields;
+	size_t tlen, slen = 0;
 	bool seccomp;
 
 	memset(r, 0, sizeof(*r));
 	if (len > PD_AUDIT_MAX_LINE)
 		return 0;
 	end = line + len;
-	a = find(line, end, "audit(");
-	if (a == NULL)
+	if (!locate_audit(line, end, &t, &tlen, &serial, &slen, &fields) &&
+	    !locate_journal(line, end, &t, &tlen, &fields))
 		return 0;
-	close = memchr(a, ')', (size_t)(end - a));
-	if (close == NULL || close + 1 >= end || close[1] != ':')
-		return 0;
-	/* The record type: the last `type=` before `audit(`. */
-	t = NULL;
-	for (const char *p = line; (p = find(p, a, "type=")) != NULL; p += 5)
-		t = p + 5;
-	if (t == NULL)
-		return 0;
-	for (te = t; te < a && *te != ' '; te++)
-		;
-	seccomp = (te - t == 4 && memcmp(t, "1326", 4) == 0) ||
-		  (te - t == 7 && memcmp(t, "SECCOMP", 7) == 0);
-	parse_fields(r, close + 2, end, 0);
+	seccomp = (tlen == 4 && memcmp(t, "1326", 4) == 0) ||
+		  (tlen == 7 && memcmp(t, "SECCOMP", 7) == 0);
+	parse_fields(r, fields, end, 0);
 	if (seccomp)
 		r->kind = PD_AUDIT_SECCOMP;
 	else if (pd_audit_get(r, "apparmor") != NULL)
@@ -165,7 +208,7 @@ pd_audit_parse_line(const char *line, size_t len, struct pd_audit_record *r)
 		pd_audit_record_clear(r);
 		return 0;
 	}
-	r->serial = pd_xstrndup(a + 6, (size_t)(close - a - 6));
+	r->serial = serial ? pd_xstrndup(serial, slen) : pd_xstrdup("");
 	return 1;
 }
 
