@@ -88,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* libFuzzer ends without atexit at -max_total_time: make fuzz
 		 * points TMPDIR into the build folder. */
 		snprintf(root, sizeof(root), "%s/profiled-fuzz-scan.XXXXXX",
-		    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+			 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
 		if (mkdtemp(root) == NULL)
 			abort();
 		atexit(remove_root);
