@@ -361,16 +361,27 @@ add_rule(struct aa_profile *p, char *rule)
 		pd_strv_push(&p->rules, rule);
 }
 
-/* "rw, nosuid" -> "rw,nosuid" */
+/* "rw, nosuid" -> "rw,nosuid"; NULL when flags hold anything but the
+ * kernel's flag names. */
 static char *
 mount_options(const char *flags)
 {
 	char *s = pd_xmalloc(strlen(flags) + 1), *o = s;
 
-	for (const char *c = flags; *c; c++)
-		if (*c != ' ')
-			*o++ = *c;
+	for (const char *c = flags; *c; c++) {
+		if (*c == ' ')
+			continue;
+		if (!isalnum((unsigned char)*c) && strchr("_,=-", *c) == NULL) {
+			free(s);
+			return NULL;
+		}
+		*o++ = *c;
+	}
 	*o = '\0';
+	if (o == s) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
