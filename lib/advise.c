@@ -460,12 +460,24 @@ add_apparmor(struct pd_advise *a, const struct pd_audit_record *r)
 	const char *verdict = pd_audit_get(r, "apparmor");
 	const char *op = pd_audit_get(r, "operation");
 	const char *profile = pd_audit_get(r, "profile");
+	const char *nul;
 
 	if (verdict == NULL || op == NULL || profile == NULL || profile[0] == '\0' ||
 	    (strcmp(verdict, "ALLOWED") != 0 && strcmp(verdict, "DENIED") != 0 &&
 	     strcmp(verdict, "AUDIT") != 0))
 		return 0;
 	a->aa_records++;
+	/* In complain mode an exec with no rule runs the program under the
+	 * learning child PARENT//null-PROGRAM.  The exec becomes an `ix` rule
+	 * here, under which the program keeps the parent profile: so what
+	 * the child did belongs to the parent. */
+	nul = strstr(profile, "//null-");
+	if (nul != NULL) {
+		_cleanup_free_ char *parent = pd_xstrndup(profile, (size_t)(nul - profile));
+
+		add_apparmor_rule(profile_get(a, parent), r, op);
+		return 1;
+	}
 	add_apparmor_rule(profile_get(a, profile), r, op);
 	return 1;
 }

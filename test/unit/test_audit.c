@@ -286,6 +286,11 @@ test_apparmor_rules(void **state)
 		"profile=\"unconfined\" name=\"/usr/sbin/smbd\" pid=98 comm=\"apparmor_parser\"",
 		"audit: type=1400 audit(1.0:69): apparmor=\"ALLOWED\" operation=\"change_hat\" "
 		"profile=\"/usr/sbin/smbd\" pid=1 comm=\"smbd\" info=\"unconfined\"",
+		/* from the test VM: what a program exec'd in complain mode did
+		 * (the learning child //null-) goes to the parent */
+		"[   20.914629] audit: type=1400 audit(1795939541.580:300): apparmor=\"ALLOWED\" "
+		"operation=\"open\" profile=\"advise-demo//null-/usr/bin/busybox\" name=\"/srv/demo/in\" "
+		"pid=294 comm=\"cat\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0",
 	};
 	struct pd_strv warnings = { 0 };
 	char *rules = advise_lines(lines, ARRAY_SIZE(lines), false, &warnings);
@@ -307,6 +312,7 @@ test_apparmor_rules(void **state)
 		"  # no rule for operation=change_hat\n"
 		"}\n"
 		"\nprofile libreoffice-soffice {\n  /usr/share/zoneinfo-icu/44/le/zoneinfo64.res r,\n}\n"
+		"\nprofile advise-demo {\n  /srv/demo/in r,\n}\n"
 		"\nprofile \"k8s app*\" {\n  \"/tmp/a b/c\" w,\n}\n");
 	assert_int_equal(warnings.n, 1);
 	assert_contains(warnings.v[0], "no rule for operation=change_hat");

@@ -13,7 +13,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bin=${1:-$repo/build/profiled}
-want=11
+want=16
 
 [ -x "$bin" ] || {
 	echo "advise.sh: $bin is not an executable (run make first)" >&2
