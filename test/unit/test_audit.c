@@ -312,8 +312,8 @@ test_apparmor_rules(void **state)
 		"  # no rule for operation=change_hat\n"
 		"}\n"
 		"\nprofile libreoffice-soffice {\n  /usr/share/zoneinfo-icu/44/le/zoneinfo64.res r,\n}\n"
-		"\nprofile advise-demo {\n  /srv/demo/in r,\n}\n"
-		"\nprofile \"k8s app*\" {\n  \"/tmp/a b/c\" w,\n}\n");
+		"\nprofile \"k8s app*\" {\n  \"/tmp/a b/c\" w,\n}\n"
+		"\nprofile advise-demo {\n  /srv/demo/in r,\n}\n");
 	assert_int_equal(warnings.n, 1);
 	assert_contains(warnings.v[0], "no rule for operation=change_hat");
 	pd_strv_clear(&warnings);
