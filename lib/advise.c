@@ -459,7 +459,9 @@ add_apparmor(struct pd_advise *a, const struct pd_audit_record *r)
 {
 	const char *verdict = pd_audit_get(r, "apparmor");
 	const char *op = pd_audit_get(r, "operation");
-	const char *profile = pd_audit_get(r, "profile");
+	/* D-Bus records (USER_AVC) name the confined task's label= instead */
+	const char *profile =
+		pd_audit_get(r, "profile") ? pd_audit_get(r, "profile") : pd_audit_get(r, "label");
 	const char *nul;
 
 	if (verdict == NULL || op == NULL || profile == NULL || profile[0] == '\0' ||

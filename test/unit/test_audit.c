@@ -121,6 +121,17 @@ test_formats(void **state)
 	r = parse_ok(ausearch_i);
 	assert_string_equal(pd_audit_get(&r, "syscall"), "ptrace");
 	pd_audit_record_clear(&r);
+	/* a D-Bus mediation record: the AppArmor fields inside msg='...' */
+	r = parse_ok(
+		"type=USER_AVC msg=audit(1592228203.331:116): pid=1043 uid=103 "
+		"auid=4294967295 ses=4294967295 subj=unconfined msg='apparmor=\"DENIED\" "
+		"operation=\"dbus_method_call\"  bus=\"system\" path=\"/org/freedesktop/DBus\" "
+		"member=\"Hello\" mask=\"send\" label=\"snap.foo\" peer_label=\"unconfined\"  "
+		"exe=\"/usr/bin/dbus-daemon\" sauid=103 hostname=? addr=? terminal=?'");
+	assert_int_equal(r.kind, PD_AUDIT_APPARMOR);
+	assert_string_equal(pd_audit_get(&r, "operation"), "dbus_method_call");
+	assert_string_equal(pd_audit_get(&r, "label"), "snap.foo");
+	pd_audit_record_clear(&r);
 	/* /dev/kmsg's own prefix */
 	r = parse_ok("6,1234,7971954,-;audit: type=1400 audit(1.2:3): apparmor=\"DENIED\" "
 		     "operation=\"open\" profile=\"p\" name=\"/x\" requested_mask=\"r\"");
