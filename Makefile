@@ -46,7 +46,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-.PHONY: all deps deps-check-quiet test unit regress bats test-vm asan fuzz fuzz-build run install bench \
+.PHONY: all deps deps-check-quiet test unit regress bats faults-long test-vm asan fuzz fuzz-build run install bench \
 	clean format format-check check-deps
 
 all: $(BUILD)/profiled
@@ -94,6 +94,11 @@ regress: $(REPLAY_BIN)
 
 bats: $(BUILD)/profiled
 	PROFILED=$(CURDIR)/$(BUILD)/profiled bats --timing test/bats
+
+# The fault tests with the kill -9 loop at full length (1000 runs).
+faults-long: $(BUILD)/profiled
+	FAULTS_KILL_ITERATIONS=$${FAULTS_KILL_ITERATIONS:-1000} PROFILED=$(CURDIR)/$(BUILD)/profiled \
+		bats --timing test/bats/faults.bats
 
 # AppArmor on a real kernel: Debian's kernel under QEMU (TCG).
 test-vm: $(BUILD)/profiled

@@ -23,6 +23,7 @@ struct agent {
 	const struct options *opt;
 	struct pd_state_dir *state_dir;
 	struct pd_state state; /* what is published, as last saved */
+	bool state_unknown;    /* no state (lost, corrupt, first start): rebuild and save it */
 	struct pd_store *store;
 	struct pd_seccomp_env env;
 	bool seccomp_enabled;
@@ -40,10 +41,12 @@ struct agent {
 struct reconcile_result {
 	unsigned published, unchanged, rejected, removed, failed;
 	unsigned loaded, unloaded; /* AppArmor */
+	bool retry; /* a write on this node failed (full, read-only...): try again soon */
 };
 
 /* Opens the state folder (waiting for another agent's lock) and the
- * seccomp store.  Returns 0 or a negative errno after logging why. */
+ * seccomp store.  Returns 0 or a negative errno after logging why: -EINTR
+ * when SIGTERM/SIGINT came while it waited for the lock. */
 int agent_open(struct agent *a, const struct options *opt);
 void agent_close(struct agent *a);
 

@@ -2,6 +2,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -12,17 +13,23 @@
 #include "../lib/watch.h"
 #include "log.h"
 
-enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY };
+enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY, SRC_REDO };
+
+/* A reconcile whose writes failed is tried again after this, doubling. */
+#define REDO_MIN_MS 1000
+#define REDO_MAX_MS (60 * 1000)
 
 struct loop {
 	struct agent *a;
 	struct pd_watch *watch;
-	int epfd, sigfd, resyncfd, debouncefd, retryfd;
+	int epfd, sigfd, resyncfd, debouncefd, retryfd, redofd;
+	long long redo_ms;     /* backoff of the reconcile retry, 0 when none is due */
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
 	bool stop;
-	bool hup;		       /* a SIGHUP waits for its resync */
-	struct pd_spawn_cancel cancel; /* stops a long parser run on SIGTERM */
-	struct metrics_server *http;   /* NULL when --metrics-addr is "" */
+	bool hup;			   /* a SIGHUP waits for its resync */
+	struct pd_spawn_cancel cancel;	   /* stops a long parser run on SIGTERM */
+	struct pd_spawn_cancel api_cancel; /* stops an API request: SIGTERM, or local work due */
+	struct metrics_server *http;	   /* NULL when --metrics-addr is "" */
 };
 
 static int
@@ -65,6 +72,11 @@ sync_node(struct loop *l, bool force_get)
 	if (l->a->node == NULL || l->stop)
 		return;
 	retry = node_sync(l->a, force_get);
+	/* Aborted for local work (cancel_api): that work usually ends in a
+	 * reconcile that syncs again; if it does not (an event on a name that
+	 * is not a profile), this does. */
+	if (retry == 0 && !l->a->node->in_sync && !l->stop)
+		retry = DEBOUNCE_MAX_MS;
 	agent_update_gauges(l->a);
 	arm_ms(l->retryfd, retry, 0);
 	if (retry > 0) {
@@ -73,6 +85,31 @@ sync_node(struct loop *l, bool force_get)
 		snprintf(ms, sizeof(ms), "%lld", retry);
 		log_info("node update postponed", "retry_in_ms", ms, NULL);
 	}
+}
+
+/* A write on the node failed (the seccomp folder full or read-only, the
+ * state folder likewise): reconcile again with backoff, without waiting for
+ * the resync, so the node recovers by itself once space or writability is
+ * back. */
+static void
+schedule_redo(struct loop *l, bool failed_write)
+{
+	char ms[24];
+
+	if (!failed_write) {
+		if (l->redo_ms != 0)
+			arm_ms(l->redofd, 0, 0);
+		l->redo_ms = 0;
+		return;
+	}
+	l->redo_ms = l->redo_ms == 0 ? REDO_MIN_MS : l->redo_ms * 2;
+	if (l->redo_ms > REDO_MAX_MS)
+		l->redo_ms = REDO_MAX_MS;
+	if (l->redo_ms > l->a->opt->resync_ms)
+		l->redo_ms = l->a->opt->resync_ms;
+	arm_ms(l->redofd, l->redo_ms, 0);
+	snprintf(ms, sizeof(ms), "%lld", l->redo_ms);
+	log_info("a write on the node failed; reconciling again", "retry_in_ms", ms, NULL);
 }
 
 static void
@@ -97,6 +134,7 @@ reconcile(struct loop *l, const char *why)
 	} else {
 		log_debug("reconciled", "trigger", why, "result", buf, NULL);
 	}
+	schedule_redo(l, r.retry);
 	/* The Node follows: a change sends only what differs (nothing when
 	 * nothing does); the start, a resync and SIGHUP read the Node too. */
 	sync_node(l, strcmp(why, "change") != 0);
@@ -140,6 +178,37 @@ cancel_on_stop(void *arg)
 
 	read_signals(l);
 	return l->stop;
+}
+
+static bool
+readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/*
+ * Called while an API request is in flight and the loop has something
+ * pending.  SIGTERM and SIGHUP abort it; so does a profiles change: publishing and
+ * loading on the node come before the Node's labels, so a server that
+ * accepts and never answers cannot hold a new profile back for the length
+ * of the request timeouts.  The aborted update is sent again after the
+ * reconcile (which always syncs the Node).
+ */
+static bool
+cancel_api(void *arg)
+{
+	struct loop *l = arg;
+
+	read_signals(l);
+	if (l->stop || l->hup) /* SIGHUP: the resync it asks for syncs the Node */
+		return true;
+	if (readable(pd_watch_fd(l->watch)) || readable(l->debouncefd)) {
+		log_debug("API request aborted: a profiles change is pending", NULL);
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -209,13 +278,15 @@ setup(struct loop *l)
 	l->resyncfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	l->debouncefd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	l->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (l->epfd < 0 || l->sigfd < 0 || l->resyncfd < 0 || l->debouncefd < 0 || l->retryfd < 0)
+	l->redofd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->epfd < 0 || l->sigfd < 0 || l->resyncfd < 0 || l->debouncefd < 0 || l->retryfd < 0 ||
+	    l->redofd < 0)
 		return -errno;
 	if (add_fd(l->epfd, l->sigfd, SRC_SIGNAL) < 0 ||
 	    add_fd(l->epfd, pd_watch_fd(l->watch), SRC_WATCH) < 0 ||
 	    add_fd(l->epfd, l->resyncfd, SRC_RESYNC) < 0 ||
 	    add_fd(l->epfd, l->debouncefd, SRC_DEBOUNCE) < 0 ||
-	    add_fd(l->epfd, l->retryfd, SRC_RETRY) < 0)
+	    add_fd(l->epfd, l->retryfd, SRC_RETRY) < 0 || add_fd(l->epfd, l->redofd, SRC_REDO) < 0)
 		return -errno;
 	if (arm_ms(l->resyncfd, l->a->opt->resync_ms, l->a->opt->resync_ms) < 0)
 		return -errno;
@@ -225,7 +296,7 @@ setup(struct loop *l)
 static void
 teardown(struct loop *l)
 {
-	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd, l->retryfd };
+	int fds[] = { l->epfd, l->sigfd, l->resyncfd, l->debouncefd, l->retryfd, l->redofd };
 
 	metrics_stop(l->http);
 	l->http = NULL;
@@ -260,6 +331,10 @@ dispatch(struct loop *l, uint32_t tag)
 		drain_timer(l->retryfd);
 		sync_node(l, true);
 		break;
+	case SRC_REDO:
+		drain_timer(l->redofd);
+		reconcile(l, "retry");
+		break;
 	}
 }
 
@@ -267,7 +342,13 @@ int
 loop_run(struct agent *a)
 {
 	struct loop l = {
-		.a = a, .epfd = -1, .sigfd = -1, .resyncfd = -1, .debouncefd = -1, .retryfd = -1
+		.a = a,
+		.epfd = -1,
+		.sigfd = -1,
+		.resyncfd = -1,
+		.debouncefd = -1,
+		.retryfd = -1,
+		.redofd = -1,
 	};
 	pd_error_t err = NULL;
 	int ret;
@@ -286,10 +367,12 @@ loop_run(struct agent *a)
 		return ret;
 	}
 	l.cancel = (struct pd_spawn_cancel){ .fd = l.sigfd, .fn = cancel_on_stop, .arg = &l };
+	/* The epoll fd is readable when anything the loop waits for is. */
+	l.api_cancel = (struct pd_spawn_cancel){ .fd = l.epfd, .fn = cancel_api, .arg = &l };
 	if (a->aa != NULL)
 		pd_aa_set_cancel(a->aa, &l.cancel);
 	if (a->node != NULL) {
-		pd_kube_set_cancel(a->node->kube, &l.cancel);
+		pd_kube_set_cancel(a->node->kube, &l.api_cancel);
 		pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
 	}
 	/* Started after the signals are blocked: its thread inherits that. */

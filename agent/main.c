@@ -3,6 +3,7 @@
  * profiled: puts AppArmor and seccomp profiles from ConfigMaps on a
  * Kubernetes node and labels the node with what it holds.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,9 +48,10 @@ run_main(int argc, char **argv)
 	log_setup(opt.log_format, opt.log_level);
 	log_info("starting", "version", PROFILED_VERSION, "node", opt.node_name, "seccomp_dir",
 		 opt.seccomp_root, "state_dir", opt.state_dir, NULL);
-	if (agent_open(&a, &opt) < 0) {
+	status = agent_open(&a, &opt);
+	if (status < 0) {
 		options_clear(&opt);
-		return 2;
+		return status == -EINTR ? 0 : 2; /* -EINTR: stopped while waiting for the lock */
 	}
 	if (opt.once) {
 		struct reconcile_result r;

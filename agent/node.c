@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -184,53 +185,151 @@ cmp_entries(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-/* SPEC §2.4: each managed profile, its kind, source file, sha256 and state. */
+/* The API's limit on all annotations of an object, keys and values. */
+#define ANNOTATIONS_MAX_BYTES 262144
+/* Room kept for the closing marker {"truncated":N}. */
+#define TRUNCATED_MARKER_BYTES 32
+
+static cJSON *
+profile_entry(const struct agent *a, const struct pd_state_entry *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *state;
+
+	if (o == NULL)
+		pd_oom();
+	if (e->kind == PD_KIND_SECCOMP) {
+		_cleanup_free_ char *name = pd_xstrndup(e->name, strlen(e->name) - 5);
+
+		cJSON_AddStringToObject(o, "kind", "seccomp");
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "file", e->name);
+		state = "published";
+	} else {
+		cJSON_AddStringToObject(o, "kind", "apparmor");
+		cJSON_AddStringToObject(o, "name", e->name);
+		if (e->source != NULL)
+			cJSON_AddStringToObject(o, "file", e->source);
+		else
+			cJSON_AddNullToObject(o, "file");
+		state = e->source == NULL			    ? "retired"
+			: pd_strv_contains(&a->aa_labeled, e->name) ? "loaded"
+								    : "unconfirmed";
+	}
+	cJSON_AddStringToObject(o, "sha256", e->sha256);
+	cJSON_AddStringToObject(o, "state", state);
+	return o;
+}
+
+/*
+ * SPEC §2.4: each managed profile, its kind, source file, sha256 and state,
+ * as a JSON array of at most max bytes: when the entries do not all fit, the
+ * array ends with {"truncated": N}, N the entries left out (*omitted).
+ */
 static char *
-profiles_annotation(const struct agent *a)
+profiles_annotation(const struct agent *a, size_t max, size_t *omitted)
 {
 	_cleanup_free_ const struct pd_state_entry **v = pd_xcalloc(a->state.n + 1, sizeof(*v));
-	cJSON *arr = cJSON_CreateArray();
-	char *text;
+	size_t len = 1, cap = 256, i;
+	char *out = pd_xmalloc(cap);
 
-	if (arr == NULL)
-		pd_oom();
-	for (size_t i = 0; i < a->state.n; i++)
+	for (i = 0; i < a->state.n; i++)
 		v[i] = &a->state.v[i];
 	qsort(v, a->state.n, sizeof(*v), cmp_entries);
-	for (size_t i = 0; i < a->state.n; i++) {
-		const struct pd_state_entry *e = v[i];
-		cJSON *o = cJSON_CreateObject();
-		const char *state;
+	out[0] = '[';
+	for (i = 0; i < a->state.n; i++) {
+		cJSON *o = profile_entry(a, v[i]);
+		char *text = cJSON_PrintUnformatted(o);
+		size_t n;
 
-		if (o == NULL)
+		cJSON_Delete(o);
+		if (text == NULL)
 			pd_oom();
-		if (e->kind == PD_KIND_SECCOMP) {
-			_cleanup_free_ char *name = pd_xstrndup(e->name, strlen(e->name) - 5);
-
-			cJSON_AddStringToObject(o, "kind", "seccomp");
-			cJSON_AddStringToObject(o, "name", name);
-			cJSON_AddStringToObject(o, "file", e->name);
-			state = "published";
-		} else {
-			cJSON_AddStringToObject(o, "kind", "apparmor");
-			cJSON_AddStringToObject(o, "name", e->name);
-			if (e->source != NULL)
-				cJSON_AddStringToObject(o, "file", e->source);
-			else
-				cJSON_AddNullToObject(o, "file");
-			state = e->source == NULL			    ? "retired"
-				: pd_strv_contains(&a->aa_labeled, e->name) ? "loaded"
-									    : "unconfirmed";
+		n = strlen(text);
+		/* The last entry need not leave room for the marker. */
+		if (len + 1 + n + 1 + (i + 1 < a->state.n ? TRUNCATED_MARKER_BYTES : 0) > max) {
+			free(text);
+			break;
 		}
-		cJSON_AddStringToObject(o, "sha256", e->sha256);
-		cJSON_AddStringToObject(o, "state", state);
-		cJSON_AddItemToArray(arr, o);
+		if (len + n + 3 > cap) {
+			cap = (len + n + 3) * 2;
+			out = pd_xrealloc(out, cap, 1);
+		}
+		if (i > 0)
+			out[len++] = ',';
+		memcpy(out + len, text, n);
+		len += n;
+		free(text);
 	}
-	text = cJSON_PrintUnformatted(arr);
-	cJSON_Delete(arr);
-	if (text == NULL)
-		pd_oom();
-	return text;
+	out[len] = '\0';
+	*omitted = a->state.n - i;
+	if (*omitted > 0) {
+		char *cut =
+			pd_xasprintf("%s%s{\"truncated\":%zu}]", out, i > 0 ? "," : "", *omitted);
+
+		free(out);
+		return cut;
+	}
+	out = pd_xrealloc(out, len + 2, 1);
+	strcpy(out + len, "]");
+	return out;
+}
+
+/* Bytes of the Node's annotations other than the agent's own two. */
+static size_t
+others_annotations(const struct pd_node_meta *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->annotations.n; i++) {
+		const char *k = m->annotations.v[i].key;
+
+		if (strcmp(k, NODE_ANNOTATION_PROFILES) == 0 ||
+		    strcmp(k, NODE_ANNOTATION_OWNED) == 0)
+			continue;
+		n += strlen(k) + strlen(m->annotations.v[i].value);
+	}
+	return n;
+}
+
+/*
+ * The agent's two annotations, sized so that the Node's annotations stay
+ * within the API's limit: a patch over it would be refused whole, labels
+ * included.  The profiles list is cut first (and says so); the owned-labels
+ * list is left empty only when even it does not fit.
+ */
+static void
+fit_annotations(const struct agent *a, const struct pd_node_meta *m, const char *profiles,
+		const char *owned, struct pd_labels *ann)
+{
+	size_t others = others_annotations(m);
+	size_t avail = others < ANNOTATIONS_MAX_BYTES ? ANNOTATIONS_MAX_BYTES - others : 0;
+	size_t keys = strlen(NODE_ANNOTATION_PROFILES) + strlen(NODE_ANNOTATION_OWNED);
+	size_t omitted = 0;
+	char listed[24], left[24];
+
+	avail = avail > keys ? avail - keys : 0;
+	if (strlen(owned) > avail) {
+		log_warn("owned-labels annotation left empty: the Node's annotations are at the "
+			 "API's limit",
+			 NULL);
+		owned = "";
+	}
+	avail -= strlen(owned);
+	pd_labels_set(ann, NODE_ANNOTATION_OWNED, owned);
+	if (strlen(profiles) <= avail) {
+		pd_labels_set(ann, NODE_ANNOTATION_PROFILES, profiles);
+		return;
+	}
+	{
+		_cleanup_free_ char *cut = profiles_annotation(a, avail, &omitted);
+
+		snprintf(listed, sizeof(listed), "%zu", a->state.n - omitted);
+		snprintf(left, sizeof(left), "%zu", omitted);
+		log_warn("profiles annotation cut to fit the API's limit on annotations", "listed",
+			 listed, "left_out", left, NULL);
+		pd_labels_set(ann, NODE_ANNOTATION_PROFILES, strlen(cut) <= avail ? cut : "[]");
+	}
 }
 
 static int
@@ -343,6 +442,52 @@ log_label_changes(const struct agent *a, const char *patch)
 	cJSON_Delete(p);
 }
 
+/*
+ * The state is lost (or corrupt): the agent's own record on the Node, the
+ * profiles annotation, says what it owned.  AppArmor profiles listed there
+ * are taken back as the agent's (else the loaded ones would now be refused
+ * as someone else's and lose their labels); a seccomp file only when the
+ * file in place still holds the recorded bytes.
+ */
+static void
+adopt_from_annotation(struct agent *a, const struct pd_node_meta *m)
+{
+	const char *json = pd_labels_get(&m->annotations, NODE_ANNOTATION_PROFILES);
+	struct pd_state rec = { 0 };
+	struct pd_strv warnings = { 0 };
+	pd_error_t err = NULL;
+	unsigned naa = 0, nsc = 0;
+	char c1[16], c2[16];
+
+	if (json == NULL)
+		return;
+	if (pd_state_from_annotation(json, &rec, &warnings, &err) < 0) {
+		log_warn("state not rebuilt from the Node", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+	}
+	for (size_t i = 0; i < warnings.n; i++)
+		log_warn("state not rebuilt from the Node", "detail", warnings.v[i], NULL);
+	for (size_t i = 0; i < rec.n; i++) {
+		const struct pd_state_entry *e = &rec.v[i];
+
+		if (pd_state_find(&a->state, e->kind, e->name) != NULL)
+			continue;
+		if (e->kind == PD_KIND_SECCOMP &&
+		    pd_store_holds_hash(a->store, e->name, e->sha256, NULL) != 1)
+			continue;
+		pd_state_set_source(pd_state_put(&a->state, e->kind, e->name, e->sha256),
+				    e->source);
+		*(e->kind == PD_KIND_SECCOMP ? &nsc : &naa) += 1;
+	}
+	snprintf(c1, sizeof(c1), "%u", naa);
+	snprintf(c2, sizeof(c2), "%u", nsc);
+	if (naa + nsc > 0)
+		log_info("state rebuilt from the Node's profiles annotation", "apparmor", c1,
+			 "seccomp", c2, NULL);
+	pd_strv_clear(&warnings);
+	pd_state_clear(&rec);
+}
+
 void
 node_prune_before_start(struct agent *a)
 {
@@ -353,21 +498,22 @@ node_prune_before_start(struct agent *a)
 
 	if (a->node == NULL)
 		return;
-	agent_present_labels(a, &present);
 	if (get_node(a, &m, &retry) < 0) {
 		log_warn("labels of profiles not in place could not be checked before loading; "
 			 "they converge once the API server answers",
 			 NULL);
-		pd_labels_clear(&present);
 		return;
 	}
+	if (a->state_unknown)
+		adopt_from_annotation(a, &m);
+	agent_present_labels(a, &present);
 	patch = pd_node_patch(a->opt->label_domain, &m, &present, NULL, NODE_ANNOTATION_OWNED,
 			      true);
 	if (patch != NULL) {
 		log_info("before loading: removing labels of profiles not in place (reboot?)",
 			 NULL);
-		log_label_changes(a, patch);
-		patch_node(a, patch, &retry);
+		if (patch_node(a, patch, &retry) == 0)
+			log_label_changes(a, patch);
 	}
 	pd_node_meta_clear(&m);
 	pd_labels_clear(&present);
@@ -575,11 +721,12 @@ node_sync(struct agent *a, bool force_get)
 	_cleanup_free_ char *patch = NULL;
 	struct pd_node_meta m = { 0 };
 	long long retry = 0;
+	size_t omitted = 0;
 
 	if (n == NULL)
 		return 0;
 	agent_desired_labels(a, &want);
-	profiles = profiles_annotation(a);
+	profiles = profiles_annotation(a, SIZE_MAX, &omitted);
 	owned = owned_annotation(&want);
 	if (!force_get && n->in_sync && pd_labels_equal(&want, &n->applied) &&
 	    n->applied_profiles != NULL && strcmp(n->applied_profiles, profiles) == 0)
@@ -587,13 +734,12 @@ node_sync(struct agent *a, bool force_get)
 	n->in_sync = false;
 	if (get_node(a, &m, &retry) < 0)
 		goto out;
-	pd_labels_set(&ann, NODE_ANNOTATION_PROFILES, profiles);
-	pd_labels_set(&ann, NODE_ANNOTATION_OWNED, owned);
+	fit_annotations(a, &m, profiles, owned, &ann);
 	patch = pd_node_patch(a->opt->label_domain, &m, &want, &ann, NODE_ANNOTATION_OWNED, false);
 	if (patch != NULL) {
-		log_label_changes(a, patch);
 		if (patch_node(a, patch, &retry) < 0)
 			goto out;
+		log_label_changes(a, patch);
 	}
 	n->in_sync = true;
 	n->retry_ms = 0;

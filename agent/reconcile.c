@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,6 +14,37 @@ log_startup_warnings(struct pd_strv *w)
 	for (size_t i = 0; i < w->n; i++)
 		log_warn("state", "detail", w->v[i], NULL);
 	pd_strv_clear(w);
+}
+
+/* Interrupts the wait for the lock: nothing to do but return. */
+static void
+on_stop_while_waiting(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Waits for another agent's lock.  SIGTERM/SIGINT (the pod deleted while it
+ * waits) interrupt the wait, and the agent exits cleanly (-EINTR): it has
+ * touched nothing yet.  SIGHUP is ignored: there is nothing to resync.
+ */
+static int
+wait_for_lock(struct agent *a, pd_error_t *err)
+{
+	struct sigaction stop = { .sa_handler = on_stop_while_waiting }; /* no SA_RESTART */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old[3];
+	int ret;
+
+	sigemptyset(&stop.sa_mask);
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGTERM, &stop, &old[0]);
+	sigaction(SIGINT, &stop, &old[1]);
+	sigaction(SIGHUP, &ign, &old[2]);
+	ret = pd_state_dir_open(a->opt->state_dir, true, &a->state_dir, NULL, err);
+	sigaction(SIGTERM, &old[0], NULL);
+	sigaction(SIGINT, &old[1], NULL);
+	sigaction(SIGHUP, &old[2], NULL);
+	return ret;
 }
 
 static int
@@ -29,7 +61,13 @@ open_state(struct agent *a)
 		log_info("waiting for the state lock held by another agent", "state_dir",
 			 a->opt->state_dir, "holder_pid", holder > 0 ? pid : NULL, NULL);
 		pd_error_release(&err);
-		ret = pd_state_dir_open(a->opt->state_dir, true, &a->state_dir, NULL, &err);
+		ret = wait_for_lock(a, &err);
+		if (ret == -EINTR) {
+			log_info("stopping while waiting for the state lock; nothing was changed",
+				 NULL);
+			pd_error_release(&err);
+			return ret;
+		}
 	}
 	if (ret < 0) {
 		log_error("cannot use the state folder", "error", pd_error_msg(err), NULL);
@@ -81,6 +119,9 @@ agent_open(struct agent *a, const struct options *opt)
 	log_startup_warnings(&warnings);
 	if (ret < 0)
 		goto fail;
+	/* Lost, corrupt or never written: what is in place is adopted where it
+	 * can be proven ours (see node_prune_before_start), and saved. */
+	a->state_unknown = a->state.n == 0;
 	if ((ret = pd_seccomp_env_native(&a->env, &err)) < 0)
 		goto fail;
 	a->seccomp_enabled = pd_seccomp_kernel_supported();
@@ -187,40 +228,86 @@ profile_name(const char *file)
 	return pd_xstrndup(file, n > 5 ? n - 5 : n);
 }
 
-static void
-publish_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_result *res,
-		struct pd_strv *now)
+/* Validates s unless this content was validated and published before;
+ * true when it may be published. */
+static bool
+validate_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_result *res,
+		 struct pd_strv *now)
 {
 	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
-	bool known = e != NULL && strcmp(e->sha256, s->sha256) == 0;
 	struct pd_strv warnings = { 0 };
+	pd_error_t err = NULL;
+
+	/* Content already validated and published needs no second compile;
+	 * the store still compares bytes, so drift on disk is repaired. */
+	if (e != NULL && strcmp(e->sha256, s->sha256) == 0)
+		return true;
+	if (pd_seccomp_validate(s->data, s->len, &a->env, &warnings, &err) < 0) {
+		res->rejected++;
+		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+			     pd_error_msg(err));
+		pd_error_release(&err);
+		pd_strv_clear(&warnings);
+		return false;
+	}
+	for (size_t i = 0; i < warnings.n; i++)
+		agent_report(a, now, LOG_LVL_WARN, "seccomp profile warning", s, warnings.v[i]);
+	pd_strv_clear(&warnings);
+	return true;
+}
+
+/*
+ * Write-ahead ownership: a name the state does not hold yet is recorded (and
+ * the state saved) before its file is renamed into place.  Killed between
+ * the rename and the end of the reconcile, the agent would otherwise leave a
+ * file nobody owns, never removed once its source goes.  The state may name
+ * a file that is not there: removing it later is a no-op.  Returns false
+ * when the state could not be saved: then no new name is published.
+ */
+static bool
+claim_new_names(struct agent *a, const struct pd_source *const *ok, size_t n, bool *claimed,
+		struct reconcile_result *res)
+{
+	pd_error_t err = NULL;
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		claimed[i] = pd_state_find(&a->state, PD_KIND_SECCOMP, ok[i]->name) == NULL;
+		if (claimed[i]) {
+			pd_state_put(&a->state, PD_KIND_SECCOMP, ok[i]->name, ok[i]->sha256);
+			any = true;
+		}
+	}
+	if (!any || pd_state_save(a->state_dir, &a->state, &err) == 0)
+		return true;
+	res->failed++;
+	log_error("state not saved; new seccomp profiles are not published until it is", "error",
+		  pd_error_msg(err), NULL);
+	pd_error_release(&err);
+	return false;
+}
+
+static void
+publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
+		struct reconcile_result *res, struct pd_strv *now)
+{
+	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
+	bool known = !claimed && e != NULL && strcmp(e->sha256, s->sha256) == 0;
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ char *name = profile_name(s->name);
 	pd_error_t err = NULL;
 	bool changed = false;
 
-	/* Content already validated and published needs no second compile;
-	 * the store still compares bytes, so drift on disk is repaired. */
-	if (!known) {
-		if (pd_seccomp_validate(s->data, s->len, &a->env, &warnings, &err) < 0) {
-			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     pd_error_msg(err));
-			pd_error_release(&err);
-			pd_strv_clear(&warnings);
-			return;
-		}
-		for (size_t i = 0; i < warnings.n; i++)
-			agent_report(a, now, LOG_LVL_WARN, "seccomp profile warning", s,
-				     warnings.v[i]);
-		pd_strv_clear(&warnings);
-	}
 	path = pd_store_path(a->store, s->name);
 	if (pd_store_put(a->store, s->name, s->data, s->len, &changed, &err) < 0) {
 		res->failed++;
+		res->retry = true;
 		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile not published", s,
 			     pd_error_msg(err));
 		pd_error_release(&err);
+		/* Not in place: no label.  The saved claim stays, harmlessly. */
+		if (claimed)
+			pd_state_remove(&a->state, PD_KIND_SECCOMP, s->name);
 		return;
 	}
 	if (changed) {
@@ -237,6 +324,52 @@ publish_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_res
 	else
 		res->unchanged++;
 	pd_state_put(&a->state, PD_KIND_SECCOMP, s->name, s->sha256);
+}
+
+/* Validates every seccomp source, claims the new names, then publishes. */
+static void
+reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv *present,
+		  struct reconcile_result *res, struct pd_strv *now)
+{
+	_cleanup_free_ const struct pd_source **ok = pd_xcalloc(src->n + 1, sizeof(*ok));
+	_cleanup_free_ bool *claimed = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < src->n; i++) {
+		const struct pd_source *s = &src->v[i];
+
+		if (s->kind == PD_KIND_APPARMOR || agent_vanished(s))
+			continue;
+		if (pd_strv_contains(present, s->name)) {
+			res->rejected++;
+			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+				     "another profiles folder already provides this file name");
+			continue;
+		}
+		pd_strv_push(present, pd_xstrdup(s->name));
+		if (s->error < 0) {
+			res->rejected++;
+			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
+				     s->errmsg);
+			continue;
+		}
+		if (validate_seccomp(a, s, res, now))
+			ok[n++] = s;
+	}
+	claimed = pd_xcalloc(n + 1, sizeof(*claimed));
+	if (!claim_new_names(a, ok, n, claimed, res)) {
+		res->retry = true;
+		/* Publish only what is already owned; drop the unsaved claims. */
+		for (size_t i = 0; i < n; i++)
+			if (claimed[i])
+				pd_state_remove(&a->state, PD_KIND_SECCOMP, ok[i]->name);
+		for (size_t i = 0; i < n; i++)
+			if (!claimed[i])
+				publish_seccomp(a, ok[i], false, res, now);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		publish_seccomp(a, ok[i], claimed[i], res, now);
 }
 
 static void
@@ -256,6 +389,7 @@ remove_gone(struct agent *a, const struct pd_strv *present, struct reconcile_res
 		name = profile_name(e->name);
 		if (pd_store_remove(a->store, e->name, &err) < 0) {
 			res->failed++;
+			res->retry = true;
 			log_error("seccomp profile not removed", "profile", name, "path", path,
 				  "error", pd_error_msg(err), NULL);
 			pd_error_release(&err);
@@ -339,9 +473,15 @@ void
 agent_present_labels(const struct agent *a, struct pd_labels *out)
 {
 	const char *dom = a->opt->label_domain;
+	_cleanup_free_ char *sk = pd_label_support_key(dom, PD_LABEL_SECCOMP);
+	_cleanup_free_ char *ak = pd_label_support_key(dom, PD_LABEL_APPARMOR);
 	struct pd_aa_loaded kern = { 0 };
+	struct pd_strv files = { 0 };
 	bool have_kern = false;
 
+	/* What the kernel supports is known now: those labels stay. */
+	pd_labels_set(out, sk, a->seccomp_enabled ? "enabled" : "disabled");
+	pd_labels_set(out, ak, a->apparmor_enabled ? "enabled" : "disabled");
 	if (a->aa != NULL && a->apparmor_load) {
 		pd_error_t err = NULL;
 
@@ -365,6 +505,26 @@ agent_present_labels(const struct agent *a, struct pd_labels *out)
 		}
 		pd_labels_set(out, key, "true");
 	}
+	/* Without a state, nothing proves a label stale: keep those of every
+	 * file in the seccomp folder and every profile the kernel lists; the
+	 * first reconcile decides. */
+	if (a->state_unknown) {
+		if (pd_store_list(a->store, &files, NULL) == 0)
+			for (size_t i = 0; i < files.n; i++) {
+				_cleanup_free_ char *name = profile_name(files.v[i]);
+				_cleanup_free_ char *key =
+					pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
+
+				pd_labels_set(out, key, "true");
+			}
+		for (size_t i = 0; have_kern && i < kern.names.n; i++) {
+			_cleanup_free_ char *key =
+				pd_label_profile_key(dom, PD_LABEL_APPARMOR, kern.names.v[i]);
+
+			pd_labels_set(out, key, "true");
+		}
+	}
+	pd_strv_clear(&files);
 	pd_aa_loaded_clear(&kern);
 }
 
@@ -418,36 +578,20 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 			pd_error_release(&err);
 		}
 	}
-	for (size_t i = 0; i < src.n; i++) {
-		const struct pd_source *s = &src.v[i];
-
-		if (s->kind == PD_KIND_APPARMOR || agent_vanished(s))
-			continue;
-		if (pd_strv_contains(&present, s->name)) {
-			res->rejected++;
-			agent_report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     "another profiles folder already provides this file name");
-			continue;
-		}
-		pd_strv_push(&present, pd_xstrdup(s->name));
-		if (s->error < 0) {
-			res->rejected++;
-			agent_report(a, &now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     s->errmsg);
-			continue;
-		}
-		publish_seccomp(a, s, res, &now);
-	}
+	reconcile_seccomp(a, &src, &present, res, &now);
 	if (complete)
 		remove_gone(a, &present, res);
 	agent_reconcile_apparmor(a, &src, complete, res, &now);
-	if (!pd_state_equal(&before, &a->state)) {
+	if (a->state_unknown || !pd_state_equal(&before, &a->state)) {
 		pd_error_t err = NULL;
 
 		if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
 			res->failed++;
+			res->retry = true;
 			log_error("state not saved", "error", pd_error_msg(err), NULL);
 			pd_error_release(&err);
+		} else {
+			a->state_unknown = false;
 		}
 	}
 	update_labels(a);

@@ -176,6 +176,61 @@ pd_state_load(struct pd_state_dir *sd, struct pd_state *out, struct pd_strv *war
 	return 0;
 }
 
+static bool
+valid_seccomp_file(const char *s)
+{
+	size_t n = strlen(s);
+
+	return valid_name(PD_KIND_SECCOMP, s) && n > 5 && strcmp(s + n - 5, ".json") == 0;
+}
+
+int
+pd_state_from_annotation(const char *json, struct pd_state *out, struct pd_strv *warnings,
+			 pd_error_t *err)
+{
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *it;
+	size_t n = 0;
+
+	if (!cJSON_IsArray(root)) {
+		cJSON_Delete(root);
+		return pd_make_plain_error(err, EINVAL,
+					   "the profiles annotation is not a JSON array");
+	}
+	cJSON_ArrayForEach (it, root) {
+		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(it, "kind");
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
+		const cJSON *file = cJSON_GetObjectItemCaseSensitive(it, "file");
+		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(it, "sha256");
+		bool aa = cJSON_IsString(kind) && strcmp(kind->valuestring, "apparmor") == 0;
+		bool sc = cJSON_IsString(kind) && strcmp(kind->valuestring, "seccomp") == 0;
+		struct pd_state_entry *e;
+
+		if (n++ >= PD_STATE_MAX_ENTRIES)
+			break;
+		if (!(aa || sc) || !cJSON_IsString(sha) || !valid_hex(sha->valuestring) ||
+		    (sc && (!cJSON_IsString(file) || !valid_seccomp_file(file->valuestring))) ||
+		    (aa &&
+		     (!cJSON_IsString(name) || !valid_name(PD_KIND_APPARMOR, name->valuestring) ||
+		      (!cJSON_IsNull(file) &&
+		       (!cJSON_IsString(file) ||
+			!valid_name(PD_KIND_SECCOMP, file->valuestring)))))) {
+			if (warnings != NULL)
+				pd_strv_pushf(warnings,
+					      "profiles annotation: skipped a malformed entry");
+			continue;
+		}
+		if (sc) {
+			pd_state_put(out, PD_KIND_SECCOMP, file->valuestring, sha->valuestring);
+			continue;
+		}
+		e = pd_state_put(out, PD_KIND_APPARMOR, name->valuestring, sha->valuestring);
+		pd_state_set_source(e, cJSON_IsString(file) ? file->valuestring : NULL);
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
 int
 pd_state_save(struct pd_state_dir *sd, const struct pd_state *st, pd_error_t *err)
 {

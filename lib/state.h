@@ -47,6 +47,18 @@ void pd_state_dir_free(struct pd_state_dir *sd);
 int pd_state_load(struct pd_state_dir *sd, struct pd_state *out, struct pd_strv *warnings,
 		  pd_error_t *err);
 
+/*
+ * Reads the agent's own record on the Node, the `profiled.io/profiles`
+ * annotation (a JSON array of {kind, name, file, sha256, state}), into out:
+ * seccomp entries by file name, AppArmor entries by profile name with their
+ * source file (NULL when retired).  Used only to rebuild a lost state.
+ * Malformed entries are skipped with a warning; anything but an array is
+ * -EINVAL.  At most PD_STATE_MAX_ENTRIES entries are read.
+ */
+#define PD_STATE_MAX_ENTRIES 65536
+int pd_state_from_annotation(const char *json, struct pd_state *out, struct pd_strv *warnings,
+			     pd_error_t *err);
+
 /* Saves atomically (same publish path as the profiles). */
 int pd_state_save(struct pd_state_dir *sd, const struct pd_state *st, pd_error_t *err);
 

@@ -181,3 +181,39 @@ pd_store_remove(struct pd_store *s, const char *name, pd_error_t *err)
 		return pd_make_error(err, errno, "fsync `%s`", s->path);
 	return 0;
 }
+
+int
+pd_store_list(struct pd_store *s, struct pd_strv *out, pd_error_t *err)
+{
+	int fd = dup(s->dirfd);
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return pd_make_error(err, errno, "list `%s`", s->path);
+	d = fdopendir(fd);
+	if (d == NULL) {
+		int saved = errno;
+
+		close(fd);
+		return pd_make_error(err, saved, "list `%s`", s->path);
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		struct stat st;
+
+		if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0)
+			continue;
+		/* Some file systems do not fill d_type. */
+		if (de->d_type != DT_REG &&
+		    (de->d_type != DT_UNKNOWN ||
+		     fstatat(s->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		     !S_ISREG(st.st_mode)))
+			continue;
+		pd_strv_push(out, pd_xstrdup(de->d_name));
+	}
+	closedir(d);
+	return 0;
+}

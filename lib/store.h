@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "util.h"
 
 struct pd_store; /* opaque */
 
@@ -37,6 +38,10 @@ int pd_store_holds(struct pd_store *s, const char *name, const char *data, size_
 int pd_store_holds_hash(struct pd_store *s, const char *name, const char *sha256, pd_error_t *err);
 
 /* Removes name; a missing file is not an error.  Syncs the folder. */
+/* Appends the names of the regular files `NAME.json` in the folder (hidden
+ * names, such as publish temporaries, are left out). */
+int pd_store_list(struct pd_store *s, struct pd_strv *out, pd_error_t *err);
+
 int pd_store_remove(struct pd_store *s, const char *name, pd_error_t *err);
 
 /* "<root>/<subdir>/<name>", newly allocated, for messages. */

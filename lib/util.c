@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
 #include <string.h>
@@ -259,8 +260,15 @@ pd_publish_atomic(int dirfd, const char *name, const void *data, size_t len, mod
 	_cleanup_close_ int fd = -1;
 	int ret;
 
-	/* A leading dot keeps the temporary out of every scan of the folder. */
-	tmp = pd_xasprintf(".%s.tmp-%d", name, (int)getpid());
+	char suffix[32];
+	int keep;
+
+	/* A leading dot keeps the temporary out of every scan of the folder.
+	 * The name is cut so that the temporary fits NAME_MAX too (a name of
+	 * 250 bytes is valid; one temporary at a time, so a cut cannot clash). */
+	snprintf(suffix, sizeof(suffix), ".tmp-%d", (int)getpid());
+	keep = NAME_MAX - 1 - (int)strlen(suffix);
+	tmp = pd_xasprintf(".%.*s%s", keep, name, suffix);
 	(void)unlinkat(dirfd, tmp, 0); /* left over by a killed earlier run */
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)

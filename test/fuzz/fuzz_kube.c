@@ -12,6 +12,7 @@
 
 #include "../../lib/kubeconfig.h"
 #include "../../lib/nodepatch.h"
+#include "../../lib/state.h"
 #include "../../lib/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -67,6 +68,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pd_node_meta_clear(&m);
 	}
 	pd_error_release(&err);
+
+	/* The profiles annotation, read back to rebuild a lost state: every
+	 * entry taken has a valid shape. */
+	{
+		struct pd_state st = { 0 };
+		struct pd_strv w = { 0 };
+
+		if (pd_state_from_annotation(text, &st, &w, &err) == 0)
+			for (size_t i = 0; i < st.n; i++)
+				if (strlen(st.v[i].sha256) != 64 || st.v[i].name[0] == '\0' ||
+				    (st.v[i].kind == PD_KIND_SECCOMP &&
+				     (st.v[i].name[0] == '.' || strchr(st.v[i].name, '/') != NULL)))
+					__builtin_trap();
+		pd_error_release(&err);
+		pd_strv_clear(&w);
+		pd_state_clear(&st);
+	}
 	free(text);
 	return 0;
 }

@@ -571,6 +571,43 @@ state_clear_empties_and_allows_reuse(void **state)
 	pd_state_clear(&st);
 }
 
+/* The agent's own record on the Node, read back to rebuild a lost state:
+ * well-formed entries are taken, malformed ones skipped with a warning. */
+static void
+state_from_annotation_takes_well_formed_entries(void **state)
+{
+	struct pd_state st = { 0 };
+	struct pd_strv w = { 0 };
+	pd_error_t err = NULL;
+	const char *json =
+		"[{\"kind\":\"apparmor\",\"name\":\"pd-c\",\"file\":\"c\",\"sha256\":\"" SHA_A
+		"\",\"state\":\"loaded\"},"
+		"{\"kind\":\"apparmor\",\"name\":\"/usr/bin/r\",\"file\":null,\"sha256\":\"" SHA_B
+		"\",\"state\":\"retired\"},"
+		"{\"kind\":\"seccomp\",\"name\":\"a\",\"file\":\"a.json\",\"sha256\":\"" SHA_A
+		"\",\"state\":\"published\"},"
+		"{\"kind\":\"seccomp\",\"name\":\"x\",\"file\":\"../x.json\",\"sha256\":\"" SHA_A
+		"\"},"
+		"{\"kind\":\"seccomp\",\"name\":\"y\",\"file\":\"y.txt\",\"sha256\":\"" SHA_A "\"},"
+		"{\"kind\":\"apparmor\",\"name\":7,\"sha256\":\"" SHA_A "\"},"
+		"{\"kind\":\"apparmor\",\"name\":\"p\",\"sha256\":\"nothex\"},"
+		"{\"truncated\":3}]";
+
+	(void)state;
+	assert_int_equal(pd_state_from_annotation(json, &st, &w, &err), 0);
+	assert_int_equal(st.n, 3);
+	assert_string_equal(pd_state_find(&st, PD_KIND_APPARMOR, "pd-c")->source, "c");
+	assert_null(pd_state_find(&st, PD_KIND_APPARMOR, "/usr/bin/r")->source);
+	assert_string_equal(pd_state_find(&st, PD_KIND_SECCOMP, "a.json")->sha256, SHA_A);
+	assert_int_equal(w.n, 5);
+	pd_strv_clear(&w);
+	pd_state_clear(&st);
+	assert_int_equal(pd_state_from_annotation("{\"kind\":1}", &st, NULL, &err), -EINVAL);
+	assert_non_null(err);
+	pd_error_release(&err);
+	assert_int_equal(st.n, 0);
+}
+
 int
 main(void)
 {
@@ -592,6 +629,7 @@ main(void)
 		cmocka_unit_test(state_equal_ignores_order_but_not_content),
 		cmocka_unit_test(state_copy_replaces_the_destination),
 		cmocka_unit_test(state_clear_empties_and_allows_reuse),
+		cmocka_unit_test(state_from_annotation_takes_well_formed_entries),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

@@ -252,6 +252,23 @@ store_put_same_bytes_leaves_the_file_alone(void **state)
 	assert_int_equal(first.st_ctim.tv_nsec, second.st_ctim.tv_nsec);
 }
 
+/* A name of 250 bytes is a valid file name; its temporary must fit too. */
+static void
+store_put_a_name_near_name_max(void **state)
+{
+	struct fixture *f = *state;
+	char name[251];
+	struct stat st;
+	bool changed = false;
+
+	memset(name, 'x', 245);
+	strcpy(name + 245, ".json");
+	assert_int_equal(pd_store_put(f->store, name, "{}", 2, &changed, NULL), 0);
+	assert_true(changed);
+	stat_at(f->sub, name, &st);
+	assert_int_equal(st.st_size, 2);
+}
+
 static void
 store_put_different_bytes_replace_the_file(void **state)
 {
@@ -490,6 +507,7 @@ main(void)
 		store_test(store_open_sweeps_stale_temporaries_only),
 		store_test(store_put_writes_mode_0644_whatever_the_umask),
 		store_test(store_put_same_bytes_leaves_the_file_alone),
+		store_test(store_put_a_name_near_name_max),
 		store_test(store_put_different_bytes_replace_the_file),
 		store_test(store_put_same_bytes_with_wrong_mode_is_republished),
 		store_test(store_put_replaces_a_symlink_without_following_it),
