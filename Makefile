@@ -3,7 +3,7 @@
 #   make deps          install build and test dependencies (Debian, as root)
 #   make               build build/profiled
 #   make test          unit tests, fuzz regression inputs, black-box tests
-#   make test-vm       AppArmor on a real kernel under QEMU (part of make test)
+#   make test-vm       AppArmor and advise on a real kernel under QEMU (part of make test)
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
 #   make soak          thousands of kubelet ConfigMap swaps (SOAK_SECONDS, 360 s)
@@ -107,6 +107,7 @@ faults-long: $(BUILD)/profiled
 test-vm: $(BUILD)/profiled
 	bash test/vm/profiled.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/unload.sh $(CURDIR)/$(BUILD)/profiled
+	bash test/vm/advise.sh $(CURDIR)/$(BUILD)/profiled
 
 # Everything, with one closing "N passed, N failed, N skipped" line.
 test: deps-check-quiet

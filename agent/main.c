@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "advise.h"
 #include "agent.h"
 #include "check.h"
 #include "log.h"
@@ -85,6 +86,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "check") == 0)
 		return check_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "advise") == 0)
+		return advise_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return run_main(argc - 1, argv + 1);
 	if (cmd[0] == '-')

@@ -68,6 +68,11 @@ usage(FILE *f)
 	fputs("usage: profiled [run] [flags]     run the agent (the default)\n"
 	      "       profiled check PATH...     validate profile files or folders\n"
 	      "                                  (flag: --apparmor-parser PATH)\n"
+	      "       profiled advise [flags] FILE|-|/dev/kmsg\n"
+	      "                                  suggest profiles from audit records\n"
+	      "                                  (flags: --pid PID, --comm NAME, --cgroup PATH,\n"
+	      "                                  --duration DUR, --seccomp-out FILE,\n"
+	      "                                  --apparmor-out FILE; see docs/advise.md)\n"
 	      "       profiled version\n"
 	      "\n"
 	      "run flags:\n"
@@ -317,4 +322,88 @@ options_clear(struct options *o)
 	pd_strv_clear(&o->profiles);
 	free(o->remove_taint_key);
 	free(o->remove_taint_effect);
+}
+
+enum {
+	OPT_PID = 512,
+	OPT_COMM,
+	OPT_CGROUP,
+	OPT_DURATION,
+	OPT_SECCOMP_OUT,
+	OPT_APPARMOR_OUT,
+	OPT_ADVISE_HELP,
+};
+
+static const struct option advise_opts[] = {
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "seccomp-out", required_argument, NULL, OPT_SECCOMP_OUT },
+	{ "apparmor-out", required_argument, NULL, OPT_APPARMOR_OUT },
+	{ "help", no_argument, NULL, OPT_ADVISE_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+int
+options_parse_advise(int argc, char **argv, struct advise_options *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", advise_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_PID: {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+
+			if (optarg[0] < '1' || optarg[0] > '9' || *end != '\0' || v > INT_MAX)
+				return bad("--pid \"%s\": want a process id", optarg);
+			o->pids = pd_xrealloc(o->pids, o->n_pids + 1, sizeof(*o->pids));
+			o->pids[o->n_pids++] = v;
+			break;
+		}
+		case OPT_COMM:
+			if (optarg[0] == '\0' || strlen(optarg) > 15)
+				return bad("--comm \"%s\": want a command name of 1 to 15 bytes",
+					   optarg);
+			pd_strv_push(&o->comms, pd_xstrdup(optarg));
+			break;
+		case OPT_CGROUP:
+			o->cgroup = optarg;
+			break;
+		case OPT_DURATION:
+			o->duration_ms = parse_duration_ms(optarg);
+			if (o->duration_ms <= 0)
+				return bad("--duration \"%s\": want a duration such as 30s or 5m",
+					   optarg);
+			break;
+		case OPT_SECCOMP_OUT:
+			o->seccomp_out = optarg;
+			break;
+		case OPT_APPARMOR_OUT:
+			o->apparmor_out = optarg;
+			break;
+		case OPT_ADVISE_HELP:
+			usage(stdout);
+			exit(0);
+		case ':':
+			return bad("option %s needs a value", argv[optind - 1]);
+		default:
+			return bad("unknown option \"%s\"", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return bad("advise wants one source: a log file, - for stdin, or /dev/kmsg");
+	o->source = argv[optind];
+	return 0;
+}
+
+void
+advise_options_clear(struct advise_options *o)
+{
+	free(o->pids);
+	pd_strv_clear(&o->comms);
 }

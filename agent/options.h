@@ -50,4 +50,20 @@ long long parse_duration_ms(const char *s);
 
 void usage(FILE *f);
 
+/* `profiled advise` (see docs/advise.md). */
+struct advise_options {
+	const char *source; /* a file, "-" for stdin, or /dev/kmsg (followed) */
+	long long *pids;
+	size_t n_pids;
+	struct pd_strv comms;
+	const char *cgroup;	  /* NULL: none */
+	long long duration_ms;	  /* /dev/kmsg: stop after this long; 0: at SIGINT/SIGTERM */
+	const char *seccomp_out;  /* NULL: stdout */
+	const char *apparmor_out; /* NULL: stdout */
+};
+
+/* argv[0] is "advise".  Returns 0, or 2 after printing a usage error. */
+int options_parse_advise(int argc, char **argv, struct advise_options *o);
+void advise_options_clear(struct advise_options *o);
+
 #endif
