@@ -6,42 +6,14 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-APISERVER=$REPO/test/apiserver/apiserver.py
-
 setup() {
 	common_setup
-	A=$T/api
-	mkdir -p "$A/certs" "$A/out" "$P"
-	bash "$REPO/test/apiserver/mkcerts.sh" "$A/certs" >/dev/null 2>&1
+	mkdir -p "$P"
 	api_start
 }
 
 teardown() {
 	common_teardown
-	[ -z "${API_PID:-}" ] || { kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; }
-}
-
-# api_start [apiserver flags]: the stand-in with node-1, token secret-1.
-api_start() {
-	rm -f "$A/ready"
-	python3 "$APISERVER" --certs "$A/certs" --token secret-1 --node node-1 \
-		--ready-file "$A/ready" --out "$A/out" --quiet "$@" 2>"$T/apiserver.log" &
-	API_PID=$!
-	wait_until 10 test -s "$A/ready"
-	CTL=http://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$A/ready")
-	KC=$A/out/kubeconfig
-}
-
-ctl() { # METHOD PATH [JSON]
-	curl -sS -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$CTL$2"
-}
-
-# labels: the node's labels, one KEY=VALUE a line, sorted.
-labels() {
-	ctl GET /control/nodes/node-1 | python3 -c '
-import json, sys
-for k, v in sorted(json.load(sys.stdin)["metadata"].get("labels", {}).items()):
-    print("%s=%s" % (k, v))'
 }
 
 annotation() { # KEY

@@ -10,22 +10,10 @@ bats_require_minimum_version 1.5.0
 load helpers
 
 AA_FIXTURE=$FIXTURES_ROOT/kubernetes-docs/apparmor/k8s-apparmor-example-deny-write
-WRAPPER=$BATS_TEST_DIRNAME/bin/parser-wrapper
 
 setup() {
 	common_setup
-	command -v apparmor_parser >/dev/null || {
-		echo "# SKIP: apparmor_parser not installed (make deps)" >&3
-		skip "apparmor_parser not installed (make deps)"
-	}
-	FS=$T/apparmorfs
-	mkdir -p "$FS" "$P"
-	: >"$FS/.load"
-	: >"$FS/.replace"
-	: >"$FS/.remove"
-	: >"$FS/profiles"
-	export PARSER_LOG=$T/parser.log
-	: >"$PARSER_LOG"
+	apparmorfs_setup
 }
 
 teardown() {

@@ -9,8 +9,6 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-APISERVER=$REPO/test/apiserver/apiserver.py
-
 setup() {
 	common_setup
 	API_PID=
@@ -19,7 +17,6 @@ setup() {
 
 teardown() {
 	common_teardown
-	[ -z "${API_PID:-}" ] || { kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; }
 	if [ -n "${MNT:-}" ]; then
 		umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
 	fi
@@ -188,24 +185,6 @@ metric() { # NAME{LABELS}: its value from /metrics
 	[ "$DAEMON_RC" -eq 0 ]
 }
 
-# api_start: the strict API stand-in with node-1, token secret-1.
-api_start() {
-	A=$T/api
-	mkdir -p "$A/certs" "$A/out"
-	bash "$REPO/test/apiserver/mkcerts.sh" "$A/certs" >/dev/null 2>&1
-	python3 "$APISERVER" --certs "$A/certs" --token secret-1 --node node-1 \
-		--ready-file "$A/ready" --out "$A/out" --quiet --exit-with-parent \
-		2>"$T/apiserver.log" &
-	API_PID=$!
-	wait_until 10 test -s "$A/ready"
-	CTL=http://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$A/ready")
-	KC=$A/out/kubeconfig
-}
-
-ctl() { # METHOD PATH [JSON]
-	curl -sS -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$CTL$2"
-}
-
 node_has_label() { ctl GET /control/nodes/node-1 | grep -q "\"$1\""; }
 
 # stop_bounded SECONDS: SIGTERM, then the daemon must be gone within the bound
@@ -270,49 +249,14 @@ stop_bounded() {
 	[ "$DAEMON_RC" -eq 0 ]
 }
 
-# aa_setup: the stand-in apparmorfs of apparmor.bats ($FS; the test writes
-# $FS/profiles as the kernel's list) and the recording parser wrapper.
-aa_setup() {
-	command -v apparmor_parser >/dev/null || {
-		echo "# SKIP: apparmor_parser not installed (make deps)" >&3
-		skip "apparmor_parser not installed (make deps)"
-	}
-	FS=$T/apparmorfs
-	mkdir -p "$FS"
-	: >"$FS/.load"
-	: >"$FS/.replace"
-	: >"$FS/.remove"
-	: >"$FS/profiles"
-	WRAPPER=$BATS_TEST_DIRNAME/bin/parser-wrapper
-	export PARSER_LOG=$T/parser.log
-	: >"$PARSER_LOG"
-}
-
 api_aa_once() {
 	run "$PROFILED" run --once --profiles "$P" --seccomp-root "$R" --seccomp-subdir "$SUBDIR" \
 		--state-dir "$S" --node-name node-1 --kubeconfig "$KC" \
 		--apparmorfs "$FS" --apparmor-parser "$WRAPPER" "$@"
 }
 
-labels() {
-	ctl GET /control/nodes/node-1 | python3 -c '
-import json, sys
-for k, v in sorted(json.load(sys.stdin)["metadata"].get("labels", {}).items()):
-    print("%s=%s" % (k, v))'
-}
-
-# label_patches: node PATCH requests that set or remove a label.
-label_patches() {
-	ctl GET '/control/requests?method=PATCH&path_prefix=/api/v1/nodes' | python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    lab = (r.get("body") or {}).get("metadata", {}).get("labels")
-    if lab:
-        print(json.dumps(lab, sort_keys=True))'
-}
-
 @test "state lost or corrupt: the agent starts, rebuilds it, and unloads, rewrites or relabels nothing" {
-	aa_setup
+	apparmorfs_setup
 	api_start
 	mkdir -p "$P"
 	seccomp_json SCMP_ACT_ALLOW >"$P/a.json"

@@ -54,6 +54,7 @@ common_teardown() {
 		wait "$pid" 2>/dev/null || true
 	done
 	EXTRA_PIDS=
+	api_stop
 	[ -z "${PAUSE_FD:-}" ] || exec {PAUSE_FD}>&-
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${T:-}" ]; then
 		for f in "$T"/*.log; do
@@ -62,6 +63,88 @@ common_teardown() {
 			cat "$f"
 		done
 	fi
+}
+
+# --- the strict API server stand-in (test/apiserver) ------------------------
+
+APISERVER=$REPO/test/apiserver/apiserver.py
+
+# api_certs DIR: a throwaway PKI for the stand-in. RSA key generation is the
+# slow part: a file whose tests allow it makes one in setup_file and exports
+# API_CERTS.
+api_certs() {
+	bash "$REPO/test/apiserver/mkcerts.sh" "$1" >/dev/null 2>&1
+}
+
+# api_start [apiserver flags]: the stand-in with node-1 and token secret-1
+# on ports of its choosing, with the PKI in $API_CERTS (else one of its own
+# in $A/certs). Sets A (its folder), API_PID, CTL (the control URL) and KC
+# (a kubeconfig for it); common_teardown stops it.
+api_start() {
+	A=$T/api
+	mkdir -p "$A/out"
+	local certs=${API_CERTS:-$A/certs}
+	[ -f "$certs/ca.crt" ] || api_certs "$certs"
+	rm -f "$A/ready"
+	python3 "$APISERVER" --certs "$certs" --token secret-1 --node node-1 \
+		--ready-file "$A/ready" --out "$A/out" --quiet --exit-with-parent "$@" \
+		2>>"$T/apiserver.log" &
+	API_PID=$!
+	wait_until 10 test -s "$A/ready"
+	CTL=http://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$A/ready")
+	KC=$A/out/kubeconfig
+}
+
+api_stop() {
+	if [ -n "${API_PID:-}" ]; then
+		kill "$API_PID" 2>/dev/null || true
+		wait "$API_PID" 2>/dev/null || true
+	fi
+	API_PID=
+}
+
+ctl() { # METHOD PATH [JSON]: the stand-in's control API
+	curl -sS -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$CTL$2"
+}
+
+# labels: the node's labels, one KEY=VALUE a line, sorted.
+labels() {
+	ctl GET /control/nodes/node-1 | python3 -c '
+import json, sys
+for k, v in sorted(json.load(sys.stdin)["metadata"].get("labels", {}).items()):
+    print("%s=%s" % (k, v))'
+}
+
+# label_patches: the label part of every node PATCH received.
+label_patches() {
+	ctl GET '/control/requests?method=PATCH&path_prefix=/api/v1/nodes' | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    lab = (r.get("body") or {}).get("metadata", {}).get("labels")
+    if lab:
+        print(json.dumps(lab, sort_keys=True))'
+}
+
+# --- a folder standing in for apparmorfs -------------------------------------
+
+# apparmorfs_setup: $FS with the files libapparmor writes (.load, .replace,
+# .remove) and the kernel's list, which the test writes ($FS/profiles);
+# $WRAPPER, the parser wrapper that records each call in $PARSER_LOG. Skips
+# loudly without apparmor_parser.
+apparmorfs_setup() {
+	command -v apparmor_parser >/dev/null || {
+		echo "# SKIP: apparmor_parser not installed (make deps)" >&3
+		skip "apparmor_parser not installed (make deps)"
+	}
+	FS=$T/apparmorfs
+	mkdir -p "$FS" "$P"
+	: >"$FS/.load"
+	: >"$FS/.replace"
+	: >"$FS/.remove"
+	: >"$FS/profiles"
+	WRAPPER=$BATS_TEST_DIRNAME/bin/parser-wrapper
+	export PARSER_LOG=$T/parser.log
+	: >"$PARSER_LOG"
 }
 
 # Skips loudly when the shared Kubernetes fixtures are not there.

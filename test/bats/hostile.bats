@@ -10,45 +10,20 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-APISERVER=$REPO/test/apiserver/apiserver.py
-WRAPPER=$BATS_TEST_DIRNAME/bin/parser-wrapper
 
 setup_file() {
-	bash "$REPO/test/apiserver/mkcerts.sh" "$BATS_FILE_TMPDIR/certs" >/dev/null 2>&1
+	export API_CERTS=$BATS_FILE_TMPDIR/certs
+	api_certs "$API_CERTS"
 }
 
 setup() {
 	common_setup
-	command -v apparmor_parser >/dev/null || {
-		echo "# SKIP: apparmor_parser not installed (make deps)" >&3
-		skip "apparmor_parser not installed (make deps)"
-	}
-	FS=$T/apparmorfs
-	mkdir -p "$FS" "$P"
-	: >"$FS/.load"
-	: >"$FS/.replace"
-	: >"$FS/.remove"
-	: >"$FS/profiles"
-	export PARSER_LOG=$T/parser.log
-	: >"$PARSER_LOG"
-	A=$T/api
-	mkdir -p "$A/out"
-	python3 "$APISERVER" --certs "$BATS_FILE_TMPDIR/certs" --token secret-1 --node node-1 \
-		--ready-file "$A/ready" --out "$A/out" --quiet --exit-with-parent \
-		2>"$T/apiserver.log" &
-	API_PID=$!
-	wait_until 10 test -s "$A/ready"
-	CTL=http://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$A/ready")
-	KC=$A/out/kubeconfig
+	apparmorfs_setup
+	api_start
 }
 
 teardown() {
 	common_teardown
-	[ -z "${API_PID:-}" ] || { kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; }
-}
-
-ctl() { # METHOD PATH [JSON]
-	curl -sS -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$CTL$2"
 }
 
 api_once() {
@@ -56,23 +31,6 @@ api_once() {
 		--state-dir "$S" --node-name node-1 --kubeconfig "$KC" \
 		--apparmorfs "$FS" --apparmor-parser "$WRAPPER" "$@"
 	echo "$output"
-}
-
-labels() {
-	ctl GET /control/nodes/node-1 | python3 -c '
-import json, sys
-for k, v in sorted(json.load(sys.stdin)["metadata"].get("labels", {}).items()):
-    print("%s=%s" % (k, v))'
-}
-
-# label_patches: the label part of every node PATCH received.
-label_patches() {
-	ctl GET '/control/requests?method=PATCH&path_prefix=/api/v1/nodes' | python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    lab = (r.get("body") or {}).get("metadata", {}).get("labels")
-    if lab:
-        print(json.dumps(lab, sort_keys=True))'
 }
 
 # failed_requests: API requests answered >= 400.

@@ -8,36 +8,23 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-APISERVER=$REPO/test/apiserver/apiserver.py
 TAINT=profiled.io/not-ready
 JP=application/json-patch+json
 
 # One throwaway PKI for the file (RSA key generation is the slow part).
 setup_file() {
-	export READY_CERTS=$BATS_FILE_TMPDIR/certs
-	bash "$REPO/test/apiserver/mkcerts.sh" "$READY_CERTS" >/dev/null 2>&1
+	export API_CERTS=$BATS_FILE_TMPDIR/certs
+	api_certs "$API_CERTS"
 }
 
 setup() {
 	common_setup
-	A=$T/api
-	mkdir -p "$A/out" "$P"
-	rm -f "$A/ready"
-	python3 "$APISERVER" --certs "$READY_CERTS" --token secret-1 --node node-1 \
-		--ready-file "$A/ready" --out "$A/out" --quiet 2>"$T/apiserver.log" &
-	API_PID=$!
-	wait_until 10 test -s "$A/ready"
-	CTL=http://127.0.0.1:$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$A/ready")
-	KC=$A/out/kubeconfig
+	mkdir -p "$P"
+	api_start
 }
 
 teardown() {
 	common_teardown
-	[ -z "${API_PID:-}" ] || { kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; }
-}
-
-ctl() { # METHOD PATH [JSON]
-	curl -sS -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "$CTL$2"
 }
 
 # cond FIELD: a field of the node's ProfilesReady condition ("" when absent).

@@ -10,31 +10,18 @@
 bats_require_minimum_version 1.5.0
 load helpers
 
-WRAPPER=$BATS_TEST_DIRNAME/bin/parser-wrapper
-APISERVER=$REPO/test/apiserver/apiserver.py
 HOST_PIDNS='pid:[4026531836]'
 
 setup() {
 	common_setup
-	command -v apparmor_parser >/dev/null || {
-		echo "# SKIP: apparmor_parser not installed (make deps)" >&3
-		skip "apparmor_parser not installed (make deps)"
-	}
-	FS=$T/apparmorfs
+	apparmorfs_setup
 	PROC=$T/proc
-	mkdir -p "$FS" "$P" "$PROC/self/ns"
-	: >"$FS/.load"
-	: >"$FS/.replace"
-	: >"$FS/.remove"
-	: >"$FS/profiles"
+	mkdir -p "$PROC/self/ns"
 	ln -s "$HOST_PIDNS" "$PROC/self/ns/pid"
-	export PARSER_LOG=$T/parser.log
-	: >"$PARSER_LOG"
 }
 
 teardown() {
 	common_teardown
-	[ -z "${API_PID:-}" ] || { kill "$API_PID" 2>/dev/null || true; wait "$API_PID" 2>/dev/null || true; }
 }
 
 kernel_has() {
@@ -67,19 +54,6 @@ load_c_and_d() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -q 'label=apparmor.profiled.io/pd-c value=true' <<<"$output"
-}
-
-api_start() {
-	A=$T/api
-	mkdir -p "$A/certs" "$A/out"
-	bash "$REPO/test/apiserver/mkcerts.sh" "$A/certs" >/dev/null 2>&1
-	python3 "$APISERVER" --certs "$A/certs" --token secret-1 --node node-1 \
-		--port 20811 --control-port 20812 \
-		--ready-file "$A/ready" --out "$A/out" --quiet 2>"$T/apiserver.log" &
-	API_PID=$!
-	wait_until 10 test -s "$A/ready"
-	CTL=http://127.0.0.1:20812
-	KC=$A/out/kubeconfig
 }
 
 @test "--once --unload-removed: a profile a process runs under stays loaded and loses its label; the others are unloaded" {
