@@ -10,53 +10,7 @@ set -u
 AA=/sys/kernel/security/apparmor
 CM=/cm
 STATE=/var/lib/profiled
-passed=0
-failed=0
-
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-notok() { echo "not ok - $*"; failed=$((failed + 1)); }
-expect() { # DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-listed() { grep -qx "$1 ($2)" "$AA/profiles"; }
-not_listed() { ! grep -q "^$1 (" "$AA/profiles"; }
-# wait_for SECONDS COMMAND...: polls every 0.2 s.
-wait_for() {
-	n=$(($1 * 5))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	"$@"
-}
-ms() { cut -d' ' -f1 /proc/uptime | tr -d .; } # centiseconds
-
-# The kubelet's layout: ..TIMESTAMP/ with the files, ..data -> it, and a
-# top-level link per key.  swap_to DIR installs a new payload atomically
-# enough for the test (busybox has no rename of a symlink over another:
-# ln -sfn replaces ..data).
-ts=0
-swap_to() {
-	ts=$((ts + 1))
-	new="..2026_11_29_00_00_0$ts.000000001"
-	mkdir "$CM/$new"
-	cp "$1"/* "$CM/$new/"
-	old=$(readlink "$CM/..data" 2>/dev/null || true)
-	ln -sfn "$new" "$CM/..data"
-	for f in "$CM/$new"/*; do
-		k=$(basename "$f")
-		[ -L "$CM/$k" ] || ln -s "..data/$k" "$CM/$k"
-	done
-	for l in "$CM"/*; do
-		k=$(basename "$l")
-		[ -e "$CM/..data/$k" ] || rm -f "$l"
-	done
-	[ -z "$old" ] || rm -rf "${CM:?}/$old"
-}
+. /guest-lib.sh
 
 # confined PROFILE COMMAND: runs COMMAND (sh -c) under PROFILE, as
 # aa-exec does, printing its output.
@@ -209,5 +163,4 @@ expect "a host's profile is refused (exit 1)" [ "$rc" -eq 1 ]
 expect "... with a clear error" grep -q 'apparmor profile rejected file=/cm/hijack error=.*already loaded and was not loaded by profiled' /tmp/hijack.log
 expect "... and is not labeled" sh -c '! grep -q "apparmor.profiled.io/pd-host-owned" /tmp/hijack.log'
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -41,7 +41,8 @@ runc=$(command -v runc || true)
 start=${EPOCHREALTIME/./}
 rc=0
 "$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-240}" --bin "$bin:/usr/local/bin/profiled" \
-	--bin "$runc:/usr/local/bin/runc" --file "$payload:/payload" "$here/profiled-guest.sh" || rc=$?
+	--bin "$runc:/usr/local/bin/runc" --file "$payload:/payload" \
+	--file "$here/guest-lib.sh:/guest-lib.sh" "$here/profiled-guest.sh" || rc=$?
 end=${EPOCHREALTIME/./}
 echo "# VM test wall time: $(((end - start) / 1000)) ms"
 exit "$rc"

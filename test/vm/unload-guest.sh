@@ -8,51 +8,7 @@
 set -u
 AA=/sys/kernel/security/apparmor
 CM=/cm
-passed=0
-failed=0
-
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-notok() { echo "not ok - $*"; failed=$((failed + 1)); }
-expect() { # DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-listed() { grep -qx "$1 ($2)" "$AA/profiles"; }
-not_listed() { ! grep -q "^$1 (" "$AA/profiles"; }
-# wait_for SECONDS COMMAND...: polls every 0.2 s.
-wait_for() {
-	n=$(($1 * 5))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	"$@"
-}
-
-# The kubelet's layout, as in profiled-guest.sh (busybox has no python for
-# test/tools/kubelet_writer.py): ..TIMESTAMP/ with the files, ..data -> it,
-# a top-level link per key.
-ts=0
-swap_to() {
-	ts=$((ts + 1))
-	new="..2026_11_29_00_00_0$ts.000000001"
-	mkdir "$CM/$new"
-	cp "$1"/* "$CM/$new/"
-	old=$(readlink "$CM/..data" 2>/dev/null || true)
-	ln -sfn "$new" "$CM/..data"
-	for f in "$CM/$new"/*; do
-		k=$(basename "$f")
-		[ -L "$CM/$k" ] || ln -s "..data/$k" "$CM/$k"
-	done
-	for l in "$CM"/*; do
-		k=$(basename "$l")
-		[ -e "$CM/..data/$k" ] || rm -f "$l"
-	done
-	[ -z "$old" ] || rm -rf "${CM:?}/$old"
-}
+. /guest-lib.sh
 
 echo "# kernel $(uname -r), apparmor enabled: $(cat /sys/module/apparmor/parameters/enabled)"
 expect "the kernel has AppArmor on" [ -r "$AA/profiles" ]
@@ -119,5 +75,4 @@ rc=$?
 expect "SIGTERM: exit 0" [ "$rc" -eq 0 ]
 grep -E 'apparmor profile|in use|unload' /tmp/daemon.log | sed 's/^/#   /'
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -35,7 +35,8 @@ setpriv=$(command -v setpriv || true)
 start=${EPOCHREALTIME/./}
 rc=0
 "$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-120}" --bin "$bin:/usr/local/bin/profiled" \
-	--bin "$setpriv:/usr/local/bin/setpriv" "$here/unload-guest.sh" || rc=$?
+	--bin "$setpriv:/usr/local/bin/setpriv" \
+	--file "$here/guest-lib.sh:/guest-lib.sh" "$here/unload-guest.sh" || rc=$?
 end=${EPOCHREALTIME/./}
 echo "# VM test wall time: $(((end - start) / 1000)) ms"
 exit "$rc"
