@@ -354,7 +354,15 @@ remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct
 			i++;
 			continue;
 		}
-		if (k >= 0 && pd_aa_unload(a->aa, e->name, &err) < 0) {
+		if (k < 0) {
+			/* not in the kernel's list: nothing to unload */
+			log_info("apparmor profile left the profiles folders and is not loaded; "
+				 "forgotten",
+				 "profile", e->name, NULL);
+			pd_state_remove(&a->state, PD_KIND_APPARMOR, e->name);
+			continue;
+		}
+		if (pd_aa_unload(a->aa, e->name, &err) < 0) {
 			res->failed++;
 			log_error("apparmor profile not unloaded", "profile", e->name, "error",
 				  pd_error_msg(err), NULL);

@@ -324,6 +324,19 @@ load_then_confirm() {
 	grep -q 'apparmor profile unloaded profile=pd-d' <<<"$output"
 	[ "$(tr -d '\0\n' <"$FS/.remove")" = pd-d ]
 	python3 -c 'import json,sys; assert [e["name"] for e in json.load(open(sys.argv[1]))["apparmor"]] == ["pd-c"]' "$S/state.json"
+	# a removed file whose profile the kernel no longer lists (removed by
+	# hand): nothing to unload; forgotten, not reported as unloaded
+	: >"$FS/.remove"
+	grep -v '^pd-c ' "$FS/profiles" >"$FS/profiles.new" || true
+	mv "$FS/profiles.new" "$FS/profiles"
+	rm "$P/c"
+	aa_once --unload-removed --proc-root "$T/proc"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q 'apparmor profile left the profiles folders and is not loaded; forgotten profile=pd-c' <<<"$output"
+	not grep -q 'apparmor profile unloaded profile=pd-c' <<<"$output"
+	[ ! -s "$FS/.remove" ]
+	python3 -c 'import json,sys; assert json.load(open(sys.argv[1])).get("apparmor", []) == []' "$S/state.json"
 }
 
 @test "an include outside the AppArmor folders is rejected by the daemon too" {
