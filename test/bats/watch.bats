@@ -297,7 +297,7 @@ swap() {
 	start_daemon
 	first=$DAEMON_PID
 	LOG2=$T/second.log
-	"$PROFILED" run --profiles "$P" --seccomp-root "$R" --state-dir "$S" --node-name node-1 \
+	"$PROFILED" run --profiles "$P" --seccomp-root "$R" --state-dir "$S" --node-name node-1 --metrics-addr "" \
 		</dev/null >/dev/null 2>"$LOG2" 3>&- {PAUSE_FD}>&- &
 	second=$!
 	EXTRA_PIDS=$second
