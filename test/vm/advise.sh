@@ -15,16 +15,8 @@ repo=$(cd "$here/../.." && pwd)
 bin=${1:-$repo/build/profiled}
 want=16
 
-[ -x "$bin" ] || {
-	echo "advise.sh: $bin is not an executable (run make first)" >&2
-	exit 1
-}
-rc=0
-out=$("$here/fetch.sh") || rc=$?
-if [ "$rc" -ne 0 ]; then
-	printf '%s\n' "$out"
-	exit "$rc"
-fi
+. "$here/host-lib.sh"
+vm_prepare "$bin"
 runc=$(command -v runc || true)
 [ -n "$runc" ] || {
 	echo "SKIP: runc is not installed (make deps)"

@@ -14,16 +14,8 @@ repo=$(cd "$here/../.." && pwd)
 bin=${1:-$repo/build/profiled}
 fixture=${PROFILED_FIXTURES:-$repo/test/data/fixtures}/kubernetes-docs/apparmor/k8s-apparmor-example-deny-write
 
-[ -x "$bin" ] || {
-	echo "profiled.sh: $bin is not an executable (run make first)" >&2
-	exit 1
-}
-rc=0
-out=$("$here/fetch.sh") || rc=$?
-if [ "$rc" -ne 0 ]; then
-	printf '%s\n' "$out"
-	exit "$rc"
-fi
+. "$here/host-lib.sh"
+vm_prepare "$bin"
 
 payload=$(mktemp -d "${TMPDIR:-/tmp}/profiled-vm-payload.XXXXXX")
 trap 'rm -rf "$payload"' EXIT

@@ -14,16 +14,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bin=${1:-$repo/build/profiled}
 
-[ -x "$bin" ] || {
-	echo "unload.sh: $bin is not an executable (run make first)" >&2
-	exit 1
-}
-rc=0
-out=$("$here/fetch.sh") || rc=$?
-if [ "$rc" -ne 0 ]; then
-	printf '%s\n' "$out"
-	exit "$rc"
-fi
+. "$here/host-lib.sh"
+vm_prepare "$bin"
 
 # setpriv runs the agent with the DaemonSet's capabilities in the guest.
 setpriv=$(command -v setpriv || true)
