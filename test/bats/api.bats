@@ -93,13 +93,7 @@ for r in json.load(sys.stdin):
 	[ "$(grep -c '^GET /api/v1/nodes/node-1' "$T/req")" -eq 1 ]
 	[ "$(grep -c '^PATCH /api/v1/nodes/node-1' "$T/req")" -eq 1 ]
 	# SIGHUP (a resync): one GET, no PATCH when nothing differs
-	ctl POST /control/reset-requests >/dev/null
-	kill -HUP "$DAEMON_PID"
-	wait_until 5 sh -c "curl -s $CTL/control/requests | grep -q GET"
-	pause 0.5
-	requests | tee "$T/req2"
-	[ "$(grep -c '^GET' "$T/req2")" -eq 1 ]
-	[ "$(grep -c '^PATCH' "$T/req2")" -eq 0 ]
+	assert_quiet_resync
 	stop_daemon
 	[ "$DAEMON_RC" -eq 0 ]
 }

@@ -125,6 +125,21 @@ for r in json.load(sys.stdin):
         print(json.dumps(lab, sort_keys=True))'
 }
 
+# assert_quiet_resync: a SIGHUP (a resync) with nothing changed costs one
+# GET of the Node and no PATCH. Prints the requests seen.
+assert_quiet_resync() {
+	ctl POST /control/reset-requests >/dev/null
+	kill -HUP "$DAEMON_PID"
+	wait_until 5 sh -c "curl -s $CTL/control/requests | grep -q GET"
+	pause 0.5
+	ctl GET /control/requests | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    print(r["method"], r["path"], r["status"])' | tee "$T/resync-requests"
+	[ "$(grep -c '^GET' "$T/resync-requests")" -eq 1 ]
+	[ "$(grep -c '^PATCH' "$T/resync-requests")" -eq 0 ]
+}
+
 # --- a folder standing in for apparmorfs -------------------------------------
 
 # apparmorfs_setup: $FS with the files libapparmor writes (.load, .replace,

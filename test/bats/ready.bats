@@ -86,13 +86,7 @@ set_taints() { # JSON list
 	[ "$(grep -c '^PATCH /api/v1/nodes/node-1 ' "$T/req1")" -eq 1 ]
 	[ "$(grep -c '/status' "$T/req1")" -eq 0 ]
 	# a resync: one GET, nothing patched
-	ctl POST /control/reset-requests >/dev/null
-	kill -HUP "$DAEMON_PID"
-	wait_until 5 sh -c "curl -s $CTL/control/requests | grep -q GET"
-	pause 0.5
-	requests | tee "$T/req2"
-	[ "$(grep -c '^GET' "$T/req2")" -eq 1 ]
-	[ "$(grep -c '^PATCH' "$T/req2")" -eq 0 ]
+	assert_quiet_resync
 	stop_daemon
 	[ "$DAEMON_RC" -eq 0 ]
 }
