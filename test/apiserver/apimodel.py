@@ -720,7 +720,8 @@ RFC3339_LAYOUT = "2006-01-02T15:04:05Z07:00"
 RFC3339_MICRO_LAYOUT = "2006-01-02T15:04:05.000000Z07:00"
 
 
-def _json_type(v):
+def json_type(v):
+    """The JSON type name of a decoded value, for error messages."""
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -794,7 +795,7 @@ def decode(t, value, unknown, path="", parent_go=None):
     """
     def type_err(go):
         where = ("Go struct field %s.%s" % (parent_go, path)) if parent_go else "Go value"
-        jt = _json_type(value)
+        jt = json_type(value)
         if jt == "number":
             jt = "number " + json.dumps(value)
         raise DecodeError("json: cannot unmarshal %s into %s of type %s" % (jt, where, go))

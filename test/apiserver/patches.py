@@ -15,7 +15,7 @@
 import copy
 import json
 
-from apimodel import ApiError, bad_request, generic_invalid
+from apimodel import ApiError, bad_request, generic_invalid, json_type
 
 
 class PatchError(Exception):
@@ -68,28 +68,16 @@ MAX_JSON_PATCH_OPS = 10000
 def decode_json_patch(patch):
     if not isinstance(patch, list):
         raise PatchError(bad_request("json: cannot unmarshal %s into Go value of type jsonpatch.Patch"
-                                     % ("object" if isinstance(patch, dict) else _jtype(patch))))
+                                     % ("object" if isinstance(patch, dict) else json_type(patch))))
     for op in patch:
         if not isinstance(op, dict):
             raise PatchError(bad_request("json: cannot unmarshal %s into Go value of type jsonpatch.Operation"
-                                         % _jtype(op)))
+                                         % json_type(op)))
     if len(patch) > MAX_JSON_PATCH_OPS:
         raise PatchError(ApiError(413, "RequestEntityTooLarge",
                                   "Request entity too large: The allowed maximum operations in a JSON patch "
                                   "is %d, got %d" % (MAX_JSON_PATCH_OPS, len(patch))))
     return patch
-
-
-def _jtype(v):
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    return "array" if isinstance(v, list) else "object"
 
 
 class _Fail(Exception):
@@ -257,7 +245,7 @@ _SET_ORDER = "$setElementOrder/"
 def strategic_merge_patch(doc, patch):
     if not isinstance(patch, dict):
         raise PatchError(bad_request("json: cannot unmarshal %s into Go value of type map[string]interface {}"
-                                     % _jtype(patch)))
+                                     % json_type(patch)))
     return _smp_map(doc if isinstance(doc, dict) else {}, patch, "")
 
 
