@@ -11,9 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aatext.h"
 #include "spawn.h"
-
-#define STD_INCLUDE_ROOT "/etc/apparmor.d/"
 
 struct pd_aa {
 	char *parser;
@@ -57,110 +56,16 @@ pd_aa_features_desc(const struct pd_aa *aa)
 /* include checking */
 
 static bool
-has_dotdot(const char *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (p[i] == '.' && p[i + 1] == '.' && (i == 0 || p[i - 1] == '/') &&
-		    (i + 2 == n || p[i + 2] == '/'))
-			return true;
-	}
-	return false;
-}
-
-static bool
 is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Checks the target at p (after the keyword and blanks) of an include on
- * line `line`.  Sets *skip to the characters consumed. */
-static int
-check_target(const char *p, const char *end, size_t line, const char *kw, pd_error_t *err)
-{
-	const char *t, *te;
-	char close;
-
-	if (end - p >= 9 && strncmp(p, "if exists", 9) == 0 && (end - p == 9 || is_blank(p[9]))) {
-		p += 9;
-		while (p < end && is_blank(*p))
-			p++;
-	}
-	if (p >= end || *p == '\n')
-		return pd_make_plain_error(err, EINVAL, "line %zu: `%s` without a path", line, kw);
-	if (*p == '<' || *p == '"') {
-		close = *p == '<' ? '>' : '"';
-		t = p + 1;
-		te = t;
-		while (te < end && *te != close && *te != '\n')
-			te++;
-		if (te >= end || *te != close)
-			return pd_make_plain_error(err, EINVAL, "line %zu: unterminated `%s` path",
-						   line, kw);
-	} else {
-		t = p;
-		te = t;
-		while (te < end && !is_blank(*te) && *te != '\n' && *te != ',')
-			te++;
-	}
-	if (te == t)
-		return pd_make_plain_error(err, EINVAL, "line %zu: `%s` without a path", line, kw);
-	if (has_dotdot(t, (size_t)(te - t)))
-		return pd_make_plain_error(err, EPERM,
-					   "line %zu: `%s %.*s`: `..` is not allowed in include "
-					   "paths",
-					   line, kw, (int)(te - t), t);
-	if (*t == '/' && ((size_t)(te - t) < strlen(STD_INCLUDE_ROOT) ||
-			  strncmp(t, STD_INCLUDE_ROOT, strlen(STD_INCLUDE_ROOT)) != 0))
-		return pd_make_plain_error(
-			err, EPERM,
-			"line %zu: `%s %.*s`: only the standard AppArmor folders "
-			"(" STD_INCLUDE_ROOT ") may be included",
-			line, kw, (int)(te - t), t);
-	return 0;
-}
-
-/*
- * The parser's lexer takes `#include` (no blank after '#'), `include` and
- * `abi` as keywords wherever a token may start.  This is deliberately
- * stricter than the lexer: every word `include`/`abi` at a token start that
- * is followed by a path is checked, even inside a comment; a false alarm in
- * a comment is cheap, a missed include is not.
- */
+/* The rule and the lexer's reading of includes live in aatext.c. */
 int
 pd_aa_check_includes(const char *src, size_t len, pd_error_t *err)
 {
-	static const char *const kws[] = { "include", "abi" };
-	const char *end = src + len;
-	size_t line = 1;
-
-	for (const char *p = src; p < end; p++) {
-		if (*p == '\n') {
-			line++;
-			continue;
-		}
-		for (size_t k = 0; k < sizeof(kws) / sizeof(kws[0]); k++) {
-			size_t kl = strlen(kws[k]);
-			const char *q = p + kl;
-			int ret;
-
-			if ((size_t)(end - p) < kl || strncmp(p, kws[k], kl) != 0)
-				continue;
-			if (p > src && !is_blank(p[-1]) && p[-1] != '\n' && p[-1] != '#' &&
-			    p[-1] != '{' && p[-1] != ',' && p[-1] != '}')
-				continue;
-			if (q < end && !is_blank(*q) && *q != '<' && *q != '"')
-				continue;
-			while (q < end && is_blank(*q))
-				q++;
-			if (q >= end || *q == '\n' || *q == ',' || *q == '#')
-				continue; /* a bare word: not a directive */
-			ret = check_target(q, end, line, kws[k], err);
-			if (ret < 0)
-				return ret;
-		}
-	}
-	return 0;
+	return pd_aat_check_includes(src, len, PD_AA_INCLUDE_ROOT, err);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -27,6 +27,7 @@
 #define PD_AA_DEFAULT_PARSER	"apparmor_parser"
 #define PD_AA_DEFAULT_FEATURES	"/usr/share/apparmor-features/features"
 #define PD_AA_PARSER_CONF	"/etc/apparmor/parser.conf"
+#define PD_AA_INCLUDE_ROOT	"/etc/apparmor.d"
 #define PD_AA_PARSER_TIMEOUT_MS (5 * 60 * 1000)
 #define PD_AA_NAMES_TIMEOUT_MS	(60 * 1000)
 
@@ -57,10 +58,11 @@ const char *pd_aa_fs(const struct pd_aa *aa);
 const char *pd_aa_features_desc(const struct pd_aa *aa);
 
 /*
- * Refuses `include`/`#include`/`abi` of anything but a path relative to the
- * standard AppArmor folders: no absolute path outside /etc/apparmor.d, no
- * `..`.  A profile must not make the parser read arbitrary host files.
- * Errors carry the line number.
+ * Refuses any `include`/`#include`/`abi` the parser could read (as its lexer
+ * reads them, comments included) unless it names a regular file under
+ * PD_AA_INCLUDE_ROOT: `<rel>` or the absolute "PD_AA_INCLUDE_ROOT/rel", no
+ * `.`/`..`, no escapes, no folder.  A profile must not make the parser read
+ * host files.  Errors carry the line number.  See aatext.h.
  */
 int pd_aa_check_includes(const char *src, size_t len, pd_error_t *err);
 
