@@ -18,8 +18,9 @@
  *   `include` then a blank (space or tab)      -> INCLUDE state, wherever the
  *       initial state starts a token: after a blank, a newline, `{`, `}`,
  *       `)`, `"`, a number, a comment's end...  `profile # include "x"` takes
- *       `#` as the profile name and then includes "x", so a `#` does not
- *       make the rest of the line a comment for this scan.
+ *       `#` as the profile name and then includes "x", so a `#` makes the
+ *       rest of a line a comment for this scan only where the lexer's state
+ *       is known well enough (comment_line()).
  *   `#include`/`include` + blanks + `if` + blanks + `exists` + a blank
  *                                               -> INCLUDE_EXISTS state.
  *   `abi` (a whole word)                       -> ABI_MODE, whose target is
@@ -196,11 +197,56 @@ take_target(const char *p, const char *end, struct pd_aat_include *inc)
 	return true;
 }
 
+/*
+ * A line that is surely a comment: its first non-blank is `#` (not
+ * `#include`), and the lexer cannot be anywhere but in the initial state at
+ * its start, or in a state the line cannot leave.  After a `,` (or at the
+ * start of the file) the lexer is in the initial state or inside a `(...)`
+ * list, which only `)` or a quoted string can end.  After `{` or `}` it may
+ * also be inside a rule (`mount /a{`), which a `,` ends, or a condition,
+ * which a `{` ends.  Anything else
+ * before it (`->` then `# include "x"` makes `#` a name, then includes)
+ * keeps the line checked.  prev is the last significant character before
+ * the line (0 at the start of the file).
+ */
+static bool
+comment_line(const char *p, const char *end, char prev)
+{
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	const char *b = p;
+
+	if (eol == NULL)
+		eol = end;
+	while (b < eol && is_blank(*b))
+		b++;
+	if (b == eol || *b != '#' || has_at(b, eol, "#include"))
+		return false;
+	if (memchr(b, '"', (size_t)(eol - b)) != NULL || memchr(b, ')', (size_t)(eol - b)) != NULL)
+		return false;
+	if (prev == 0 || prev == ',')
+		return true;
+	/* `{` too: it ends a 4.x condition (`if a{` ... `{`). */
+	return (prev == '{' || prev == '}') && memchr(b, ',', (size_t)(eol - b)) == NULL &&
+	       memchr(b, '{', (size_t)(eol - b)) == NULL;
+}
+
+/* The last character of the line ending before eol that is not blank. */
+static char
+last_significant(const char *start, const char *eol, char prev)
+{
+	while (eol > start && (is_blank(eol[-1]) || eol[-1] == '\r'))
+		eol--;
+	return eol > start ? eol[-1] : prev;
+}
+
 int
 pd_aat_scan_includes(const char *src, size_t len, pd_aat_include_fn fn, void *arg, pd_error_t *err)
 {
 	const char *end = src + len;
+	const char *bol = src; /* start of the current line */
 	size_t line = 1;
+	char prev = 0;
+	bool comment = comment_line(src, end, prev);
 
 	for (const char *p = src; p < end; p++) {
 		struct pd_aat_include inc = { 0 };
@@ -209,17 +255,21 @@ pd_aat_scan_includes(const char *src, size_t len, pd_aat_include_fn fn, void *ar
 		int ret;
 
 		if (*p == '\n') {
+			if (!comment)
+				prev = last_significant(bol, p, prev);
 			line++;
+			bol = p + 1;
+			comment = comment_line(bol, end, prev);
 			continue;
 		}
 		if (has_at(p, end, "#include")) {
 			inc.kw = "#include";
 			q = p + 8;
-		} else if (word_start && has_at(p, end, "include") && p + 7 < end &&
+		} else if (!comment && word_start && has_at(p, end, "include") && p + 7 < end &&
 			   is_space(p[7]) && (p == src || p[-1] != '#')) {
 			inc.kw = "include";
 			q = p + 7;
-		} else if (word_start && has_at(p, end, "abi") &&
+		} else if (!comment && word_start && has_at(p, end, "abi") &&
 			   (p + 3 == end || !is_word((unsigned char)p[3]))) {
 			inc.kw = "abi";
 			q = p + 3;

@@ -175,9 +175,49 @@ test_after_punctuation(void **state)
 		{ "include <tunables/global>include \"/etc/shadow\"\n", "only the standard" },
 		{ "x#include \"/etc/shadow\"\n", "only the standard" },
 		{ "/path#include \"/etc/shadow\"\n", "only the standard" },
-		{ "# a comment: include /etc/shadow\n", "only the standard" },
 	};
 	(void)state;
+	expect_refused(bad, ARRAY_SIZE(bad));
+}
+
+/* A line starting with `#` is skipped only where the lexer surely reads it
+ * as a comment (at the start, after `,`, or after `{`/`}` without `,` or
+ * `{` in it) and it holds no `"` or `)`; anything else is checked. */
+static void
+test_comments(void **state)
+{
+	static const char *const ok[] = {
+		"# include the base, see below\n",
+		"# a comment: include /etc/shadow\nprofile x { file, }\n",
+		"profile x {\n  # include the programs that parse input\n  file,\n"
+		"  # include more, later; abi too\n}\n",
+		"profile x {\n  file,\n}\n# include nothing here\n",
+		"abi <abi/3.0>,\n\n# include files in home.d\n",
+	};
+	static const struct bad bad[] = {
+		/* a `,` can end the rule the line may be in (`mount /a{`) */
+		{ "profile x {\n  # include the base, see below\n}\n", "`include the`" },
+		/* `->` then `#`: a name, then the include */
+		{ "profile x -> \n# include etc/shadow\n", "working folder" },
+		/* `)` ends a list the line may be in */
+		{ "mount options=(ro,\n# x) include etc/shadow\n", "working folder" },
+		/* a quote may end a string the line is in */
+		{ "profile \"a,\n# x\" include /etc/shadow\n", "only the standard" },
+		/* `{` ends a condition (`if a{`) */
+		{ "if a{\n# x { include /etc/shadow\n", "only the standard" },
+		/* after an assignment or an include: not known */
+		{ "@{X}=/home/\n# include files in home.d\n", "`include files`" },
+		{ "#include <tunables/global>\n# include the rest\n", "`include the`" },
+		/* `#include` is checked on any line */
+		{ "# see #include </etc/shadow>\n", "relative to the standard" },
+	};
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		char *msg = NULL;
+
+		if (check(ok[i], strlen(ok[i]), &msg) != 0)
+			fail_msg("refused %s: %s", ok[i], msg);
+	}
 	expect_refused(bad, ARRAY_SIZE(bad));
 }
 
@@ -325,6 +365,7 @@ main(void)
 		cmocka_unit_test(test_if_exists_blanks),
 		cmocka_unit_test(test_newline_before_target),
 		cmocka_unit_test(test_after_punctuation),
+		cmocka_unit_test(test_comments),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_dots_and_folders),
 		cmocka_unit_test(test_escapes_and_odd_bytes),
