@@ -84,7 +84,10 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 			pd_state_find(&a->state, PD_KIND_APPARMOR, u->names.v[k]);
 		bool same = e != NULL && strcmp(e->sha256, f->s->sha256) == 0;
 
-		if (!same)
+		/* A binary compiled now (not from the cache) was made by
+		 * another parser or from changed abstractions: the kernel's copy
+		 * is stale even if the source is the same. */
+		if (!same || !u->cached)
 			f->load = true;
 		else if (pd_aa_loaded_mode(kern, u->names.v[k]) == NULL)
 			f->load = f->restore = true;
@@ -461,6 +464,13 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 	if (a->aa == NULL)
 		goto out;
 
+	/* An upgraded parser or a changed abstraction gets a cache of its own. */
+	if (pd_aa_refresh(a->aa, &err) < 0) {
+		res->failed++;
+		log_error("cannot read the AppArmor parser", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+		goto out;
+	}
 	if (pd_aa_compile(a->aa, units, n, &stats, &err) < 0) {
 		res->failed++;
 		log_error("cannot run the AppArmor parser", "error", pd_error_msg(err), NULL);

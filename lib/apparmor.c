@@ -11,17 +11,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aacache.h"
+#include "aatext.h"
 #include "spawn.h"
-
-#define STD_INCLUDE_ROOT "/etc/apparmor.d/"
 
 struct pd_aa {
 	char *parser;
-	char *fs;	 /* loads go here (load) or the parser's stand-in */
-	char *features;	 /* -M argument, or NULL for the kernel's */
-	char *cache_dir; /* our cache root */
-	char *cache_sub; /* the parser's cache folder for this feature set */
-	bool own_cache;	 /* a temporary cache, removed on free */
+	char *fs;	/* loads go here (load) or the parser's stand-in */
+	char *features; /* -M argument, or NULL for the kernel's */
+	char *include_root;
+	char *cache_root; /* our cache folder: ctx-DIGEST/ under it */
+	char *cache_dir;  /* cache_root/ctx-DIGEST: this parser, features and
+			   * include folder's results (see aacache.h) */
+	char *cache_sub;  /* the parser's cache folder for this feature set */
+	char *version;	  /* the parser's --version output */
+	char context[PD_SHA256_HEX_LEN + 1];
+	bool own_cache; /* a temporary cache, removed on free */
 	bool load;
 	int jobs;
 	aa_features *kf;
@@ -57,110 +62,16 @@ pd_aa_features_desc(const struct pd_aa *aa)
 /* include checking */
 
 static bool
-has_dotdot(const char *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (p[i] == '.' && p[i + 1] == '.' && (i == 0 || p[i - 1] == '/') &&
-		    (i + 2 == n || p[i + 2] == '/'))
-			return true;
-	}
-	return false;
-}
-
-static bool
 is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Checks the target at p (after the keyword and blanks) of an include on
- * line `line`.  Sets *skip to the characters consumed. */
-static int
-check_target(const char *p, const char *end, size_t line, const char *kw, pd_error_t *err)
-{
-	const char *t, *te;
-	char close;
-
-	if (end - p >= 9 && strncmp(p, "if exists", 9) == 0 && (end - p == 9 || is_blank(p[9]))) {
-		p += 9;
-		while (p < end && is_blank(*p))
-			p++;
-	}
-	if (p >= end || *p == '\n')
-		return pd_make_plain_error(err, EINVAL, "line %zu: `%s` without a path", line, kw);
-	if (*p == '<' || *p == '"') {
-		close = *p == '<' ? '>' : '"';
-		t = p + 1;
-		te = t;
-		while (te < end && *te != close && *te != '\n')
-			te++;
-		if (te >= end || *te != close)
-			return pd_make_plain_error(err, EINVAL, "line %zu: unterminated `%s` path",
-						   line, kw);
-	} else {
-		t = p;
-		te = t;
-		while (te < end && !is_blank(*te) && *te != '\n' && *te != ',')
-			te++;
-	}
-	if (te == t)
-		return pd_make_plain_error(err, EINVAL, "line %zu: `%s` without a path", line, kw);
-	if (has_dotdot(t, (size_t)(te - t)))
-		return pd_make_plain_error(err, EPERM,
-					   "line %zu: `%s %.*s`: `..` is not allowed in include "
-					   "paths",
-					   line, kw, (int)(te - t), t);
-	if (*t == '/' && ((size_t)(te - t) < strlen(STD_INCLUDE_ROOT) ||
-			  strncmp(t, STD_INCLUDE_ROOT, strlen(STD_INCLUDE_ROOT)) != 0))
-		return pd_make_plain_error(
-			err, EPERM,
-			"line %zu: `%s %.*s`: only the standard AppArmor folders "
-			"(" STD_INCLUDE_ROOT ") may be included",
-			line, kw, (int)(te - t), t);
-	return 0;
-}
-
-/*
- * The parser's lexer takes `#include` (no blank after '#'), `include` and
- * `abi` as keywords wherever a token may start.  This is deliberately
- * stricter than the lexer: every word `include`/`abi` at a token start that
- * is followed by a path is checked, even inside a comment; a false alarm in
- * a comment is cheap, a missed include is not.
- */
+/* The rule and the lexer's reading of includes live in aatext.c. */
 int
 pd_aa_check_includes(const char *src, size_t len, pd_error_t *err)
 {
-	static const char *const kws[] = { "include", "abi" };
-	const char *end = src + len;
-	size_t line = 1;
-
-	for (const char *p = src; p < end; p++) {
-		if (*p == '\n') {
-			line++;
-			continue;
-		}
-		for (size_t k = 0; k < sizeof(kws) / sizeof(kws[0]); k++) {
-			size_t kl = strlen(kws[k]);
-			const char *q = p + kl;
-			int ret;
-
-			if ((size_t)(end - p) < kl || strncmp(p, kws[k], kl) != 0)
-				continue;
-			if (p > src && !is_blank(p[-1]) && p[-1] != '\n' && p[-1] != '#' &&
-			    p[-1] != '{' && p[-1] != ',' && p[-1] != '}')
-				continue;
-			if (q < end && !is_blank(*q) && *q != '<' && *q != '"')
-				continue;
-			while (q < end && is_blank(*q))
-				q++;
-			if (q >= end || *q == '\n' || *q == ',' || *q == '#')
-				continue; /* a bare word: not a directive */
-			ret = check_target(q, end, line, kws[k], err);
-			if (ret < 0)
-				return ret;
-		}
-	}
-	return 0;
+	return pd_aat_check_includes(src, len, PD_AA_INCLUDE_ROOT, err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -201,12 +112,35 @@ static void
 base_args(const struct pd_aa *aa, struct argv *a)
 {
 	argv_push(a, aa->parser);
+	/* The search path is the include folder alone (a parser.conf `base`
+	 * cannot move it): what the include check allowed is what is read. */
+	argv_push(a, "--base");
+	argv_push(a, aa->include_root);
 	argv_push(a, "--subdomainfs");
 	argv_push(a, aa->fs);
 	if (aa->features != NULL) {
 		argv_push(a, "--features-file");
 		argv_push(a, aa->features);
 	}
+}
+
+/*
+ * A parser message about a file that is neither the source (path) nor under
+ * the include folder would quote a host file: its name, line and first
+ * unexpected character.  The include check keeps the parser from opening
+ * such a file; this keeps its words out of logs, Events and conditions if
+ * that ever failed.
+ */
+static bool
+about_outside_file(const char *line, const char *path)
+{
+	const char *f = strstr(line, " in profile ");
+
+	if (f == NULL || path == NULL)
+		return false;
+	f += strlen(" in profile ");
+	return strncmp(f, path, strlen(path)) != 0 &&
+	       strncmp(f, PD_AA_INCLUDE_ROOT "/", strlen(PD_AA_INCLUDE_ROOT "/")) != 0;
 }
 
 /* The parser's messages without its cache chatter, with path replaced by
@@ -228,6 +162,11 @@ clean_message(const char *text, const char *path, const char *label)
 		if (n == 0 || strstr(l, "Cache read/write disabled") != NULL) {
 			free(l);
 			continue;
+		}
+		if (about_outside_file(l, path)) {
+			free(l);
+			l = pd_xstrdup("AppArmor parser error in a file outside " PD_AA_INCLUDE_ROOT
+				       " (not shown)");
 		}
 		if (path != NULL && label != NULL) {
 			char *hit;
@@ -326,6 +265,105 @@ find_cache_sub(struct pd_aa *aa, pd_error_t *err)
 	return ret;
 }
 
+/* ------------------------------------------------------------------------ */
+/* the cache's context */
+
+static void rm_tree(const char *path);
+
+static int
+parser_version(struct pd_aa *aa, pd_error_t *err)
+{
+	struct argv a = { 0 };
+	struct pd_spawn_result r;
+	int ret;
+
+	argv_push(&a, aa->parser);
+	argv_push(&a, "--version");
+	ret = pd_spawn(a.v, NULL, 0, PD_AA_NAMES_TIMEOUT_MS, aa->cancel, &r, err);
+	argv_clear(&a);
+	if (ret < 0)
+		return ret;
+	if (r.status != 0 || r.timedout) {
+		_cleanup_free_ char *msg = clean_message(r.err, NULL, NULL);
+
+		ret = pd_make_plain_error(err, EIO, "`%s --version` failed (exit %d): %s",
+					  aa->parser, r.status, msg);
+	} else {
+		free(aa->version);
+		aa->version = pd_xasprintf("%s\n%s", r.out, r.err);
+	}
+	pd_spawn_result_clear(&r);
+	return ret;
+}
+
+/* Removes what other contexts (and the layout before them) left in the
+ * cache root: their results can never be used again. */
+static void
+prune_contexts(const struct pd_aa *aa, const char *keep)
+{
+	DIR *d = opendir(aa->cache_root);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		size_t hex = strspn(n, "0123456789abcdef");
+		bool legacy = strcmp(n, "names") == 0 || strcmp(n, "src") == 0 ||
+			      strcmp(n, "errors") == 0 ||
+			      (hex > 0 && n[hex] == '.' && n[hex + 1] != '\0' &&
+			       strspn(n + hex + 1, "0123456789") == strlen(n + hex + 1));
+
+		if ((strncmp(n, "ctx-", 4) == 0 && strcmp(n, keep) != 0) || legacy) {
+			_cleanup_free_ char *p = pd_xasprintf("%s/%s", aa->cache_root, n);
+
+			rm_tree(p);
+		}
+	}
+	closedir(d);
+}
+
+/* Points the cache at the folder of the current context (aacache.h),
+ * creating it when the parser, the features or the include folder changed. */
+static int
+use_context(struct pd_aa *aa, pd_error_t *err)
+{
+	char digest[PD_SHA256_HEX_LEN + 1];
+	_cleanup_free_ char *name = NULL;
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_free_ char *names = NULL;
+	_cleanup_free_ char *srcs = NULL;
+	int ret;
+
+	if ((ret = pd_aa_context_digest(aa->parser, aa->version, aa->features, aa->include_root,
+					digest, err)) < 0)
+		return ret;
+	if (aa->cache_sub != NULL && strcmp(digest, aa->context) == 0)
+		return 0;
+	name = pd_xasprintf("ctx-%.32s", digest);
+	dir = pd_xasprintf("%s/%s", aa->cache_root, name);
+	names = pd_xasprintf("%s/names", dir);
+	srcs = pd_xasprintf("%s/src", dir);
+	if ((ret = mkdir_p1(dir, 0700, err)) < 0 || (ret = mkdir_p1(names, 0700, err)) < 0 ||
+	    (ret = mkdir_p1(srcs, 0700, err)) < 0)
+		return ret;
+	free(aa->cache_dir);
+	aa->cache_dir = pd_steal(&dir);
+	free(aa->cache_sub);
+	aa->cache_sub = NULL;
+	if ((ret = find_cache_sub(aa, err)) < 0)
+		return ret;
+	memcpy(aa->context, digest, sizeof(digest));
+	prune_contexts(aa, name);
+	return 0;
+}
+
+int
+pd_aa_refresh(struct pd_aa *aa, pd_error_t *err)
+{
+	return use_context(aa, err);
+}
+
 int
 pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 {
@@ -334,6 +372,8 @@ pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 	int ret;
 
 	aa->parser = pd_xstrdup(o->parser != NULL ? o->parser : PD_AA_DEFAULT_PARSER);
+	aa->include_root =
+		pd_xstrdup(o->include_root != NULL ? o->include_root : PD_AA_INCLUDE_ROOT);
 	aa->load = o->load;
 	aa->jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (aa->jobs < 1)
@@ -342,30 +382,22 @@ pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 		if ((ret = mkdir_p1(o->cache_dir, 0700, err)) < 0)
 			goto fail;
 		/* The parser reports its cache folder from this path. */
-		aa->cache_dir = realpath(o->cache_dir, NULL);
-		if (aa->cache_dir == NULL) {
+		aa->cache_root = realpath(o->cache_dir, NULL);
+		if (aa->cache_root == NULL) {
 			ret = pd_make_error(err, errno, "resolve `%s`", o->cache_dir);
 			goto fail;
 		}
 	} else {
 		const char *tmp = getenv("TMPDIR");
 
-		aa->cache_dir = pd_xasprintf("%s/profiled-apparmor.XXXXXX",
-					     tmp != NULL && *tmp == '/' ? tmp : "/tmp");
-		if (mkdtemp(aa->cache_dir) == NULL) {
+		aa->cache_root = pd_xasprintf("%s/profiled-apparmor.XXXXXX",
+					      tmp != NULL && *tmp == '/' ? tmp : "/tmp");
+		if (mkdtemp(aa->cache_root) == NULL) {
 			ret = pd_make_error(err, errno, "create a temporary folder");
 			goto fail;
 		}
 		aa->own_cache = true;
 	}
-	{
-		_cleanup_free_ char *names = pd_xasprintf("%s/names", aa->cache_dir);
-		_cleanup_free_ char *srcs = pd_xasprintf("%s/src", aa->cache_dir);
-
-		if ((ret = mkdir_p1(names, 0700, err)) < 0 || (ret = mkdir_p1(srcs, 0700, err)) < 0)
-			goto fail;
-	}
-
 	if (o->load) {
 		if (o->fs != NULL) {
 			aa->fs = pd_xstrdup(o->fs);
@@ -377,7 +409,7 @@ pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 	} else {
 		/* The parser keeps no cache without an interface folder:
 		 * give it a private one it never loads into (-Q). */
-		aa->fs = pd_xasprintf("%s/parserfs", aa->cache_dir);
+		aa->fs = pd_xasprintf("%s/parserfs", aa->cache_root);
 		if ((ret = mkdir_p1(aa->fs, 0700, err)) < 0 ||
 		    (ret = touch(aa->fs, ".load", err)) < 0 ||
 		    (ret = touch(aa->fs, ".replace", err)) < 0 ||
@@ -416,7 +448,7 @@ pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 			goto fail;
 		}
 	}
-	if ((ret = find_cache_sub(aa, err)) < 0)
+	if ((ret = parser_version(aa, err)) < 0 || (ret = use_context(aa, err)) < 0)
 		goto fail;
 	*out = aa;
 	return 0;
@@ -453,15 +485,18 @@ pd_aa_free(struct pd_aa *aa)
 {
 	if (aa == NULL)
 		return;
-	if (aa->own_cache && aa->cache_dir != NULL)
-		rm_tree(aa->cache_dir);
+	if (aa->own_cache && aa->cache_root != NULL)
+		rm_tree(aa->cache_root);
 	aa_kernel_interface_unref(aa->ki);
 	aa_features_unref(aa->kf);
 	free(aa->parser);
+	free(aa->include_root);
 	free(aa->fs);
 	free(aa->features);
+	free(aa->cache_root);
 	free(aa->cache_dir);
 	free(aa->cache_sub);
+	free(aa->version);
 	free(aa);
 }
 
@@ -711,7 +746,7 @@ pd_aa_compile(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, struct pd_aa
 		pd_error_t e = NULL;
 
 		pd_aa_unit_clear(u);
-		if (pd_aa_check_includes(u->data, u->len, &e) < 0) {
+		if (pd_aat_check_includes(u->data, u->len, aa->include_root, &e) < 0) {
 			u->error = pd_xstrdup(pd_error_msg(e));
 			pd_error_release(&e);
 			continue;

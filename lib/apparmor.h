@@ -5,8 +5,11 @@
  * Profile names come from the AppArmor parser (`-N`), never from file names.
  * Compiling is one batched parser run for every file not already in the
  * cache, using the node's cores (`-j`).  The cache is keyed by the sha256 of
- * the source and, through the parser's own cache layout, by the feature set
- * compiled for, so a restart or a reboot loads without compiling.  Loading
+ * the source, inside a folder named by the context (the parser's version
+ * and bytes, the features, every file under the include folder: aacache.h)
+ * and, through the parser's own cache layout, by the feature set compiled
+ * for, so a restart or a reboot loads without compiling, and an upgraded
+ * parser or a changed abstraction never reuses an old binary or refusal.  Loading
  * goes through libapparmor's kernel interface (replace semantics); what the
  * kernel holds is read back from its `profiles` list.
  *
@@ -27,18 +30,21 @@
 #define PD_AA_DEFAULT_PARSER	"apparmor_parser"
 #define PD_AA_DEFAULT_FEATURES	"/usr/share/apparmor-features/features"
 #define PD_AA_PARSER_CONF	"/etc/apparmor/parser.conf"
+#define PD_AA_INCLUDE_ROOT	"/etc/apparmor.d"
 #define PD_AA_PARSER_TIMEOUT_MS (5 * 60 * 1000)
 #define PD_AA_NAMES_TIMEOUT_MS	(60 * 1000)
 
 struct pd_aa_options {
-	const char *parser;    /* NULL: apparmor_parser on PATH */
-	const char *fs;	       /* AppArmor securityfs folder; NULL: the kernel's */
-	bool load;	       /* false: compile only, never touch fs */
-	const char *features;  /* compile against this features file/folder; NULL:
-				* the kernel's when loading into a kernel, else the
-				* parser's configured policy-features pin */
-	const char *cache_dir; /* NULL: a private temporary folder, removed on free */
-	int jobs;	       /* parser threads; 0: the online CPUs */
+	const char *parser;	  /* NULL: apparmor_parser on PATH */
+	const char *fs;		  /* AppArmor securityfs folder; NULL: the kernel's */
+	bool load;		  /* false: compile only, never touch fs */
+	const char *features;	  /* compile against this features file/folder; NULL:
+				   * the kernel's when loading into a kernel, else the
+				   * parser's configured policy-features pin */
+	const char *cache_dir;	  /* NULL: a private temporary folder, removed on free */
+	int jobs;		  /* parser threads; 0: the online CPUs */
+	const char *include_root; /* the only folder includes may name, and the
+				   * parser's --base; NULL: PD_AA_INCLUDE_ROOT */
 };
 
 struct pd_aa; /* opaque */
@@ -49,6 +55,10 @@ bool pd_aa_kernel_enabled(void);
 int pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err);
 void pd_aa_free(struct pd_aa *aa);
 
+/* Reads the context again (the include folder, the parser's bytes) and
+ * moves to its cache folder when it changed.  Call before compiling. */
+int pd_aa_refresh(struct pd_aa *aa, pd_error_t *err);
+
 /* Parser runs stop early when cancel says so (the caller keeps it alive). */
 void pd_aa_set_cancel(struct pd_aa *aa, const struct pd_spawn_cancel *cancel);
 
@@ -57,10 +67,11 @@ const char *pd_aa_fs(const struct pd_aa *aa);
 const char *pd_aa_features_desc(const struct pd_aa *aa);
 
 /*
- * Refuses `include`/`#include`/`abi` of anything but a path relative to the
- * standard AppArmor folders: no absolute path outside /etc/apparmor.d, no
- * `..`.  A profile must not make the parser read arbitrary host files.
- * Errors carry the line number.
+ * Refuses any `include`/`#include`/`abi` the parser could read (as its lexer
+ * reads them, comments included) unless it names a regular file under
+ * PD_AA_INCLUDE_ROOT: `<rel>` or the absolute "PD_AA_INCLUDE_ROOT/rel", no
+ * `.`/`..`, no escapes, no folder.  A profile must not make the parser read
+ * host files.  Errors carry the line number.  See aatext.h.
  */
 int pd_aa_check_includes(const char *src, size_t len, pd_error_t *err);
 
