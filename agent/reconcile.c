@@ -139,7 +139,9 @@ agent_open(struct agent *a, const struct options *opt)
 	if (ret < 0)
 		goto fail;
 	/* Lost, corrupt or never written: what is in place is adopted where it
-	 * can be proven ours (see node_prune_before_start), and saved. */
+	 * can be proven ours (seccomp files through their sources, AppArmor
+	 * profiles by the kernel's copy of their policy: admit() in
+	 * apparmor.c), never on the word of the Node, and saved. */
 	a->state_unknown = a->state.n == 0;
 	record_domain(a);
 	if ((ret = pd_seccomp_env_native(&a->env, &err)) < 0)
