@@ -107,6 +107,7 @@ faults-long: $(BUILD)/profiled
 test-vm: $(BUILD)/profiled
 	bash test/vm/profiled.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/unload.sh $(CURDIR)/$(BUILD)/profiled
+	bash test/vm/trust.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/advise.sh $(CURDIR)/$(BUILD)/profiled
 
 # Everything, with one closing "N passed, N failed, N skipped" line.

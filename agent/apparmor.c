@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "../lib/aaproof.h"
 #include "../lib/procscan.h"
 #include "agent.h"
 #include "log.h"
@@ -44,6 +45,46 @@ joined(struct pd_strv *names, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Whether the loaded profile `name` is exactly what the agent compiled from
+ * f: the kernel's copy of its policy has the sha256 of f's compiled binary
+ * (lib/aaproof.h).  This, or the local state, is the only proof of
+ * ownership: nothing written on the Node is.  bin caches the binary's hash
+ * ("" until computed).
+ */
+static bool
+proven(struct agent *a, const struct aa_file *f, const char *name, char bin[PD_SHA256_HEX_LEN + 1])
+{
+	char held[PD_SHA256_HEX_LEN + 1];
+	pd_error_t err = NULL;
+
+	if (bin[0] == '\0' && pd_aa_binary_sha256(f->u->binary, bin, &err) < 0) {
+		bin[0] = '\0';
+		log_debug("compiled policy unreadable; loaded profile not proven ours", "profile",
+			  name, "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+		return false;
+	}
+	if (pd_aa_loaded_raw_sha256(pd_aa_fs(a->aa), name, held, &err) < 0) {
+		log_debug("the kernel's policy of a loaded profile cannot be read; not proven ours",
+			  "profile", name, "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+		return false;
+	}
+	return strcmp(held, bin) == 0;
+}
+
+/* Takes back a loaded profile proven to be f's (a lost state). */
+static void
+take_back(struct agent *a, const struct aa_file *f, const char *name)
+{
+	struct pd_state_entry *e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
+
+	pd_state_set_source(e, f->s->name);
+	log_info("apparmor profile taken back: the kernel holds the policy compiled from this file",
+		 "profile", name, "file", f->s->path, "sha256", f->s->sha256, NULL);
+}
+
 /* Decides whether f may load: its names are not declared by an earlier
  * file and are not someone else's loaded profiles. */
 static void
@@ -52,6 +93,8 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 {
 	struct aa_file *f = &files[idx];
 	struct pd_aa_unit *u = f->u;
+	_cleanup_free_ bool *ours = pd_xcalloc(u->names.n + 1, sizeof(*ours));
+	char bin[PD_SHA256_HEX_LEN + 1] = "";
 
 	for (size_t k = 0; k < u->names.n; k++) {
 		const char *name = u->names.v[k];
@@ -62,17 +105,24 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 				msg = pd_xasprintf("profile `%s` is already declared by %s", name,
 						   files[j].s->path);
 		if (msg == NULL && kern != NULL && pd_aa_loaded_mode(kern, name) != NULL &&
-		    !owned(a, name) && !a->opt->adopt_existing)
-			msg = pd_xasprintf("profile `%s` is already loaded and was not loaded by "
-					   "profiled (a host or runtime profile?); it is left "
-					   "alone unless --adopt-existing is given",
-					   name);
+		    !owned(a, name)) {
+			ours[k] = proven(a, f, name, bin);
+			if (!ours[k] && !a->opt->adopt_existing)
+				msg = pd_xasprintf(
+					"profile `%s` is already loaded and was not loaded by "
+					"profiled (a host or runtime profile?); it is left "
+					"alone unless --adopt-existing is given",
+					name);
+		}
 		if (msg != NULL) {
 			res->rejected++;
 			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", f->s, msg);
 			return;
 		}
 	}
+	for (size_t k = 0; k < u->names.n; k++)
+		if (ours[k])
+			take_back(a, f, u->names.v[k]);
 	for (size_t i = 0; i < u->warnings.n; i++)
 		agent_report(a, now, LOG_LVL_WARN, "apparmor profile warning", f->s,
 			     u->warnings.v[i]);

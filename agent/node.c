@@ -102,6 +102,7 @@ node_close(struct agent *a)
 	free(n->applied_profiles);
 	free(n->applied_ready);
 	free(n->node_uid);
+	free(n->refused_owned);
 	free(n->ns);
 	pd_kube_free(n->kube);
 	free(n);
@@ -453,49 +454,66 @@ log_label_changes(const struct agent *a, const char *patch)
 }
 
 /*
- * The state is lost (or corrupt): the agent's own record on the Node, the
- * profiles annotation, says what it owned.  AppArmor profiles listed there
- * are taken back as the agent's (else the loaded ones would now be refused
- * as someone else's and lose their labels); a seccomp file only when the
- * file in place still holds the recorded bytes.
+ * The label domains other than the current one that the agent's local
+ * state says it used: keys under them that the owned-labels annotation
+ * lists are removed (a changed --label-domain).  Nothing else the
+ * annotation names is ever removed.
  */
 static void
-adopt_from_annotation(struct agent *a, const struct pd_node_meta *m)
+past_domains(const struct agent *a, struct pd_strv *out)
 {
-	const char *json = pd_labels_get(&m->annotations, NODE_ANNOTATION_PROFILES);
-	struct pd_state rec = { 0 };
-	struct pd_strv warnings = { 0 };
-	pd_error_t err = NULL;
-	unsigned naa = 0, nsc = 0;
-	char c1[16], c2[16];
+	for (size_t i = 0; i < a->state.domains.n; i++)
+		if (strcmp(a->state.domains.v[i], a->opt->label_domain) != 0)
+			pd_strv_push(out, pd_xstrdup(a->state.domains.v[i]));
+}
 
-	if (json == NULL)
+/* The owned-labels annotation names labels that are not the agent's: said
+ * once for as long as the same keys are named. */
+static void
+warn_refused(struct agent *a, struct pd_strv *refused)
+{
+	struct node_sync *n = a->node;
+	_cleanup_free_ char *keys = NULL;
+	size_t total = 1;
+
+	if (refused->n == 0) {
+		free(n->refused_owned);
+		n->refused_owned = NULL;
 		return;
-	if (pd_state_from_annotation(json, &rec, &warnings, &err) < 0) {
-		log_warn("state not rebuilt from the Node", "error", pd_error_msg(err), NULL);
-		pd_error_release(&err);
 	}
-	for (size_t i = 0; i < warnings.n; i++)
-		log_warn("state not rebuilt from the Node", "detail", warnings.v[i], NULL);
-	for (size_t i = 0; i < rec.n; i++) {
-		const struct pd_state_entry *e = &rec.v[i];
+	for (size_t i = 0; i < refused->n; i++)
+		total += strlen(refused->v[i]) + 1;
+	keys = pd_xmalloc(total);
+	keys[0] = '\0';
+	for (size_t i = 0; i < refused->n; i++) {
+		if (i)
+			strcat(keys, ",");
+		strcat(keys, refused->v[i]);
+	}
+	if (n->refused_owned != NULL && strcmp(n->refused_owned, keys) == 0)
+		return;
+	log_warn("the owned-labels annotation names labels outside profiled's label domains; "
+		 "they are not the agent's and are left alone",
+		 "annotation", NODE_ANNOTATION_OWNED, "labels", keys, NULL);
+	free(n->refused_owned);
+	n->refused_owned = pd_steal(&keys);
+}
 
-		if (pd_state_find(&a->state, e->kind, e->name) != NULL)
-			continue;
-		if (e->kind == PD_KIND_SECCOMP &&
-		    pd_store_holds_hash(a->store, e->name, e->sha256, NULL) != 1)
-			continue;
-		pd_state_set_source(pd_state_put(&a->state, e->kind, e->name, e->sha256),
-				    e->source);
-		*(e->kind == PD_KIND_SECCOMP ? &nsc : &naa) += 1;
-	}
-	snprintf(c1, sizeof(c1), "%u", naa);
-	snprintf(c2, sizeof(c2), "%u", nsc);
-	if (naa + nsc > 0)
-		log_info("state rebuilt from the Node's profiles annotation", "apparmor", c1,
-			 "seccomp", c2, NULL);
-	pd_strv_clear(&warnings);
-	pd_state_clear(&rec);
+/* The merge patch for the agent's labels (see pd_node_patch). */
+static char *
+label_patch(struct agent *a, const struct pd_node_meta *m, const struct pd_labels *want,
+	    const struct pd_labels *ann, bool only_remove)
+{
+	struct pd_strv past = { 0 }, refused = { 0 };
+	char *patch;
+
+	past_domains(a, &past);
+	patch = pd_node_patch(a->opt->label_domain, &past, m, want, ann, NODE_ANNOTATION_OWNED,
+			      only_remove, &refused);
+	warn_refused(a, &refused);
+	pd_strv_clear(&past);
+	pd_strv_clear(&refused);
+	return patch;
 }
 
 void
@@ -514,11 +532,12 @@ node_prune_before_start(struct agent *a)
 			 NULL);
 		return;
 	}
-	if (a->state_unknown)
-		adopt_from_annotation(a, &m);
+	/* Without a state nothing is taken back from the Node's annotations:
+	 * whoever can patch the Node writes them.  AppArmor profiles are
+	 * proven the agent's by the kernel's copy of their policy
+	 * (agent_reconcile_apparmor), seccomp files by their source. */
 	agent_present_labels(a, &present);
-	patch = pd_node_patch(a->opt->label_domain, &m, &present, NULL, NODE_ANNOTATION_OWNED,
-			      true);
+	patch = label_patch(a, &m, &present, NULL, true);
 	if (patch != NULL) {
 		log_info("before loading: removing labels of profiles not in place (reboot?)",
 			 NULL);
@@ -843,7 +862,7 @@ node_sync(struct agent *a, bool force_get)
 	if (get_node(a, &m, &retry) < 0)
 		goto out;
 	fit_annotations(a, &m, profiles, owned, &ann);
-	patch = pd_node_patch(a->opt->label_domain, &m, &want, &ann, NODE_ANNOTATION_OWNED, false);
+	patch = label_patch(a, &m, &want, &ann, false);
 	if (patch != NULL) {
 		if (patch_node(a, "", "application/merge-patch+json", patch, &m, &retry) < 0)
 			goto out;

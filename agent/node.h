@@ -53,6 +53,7 @@ struct node_sync {
 	double tokens; /* event rate: a bucket of EVENTS_PER_MINUTE */
 	long long tokens_ms;
 	unsigned long dropped;
+	char *refused_owned; /* owned-labels keys last warned about as not the agent's */
 };
 
 /* Sets up the API connection per SPEC §5 when one is configured.  Returns 0

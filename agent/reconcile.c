@@ -103,6 +103,25 @@ open_apparmor(struct agent *a)
 		 pd_aa_features_desc(a->aa), "cache", cache, NULL);
 }
 
+/*
+ * The label domain is recorded in the local state: after a change of
+ * --label-domain, only keys under a domain recorded there are ever removed
+ * (the owned-labels annotation on the Node alone proves nothing).
+ */
+static void
+record_domain(struct agent *a)
+{
+	pd_error_t err = NULL;
+
+	if (!pd_state_add_domain(&a->state, a->opt->label_domain) || a->state_unknown)
+		return; /* an unknown state is saved by the first reconcile */
+	if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
+		log_warn("state not saved: the label domain is not recorded yet", "error",
+			 pd_error_msg(err), NULL);
+		pd_error_release(&err);
+	}
+}
+
 int
 agent_open(struct agent *a, const struct options *opt)
 {
@@ -120,8 +139,11 @@ agent_open(struct agent *a, const struct options *opt)
 	if (ret < 0)
 		goto fail;
 	/* Lost, corrupt or never written: what is in place is adopted where it
-	 * can be proven ours (see node_prune_before_start), and saved. */
+	 * can be proven ours (seccomp files through their sources, AppArmor
+	 * profiles by the kernel's copy of their policy: admit() in
+	 * apparmor.c), never on the word of the Node, and saved. */
 	a->state_unknown = a->state.n == 0;
+	record_domain(a);
 	if ((ret = pd_seccomp_env_native(&a->env, &err)) < 0)
 		goto fail;
 	a->seccomp_enabled = pd_seccomp_kernel_supported();

@@ -157,10 +157,21 @@ listed_in(const char *csv, const char *key)
 	return false;
 }
 
+/* Whether key is one of the agent's under a domain it recorded using. */
+static bool
+owned_in_past(const struct pd_strv *past, const char *key)
+{
+	for (size_t i = 0; past != NULL && i < past->n; i++)
+		if (pd_label_key_owned(past->v[i], key))
+			return true;
+	return false;
+}
+
 char *
-pd_node_patch(const char *domain, const struct pd_node_meta *cur,
-	      const struct pd_labels *want_labels, const struct pd_labels *want_annotations,
-	      const char *owned_key, bool only_remove)
+pd_node_patch(const char *domain, const struct pd_strv *past_domains,
+	      const struct pd_node_meta *cur, const struct pd_labels *want_labels,
+	      const struct pd_labels *want_annotations, const char *owned_key, bool only_remove,
+	      struct pd_strv *refused)
 {
 	const char *was_owned =
 		owned_key != NULL ? pd_labels_get(&cur->annotations, owned_key) : NULL;
@@ -184,9 +195,12 @@ pd_node_patch(const char *domain, const struct pd_node_meta *cur,
 	}
 	for (size_t i = 0; i < cur->labels.n; i++) {
 		const char *k = cur->labels.v[i].key;
-		bool ours = pd_label_key_owned(domain, k) ||
-			    (was_owned != NULL && listed_in(was_owned, k));
+		bool listed = was_owned != NULL && listed_in(was_owned, k);
+		bool ours =
+			pd_label_key_owned(domain, k) || (listed && owned_in_past(past_domains, k));
 
+		if (!ours && listed && refused != NULL)
+			pd_strv_push(refused, pd_xstrdup(k));
 		if (ours && pd_labels_get(want_labels, k) == NULL) {
 			if (cJSON_AddNullToObject(labels, k) == NULL)
 				pd_oom();

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "labels.h"
+#include "util.h"
 
 /* The Node condition the agent owns (status.conditions, merge key `type`). */
 #define PD_CONDITION_PROFILES_READY "ProfilesReady"
@@ -49,15 +50,21 @@ void pd_node_meta_clear(struct pd_node_meta *m);
  * The merge patch from cur to the agent's wants, as JSON text, or NULL when
  * nothing is to change:
  *  - labels: each wanted label whose value differs is set (unless
- *    only_remove); each label the agent owns — under domain
- *    (pd_label_key_owned), or listed in cur's annotation owned_key (a
- *    comma-separated list, kept from an earlier --label-domain) — that is
- *    not wanted is removed (null).  Other labels are never named.
+ *    only_remove); each label the agent owns that is not wanted is removed
+ *    (null).  A label is the agent's when it is under domain
+ *    (pd_label_key_owned), or when it is listed in cur's annotation
+ *    owned_key (a comma-separated list, kept from an earlier
+ *    --label-domain) AND is under one of past_domains (may be NULL), the
+ *    domains the agent's own local record says it used.  The annotation is
+ *    writable by whoever can patch the Node, so it never makes a foreign
+ *    key the agent's: a listed key that is not is appended to refused
+ *    (when not NULL) and left alone.  Other labels are never named.
  *  - annotations: each wanted annotation whose value differs is set.
  */
-char *pd_node_patch(const char *domain, const struct pd_node_meta *cur,
-		    const struct pd_labels *want_labels, const struct pd_labels *want_annotations,
-		    const char *owned_key, bool only_remove);
+char *pd_node_patch(const char *domain, const struct pd_strv *past_domains,
+		    const struct pd_node_meta *cur, const struct pd_labels *want_labels,
+		    const struct pd_labels *want_annotations, const char *owned_key,
+		    bool only_remove, struct pd_strv *refused);
 
 /*
  * The strategic merge patch (`application/strategic-merge-patch+json`, on

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "labels.h"
+
 #define STATE_FILE    "state.json"
 #define LOCK_FILE     "lock"
 #define STATE_VERSION 1
@@ -137,6 +139,26 @@ load_kind(const cJSON *root, enum pd_kind kind, struct pd_state *st, struct pd_s
 	}
 }
 
+/* Only valid label domains are kept: they decide which Node labels the
+ * agent may ever remove. */
+static void
+load_domains(const cJSON *root, struct pd_state *st, struct pd_strv *warnings)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "label_domains");
+	const cJSON *it;
+
+	if (!cJSON_IsArray(arr))
+		return;
+	cJSON_ArrayForEach (it, arr) {
+		if (!cJSON_IsString(it) || pd_label_domain_check(it->valuestring, NULL) < 0) {
+			if (warnings != NULL)
+				pd_strv_pushf(warnings, "state: dropped a malformed label domain");
+			continue;
+		}
+		pd_state_add_domain(st, it->valuestring);
+	}
+}
+
 int
 pd_state_load(struct pd_state_dir *sd, struct pd_state *out, struct pd_strv *warnings,
 	      pd_error_t *err)
@@ -172,61 +194,7 @@ pd_state_load(struct pd_state_dir *sd, struct pd_state *out, struct pd_strv *war
 	}
 	load_kind(root, PD_KIND_SECCOMP, out, warnings);
 	load_kind(root, PD_KIND_APPARMOR, out, warnings);
-	cJSON_Delete(root);
-	return 0;
-}
-
-static bool
-valid_seccomp_file(const char *s)
-{
-	size_t n = strlen(s);
-
-	return valid_name(PD_KIND_SECCOMP, s) && n > 5 && strcmp(s + n - 5, ".json") == 0;
-}
-
-int
-pd_state_from_annotation(const char *json, struct pd_state *out, struct pd_strv *warnings,
-			 pd_error_t *err)
-{
-	cJSON *root = cJSON_Parse(json);
-	const cJSON *it;
-	size_t n = 0;
-
-	if (!cJSON_IsArray(root)) {
-		cJSON_Delete(root);
-		return pd_make_plain_error(err, EINVAL,
-					   "the profiles annotation is not a JSON array");
-	}
-	cJSON_ArrayForEach (it, root) {
-		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(it, "kind");
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
-		const cJSON *file = cJSON_GetObjectItemCaseSensitive(it, "file");
-		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(it, "sha256");
-		bool aa = cJSON_IsString(kind) && strcmp(kind->valuestring, "apparmor") == 0;
-		bool sc = cJSON_IsString(kind) && strcmp(kind->valuestring, "seccomp") == 0;
-		struct pd_state_entry *e;
-
-		if (n++ >= PD_STATE_MAX_ENTRIES)
-			break;
-		if (!(aa || sc) || !cJSON_IsString(sha) || !valid_hex(sha->valuestring) ||
-		    (sc && (!cJSON_IsString(file) || !valid_seccomp_file(file->valuestring))) ||
-		    (aa &&
-		     (!cJSON_IsString(name) || !valid_name(PD_KIND_APPARMOR, name->valuestring) ||
-		      (!cJSON_IsNull(file) &&
-		       (!cJSON_IsString(file) ||
-			!valid_name(PD_KIND_SECCOMP, file->valuestring)))))) {
-			if (warnings != NULL)
-				pd_strv_pushf(warnings,
-					      "profiles annotation: skipped a malformed entry");
-			continue;
-		}
-		if (sc) {
-			pd_state_put(out, PD_KIND_SECCOMP, file->valuestring, sha->valuestring);
-			continue;
-		}
-		e = pd_state_put(out, PD_KIND_APPARMOR, name->valuestring, sha->valuestring);
-		pd_state_set_source(e, cJSON_IsString(file) ? file->valuestring : NULL);
-	}
+	load_domains(root, out, warnings);
 	cJSON_Delete(root);
 	return 0;
 }
@@ -254,6 +222,14 @@ pd_state_save(struct pd_state_dir *sd, const struct pd_state *st, pd_error_t *er
 		if (st->v[i].source != NULL)
 			cJSON_AddStringToObject(o, "source", st->v[i].source);
 		cJSON_AddItemToArray(kinds[st->v[i].kind], o);
+	}
+	{
+		cJSON *doms = cJSON_AddArrayToObject(root, "label_domains");
+
+		for (size_t i = 0; doms != NULL && i < st->domains.n; i++)
+			cJSON_AddItemToArray(doms, cJSON_CreateString(st->domains.v[i]));
+		if (doms == NULL)
+			pd_oom();
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
@@ -304,6 +280,21 @@ pd_state_remove(struct pd_state *st, enum pd_kind kind, const char *name)
 	*e = st->v[--st->n];
 }
 
+bool
+pd_state_add_domain(struct pd_state *st, const char *domain)
+{
+	if (pd_strv_contains(&st->domains, domain))
+		return false;
+	if (st->domains.n >= PD_STATE_MAX_DOMAINS) {
+		free(st->domains.v[0]);
+		memmove(&st->domains.v[0], &st->domains.v[1],
+			(st->domains.n - 1) * sizeof(st->domains.v[0]));
+		st->domains.v[--st->domains.n] = NULL;
+	}
+	pd_strv_push(&st->domains, pd_xstrdup(domain));
+	return true;
+}
+
 void
 pd_state_set_source(struct pd_state_entry *e, const char *source)
 {
@@ -320,8 +311,11 @@ str_eq(const char *a, const char *b)
 bool
 pd_state_equal(const struct pd_state *a, const struct pd_state *b)
 {
-	if (a->n != b->n)
+	if (a->n != b->n || a->domains.n != b->domains.n)
 		return false;
+	for (size_t i = 0; i < a->domains.n; i++)
+		if (strcmp(a->domains.v[i], b->domains.v[i]) != 0)
+			return false;
 	for (size_t i = 0; i < a->n; i++) {
 		struct pd_state_entry *o =
 			pd_state_find((struct pd_state *)b, a->v[i].kind, a->v[i].name);
@@ -337,6 +331,8 @@ void
 pd_state_copy(struct pd_state *dst, const struct pd_state *src)
 {
 	pd_state_clear(dst);
+	for (size_t i = 0; i < src->domains.n; i++)
+		pd_strv_push(&dst->domains, pd_xstrdup(src->domains.v[i]));
 	for (size_t i = 0; i < src->n; i++) {
 		struct pd_state_entry *e =
 			pd_state_put(dst, src->v[i].kind, src->v[i].name, src->v[i].sha256);
@@ -355,4 +351,5 @@ pd_state_clear(struct pd_state *st)
 	free(st->v);
 	st->v = NULL;
 	st->n = st->cap = 0;
+	pd_strv_clear(&st->domains);
 }

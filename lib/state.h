@@ -29,7 +29,13 @@ struct pd_state_entry {
 struct pd_state {
 	struct pd_state_entry *v;
 	size_t n, cap;
+	/* The label domains the agent has set labels under on this node, the
+	 * record that lets it clean up the keys of an earlier --label-domain
+	 * (at most PD_STATE_MAX_DOMAINS, valid DNS subdomains). */
+	struct pd_strv domains;
 };
+
+#define PD_STATE_MAX_DOMAINS 8
 
 struct pd_state_dir; /* opaque: the locked folder */
 
@@ -47,18 +53,6 @@ void pd_state_dir_free(struct pd_state_dir *sd);
 int pd_state_load(struct pd_state_dir *sd, struct pd_state *out, struct pd_strv *warnings,
 		  pd_error_t *err);
 
-/*
- * Reads the agent's own record on the Node, the `profiled.io/profiles`
- * annotation (a JSON array of {kind, name, file, sha256, state}), into out:
- * seccomp entries by file name, AppArmor entries by profile name with their
- * source file (NULL when retired).  Used only to rebuild a lost state.
- * Malformed entries are skipped with a warning; anything but an array is
- * -EINVAL.  At most PD_STATE_MAX_ENTRIES entries are read.
- */
-#define PD_STATE_MAX_ENTRIES 65536
-int pd_state_from_annotation(const char *json, struct pd_state *out, struct pd_strv *warnings,
-			     pd_error_t *err);
-
 /* Saves atomically (same publish path as the profiles). */
 int pd_state_save(struct pd_state_dir *sd, const struct pd_state *st, pd_error_t *err);
 
@@ -68,6 +62,9 @@ struct pd_state_entry *pd_state_put(struct pd_state *st, enum pd_kind kind, cons
 				    const char *sha256);
 void pd_state_set_source(struct pd_state_entry *e, const char *source);
 void pd_state_remove(struct pd_state *st, enum pd_kind kind, const char *name);
+/* Records domain as one the agent sets labels under; true when it was not
+ * recorded yet.  The oldest is forgotten past PD_STATE_MAX_DOMAINS. */
+bool pd_state_add_domain(struct pd_state *st, const char *domain);
 bool pd_state_equal(const struct pd_state *a, const struct pd_state *b);
 void pd_state_copy(struct pd_state *dst, const struct pd_state *src);
 void pd_state_clear(struct pd_state *st);

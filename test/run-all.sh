@@ -83,6 +83,7 @@ selftest image test/image/check.sh "$PROFILED"
 echo "== AppArmor on a real kernel (QEMU)"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-apparmor test/vm/profiled.sh "$PROFILED"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-unload test/vm/unload.sh "$PROFILED"
+REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-trust test/vm/trust.sh "$PROFILED"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-advise test/vm/advise.sh "$PROFILED"
 
 echo "== soak (30 s of kubelet swaps; make soak runs 360 s)"

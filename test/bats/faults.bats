@@ -264,7 +264,7 @@ api_aa_once() {
 	printf 'profile pd-c { file, }\n' >"$P/c"
 	api_aa_once
 	[ "$status" -eq 1 ] # loaded, not yet confirmed by the stand-in kernel
-	printf 'pd-c (enforce)\n' >"$FS/profiles"
+	kernel_holds pd-c enforce
 	api_aa_once
 	echo "$output"
 	[ "$status" -eq 0 ]

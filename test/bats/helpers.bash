@@ -308,3 +308,19 @@ not() {
 	fi
 	return 0
 }
+
+# kernel_holds NAME [MODE] [BLOB]: the stand-in kernel lists NAME (MODE,
+# default enforce) and exports the policy it was loaded from as Linux does
+# (policy/profiles/<NAME>.<n>/{name,raw_data}, checked against the real
+# kernel by test/vm/trust.sh): BLOB, by default what was written to
+# .replace.  The agent proves a loaded profile its own by that data alone.
+kernel_holds() {
+	local name=$1 mode=${2:-enforce} blob=${3:-$FS/.replace} n d
+	mkdir -p "$FS/policy/profiles"
+	n=$(find "$FS/policy/profiles" -mindepth 1 -maxdepth 1 | wc -l)
+	d="$FS/policy/profiles/$(printf '%s' "${name#/}" | tr '/ ' '._').$n"
+	mkdir -p "$d"
+	printf '%s\n' "$name" >"$d/name"
+	cp "$blob" "$d/raw_data"
+	printf '%s (%s)\n' "$name" "$mode" >>"$FS/profiles"
+}

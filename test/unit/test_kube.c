@@ -208,26 +208,26 @@ patch_sets_missing_removes_stale_never_touches_others(void **state)
 	pd_labels_set(&want, "seccomp.profiled.io/new", "true");
 	pd_labels_set(&want, "profiled.io/apparmor", "disabled");
 	pd_labels_set(&ann, "profiled.io/profiles", "[]");
-	assert_patch(
-		pd_node_patch("profiled.io", &m, &want, &ann, "profiled.io/owned-labels", false),
-		"{\"metadata\":{\"labels\":{\"seccomp.profiled.io/new\":\"true\","
-		"\"profiled.io/apparmor\":\"disabled\",\"seccomp.profiled.io/gone\":null}}}");
+	assert_patch(pd_node_patch("profiled.io", NULL, &m, &want, &ann, "profiled.io/owned-labels",
+				   false, NULL),
+		     "{\"metadata\":{\"labels\":{\"seccomp.profiled.io/new\":\"true\","
+		     "\"profiled.io/apparmor\":\"disabled\",\"seccomp.profiled.io/gone\":null}}}");
 	/* already as wanted: nothing at all */
 	pd_labels_clear(&want);
 	pd_labels_set(&want, "seccomp.profiled.io/gone", "true");
 	pd_labels_set(&want, "seccomp.profiled.io/kept", "true");
 	pd_labels_set(&want, "profiled.io/apparmor", "enabled");
-	assert_patch(
-		pd_node_patch("profiled.io", &m, &want, &ann, "profiled.io/owned-labels", false),
-		NULL);
+	assert_patch(pd_node_patch("profiled.io", NULL, &m, &want, &ann, "profiled.io/owned-labels",
+				   false, NULL),
+		     NULL);
 	/* only_remove: the reboot prune never adds */
 	pd_labels_clear(&want);
 	pd_labels_set(&want, "seccomp.profiled.io/kept", "true");
 	pd_labels_set(&want, "seccomp.profiled.io/new", "true");
 	pd_labels_set(&want, "profiled.io/apparmor", "enabled");
-	assert_patch(
-		pd_node_patch("profiled.io", &m, &want, NULL, "profiled.io/owned-labels", true),
-		"{\"metadata\":{\"labels\":{\"seccomp.profiled.io/gone\":null}}}");
+	assert_patch(pd_node_patch("profiled.io", NULL, &m, &want, NULL, "profiled.io/owned-labels",
+				   true, NULL),
+		     "{\"metadata\":{\"labels\":{\"seccomp.profiled.io/gone\":null}}}");
 	pd_labels_clear(&want);
 	pd_labels_clear(&ann);
 	pd_node_meta_clear(&m);
@@ -242,16 +242,74 @@ patch_cleans_keys_of_an_earlier_domain_listed_as_owned(void **state)
 		"\"profiled.io/owned-labels\":\"old.example/seccomp,seccomp.old.example/a\"}}}");
 	struct pd_labels want = { 0 }, ann = { 0 };
 
+	struct pd_strv past = { 0 }, refused = { 0 };
+
 	(void)state;
+	pd_strv_push(&past, pd_xstrdup("old.example"));
 	pd_labels_set(&want, "seccomp.new.example/a", "true");
 	pd_labels_set(&ann, "profiled.io/owned-labels", "seccomp.new.example/a");
-	assert_patch(
-		pd_node_patch("new.example", &m, &want, &ann, "profiled.io/owned-labels", false),
-		"{\"metadata\":{\"labels\":{\"seccomp.new.example/a\":\"true\","
-		"\"seccomp.old.example/a\":null},\"annotations\":{"
-		"\"profiled.io/owned-labels\":\"seccomp.new.example/a\"}}}");
+	assert_patch(pd_node_patch("new.example", &past, &m, &want, &ann,
+				   "profiled.io/owned-labels", false, &refused),
+		     "{\"metadata\":{\"labels\":{\"seccomp.new.example/a\":\"true\","
+		     "\"seccomp.old.example/a\":null},\"annotations\":{"
+		     "\"profiled.io/owned-labels\":\"seccomp.new.example/a\"}}}");
+	assert_int_equal(refused.n, 0);
+	/* without the local record of old.example, the annotation alone
+	 * proves nothing: the key stays, and is reported */
+	assert_patch(pd_node_patch("new.example", NULL, &m, &want, &ann, "profiled.io/owned-labels",
+				   false, &refused),
+		     "{\"metadata\":{\"labels\":{\"seccomp.new.example/a\":\"true\"},"
+		     "\"annotations\":{\"profiled.io/owned-labels\":\"seccomp.new.example/a\"}}}");
+	assert_int_equal(refused.n, 1);
+	assert_string_equal(refused.v[0], "seccomp.old.example/a");
+	pd_strv_clear(&refused);
+	pd_strv_clear(&past);
 	pd_labels_clear(&want);
 	pd_labels_clear(&ann);
+	pd_node_meta_clear(&m);
+}
+
+/* Whoever can patch the Node writes owned-labels: naming the kubelet's or
+ * the cloud's labels there must not make the agent remove them. */
+static void
+patch_never_removes_foreign_keys_named_as_owned(void **state)
+{
+	struct pd_node_meta m =
+		meta("{\"metadata\":{\"labels\":{\"kubernetes.io/hostname\":\"n1\","
+		     "\"topology.kubernetes.io/zone\":\"z1\","
+		     "\"node-role.kubernetes.io/control-plane\":\"\","
+		     "\"seccomp.kubernetes.io/x\":\"true\",\"kubernetes.io/seccomp\":\"enabled\","
+		     "\"seccomp.profiled.io/gone\":\"true\",\"seccomp.old.example/a\":\"true\"},"
+		     "\"annotations\":{\"profiled.io/owned-labels\":"
+		     "\"kubernetes.io/hostname,topology.kubernetes.io/zone,"
+		     "node-role.kubernetes.io/control-plane,seccomp.kubernetes.io/x,"
+		     "kubernetes.io/seccomp,seccomp.old.example/a\"}}}");
+	struct pd_labels want = { 0 };
+	struct pd_strv past = { 0 }, refused = { 0 };
+
+	(void)state;
+	pd_strv_push(&past, pd_xstrdup("old.example"));
+	pd_labels_set(&want, "profiled.io/seccomp", "enabled");
+	/* the reboot prune and the sync alike */
+	for (int only_remove = 0; only_remove <= 1; only_remove++) {
+		_cleanup_free_ char *patch =
+			pd_node_patch("profiled.io", &past, &m, &want, NULL,
+				      "profiled.io/owned-labels", only_remove, &refused);
+
+		assert_non_null(patch);
+		assert_null(strstr(patch, "kubernetes.io"));
+		assert_non_null(strstr(patch, "\"seccomp.profiled.io/gone\":null"));
+		assert_non_null(strstr(patch, "\"seccomp.old.example/a\":null"));
+		assert_int_equal(refused.n, 5);
+		assert_true(pd_strv_contains(&refused, "kubernetes.io/hostname"));
+		assert_true(pd_strv_contains(&refused, "topology.kubernetes.io/zone"));
+		assert_true(pd_strv_contains(&refused, "node-role.kubernetes.io/control-plane"));
+		assert_true(pd_strv_contains(&refused, "seccomp.kubernetes.io/x"));
+		assert_true(pd_strv_contains(&refused, "kubernetes.io/seccomp"));
+		pd_strv_clear(&refused);
+	}
+	pd_strv_clear(&past);
+	pd_labels_clear(&want);
 	pd_node_meta_clear(&m);
 }
 
@@ -449,6 +507,7 @@ main(void)
 		cmocka_unit_test(in_cluster_from_env_and_files),
 		cmocka_unit_test(patch_sets_missing_removes_stale_never_touches_others),
 		cmocka_unit_test(patch_cleans_keys_of_an_earlier_domain_listed_as_owned),
+		cmocka_unit_test(patch_never_removes_foreign_keys_named_as_owned),
 		cmocka_unit_test(node_meta_rejects_what_is_not_a_node),
 		cmocka_unit_test(condition_parsed_from_the_node),
 		cmocka_unit_test(condition_patch_only_on_change_transition_only_on_status),

@@ -571,41 +571,63 @@ state_clear_empties_and_allows_reuse(void **state)
 	pd_state_clear(&st);
 }
 
-/* The agent's own record on the Node, read back to rebuild a lost state:
- * well-formed entries are taken, malformed ones skipped with a warning. */
+/* The label domains the agent used: saved, loaded, compared, copied; only
+ * valid domains are read back, and the oldest goes past the limit. */
 static void
-state_from_annotation_takes_well_formed_entries(void **state)
+state_records_label_domains(void **state)
 {
-	struct pd_state st = { 0 };
-	struct pd_strv w = { 0 };
-	pd_error_t err = NULL;
-	const char *json =
-		"[{\"kind\":\"apparmor\",\"name\":\"pd-c\",\"file\":\"c\",\"sha256\":\"" SHA_A
-		"\",\"state\":\"loaded\"},"
-		"{\"kind\":\"apparmor\",\"name\":\"/usr/bin/r\",\"file\":null,\"sha256\":\"" SHA_B
-		"\",\"state\":\"retired\"},"
-		"{\"kind\":\"seccomp\",\"name\":\"a\",\"file\":\"a.json\",\"sha256\":\"" SHA_A
-		"\",\"state\":\"published\"},"
-		"{\"kind\":\"seccomp\",\"name\":\"x\",\"file\":\"../x.json\",\"sha256\":\"" SHA_A
-		"\"},"
-		"{\"kind\":\"seccomp\",\"name\":\"y\",\"file\":\"y.txt\",\"sha256\":\"" SHA_A "\"},"
-		"{\"kind\":\"apparmor\",\"name\":7,\"sha256\":\"" SHA_A "\"},"
-		"{\"kind\":\"apparmor\",\"name\":\"p\",\"sha256\":\"nothex\"},"
-		"{\"truncated\":3}]";
+	const char *tmp = *state;
+	struct pd_state_dir *sd = open_state(tmp);
+	struct pd_state st = { 0 }, back = { 0 }, copy = { 0 };
+	struct pd_strv warnings = { 0 };
+	char *path = unit_asprintf("%s/state/state.json", tmp);
+	char name[32];
+	FILE *f;
 
-	(void)state;
-	assert_int_equal(pd_state_from_annotation(json, &st, &w, &err), 0);
-	assert_int_equal(st.n, 3);
-	assert_string_equal(pd_state_find(&st, PD_KIND_APPARMOR, "pd-c")->source, "c");
-	assert_null(pd_state_find(&st, PD_KIND_APPARMOR, "/usr/bin/r")->source);
-	assert_string_equal(pd_state_find(&st, PD_KIND_SECCOMP, "a.json")->sha256, SHA_A);
-	assert_int_equal(w.n, 5);
-	pd_strv_clear(&w);
+	assert_true(pd_state_add_domain(&st, "profiled.io"));
+	assert_false(pd_state_add_domain(&st, "profiled.io"));
+	assert_true(pd_state_add_domain(&st, "nodes.example.com"));
+	assert_int_equal(pd_state_save(sd, &st, NULL), 0);
+	assert_int_equal(pd_state_load(sd, &back, &warnings, NULL), 0);
+	assert_int_equal(warnings.n, 0);
+	assert_int_equal(back.domains.n, 2);
+	assert_string_equal(back.domains.v[0], "profiled.io");
+	assert_string_equal(back.domains.v[1], "nodes.example.com");
+	assert_true(pd_state_equal(&st, &back));
+	pd_state_copy(&copy, &st);
+	assert_true(pd_state_equal(&copy, &st));
+	pd_state_add_domain(&copy, "third.example");
+	assert_false(pd_state_equal(&copy, &st));
+	pd_state_clear(&back);
+
+	/* hand-written domains that are not DNS subdomains are dropped */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"version\":1,\"seccomp\":[],\"apparmor\":[],\"label_domains\":"
+	      "[\"profiled.io\",\"kubernetes.io/\",7,\"\",\"Upper.Case\"]}",
+	      f);
+	fclose(f);
+	assert_int_equal(pd_state_load(sd, &back, &warnings, NULL), 0);
+	assert_int_equal(back.domains.n, 1);
+	assert_string_equal(back.domains.v[0], "profiled.io");
+	assert_int_equal(warnings.n, 4);
+	pd_strv_clear(&warnings);
+
+	/* bounded: the oldest is forgotten */
+	for (int i = 0; i < PD_STATE_MAX_DOMAINS + 3; i++) {
+		snprintf(name, sizeof(name), "d%d.example", i);
+		pd_state_add_domain(&back, name);
+	}
+	assert_int_equal(back.domains.n, PD_STATE_MAX_DOMAINS);
+	assert_null(back.domains.v[PD_STATE_MAX_DOMAINS]);
+	assert_false(pd_strv_contains(&back.domains, "profiled.io"));
+	assert_true(pd_strv_contains(&back.domains, "d10.example"));
+
+	free(path);
 	pd_state_clear(&st);
-	assert_int_equal(pd_state_from_annotation("{\"kind\":1}", &st, NULL, &err), -EINVAL);
-	assert_non_null(err);
-	pd_error_release(&err);
-	assert_int_equal(st.n, 0);
+	pd_state_clear(&back);
+	pd_state_clear(&copy);
+	pd_state_dir_free(sd);
 }
 
 int
@@ -629,7 +651,7 @@ main(void)
 		cmocka_unit_test(state_equal_ignores_order_but_not_content),
 		cmocka_unit_test(state_copy_replaces_the_destination),
 		cmocka_unit_test(state_clear_empties_and_allows_reuse),
-		cmocka_unit_test(state_from_annotation_takes_well_formed_entries),
+		unit_test_tmp(state_records_label_domains),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
