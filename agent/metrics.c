@@ -13,6 +13,7 @@
 
 #include "../lib/util.h"
 #include "log.h"
+#include "options.h"
 
 #ifndef PROFILED_VERSION
 #define PROFILED_VERSION "0.0.0-dev"
@@ -256,15 +257,13 @@ parse_addr(const char *addr, struct sockaddr_storage *ss, bool *dual)
 {
 	const char *colon = strrchr(addr, ':');
 	char host[64];
-	char *end;
-	long port;
+	long long port;
 
 	memset(ss, 0, sizeof(*ss));
 	*dual = false;
 	if (colon == NULL)
 		return -EINVAL;
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+	if (parse_uint(colon + 1, 0, 65535, &port) < 0)
 		return -EINVAL;
 	if ((size_t)(colon - addr) >= sizeof(host))
 		return -EINVAL;

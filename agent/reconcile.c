@@ -113,8 +113,8 @@ open_apparmor(struct agent *a)
 		 pd_aa_features_desc(a->aa), "cache", cache, NULL);
 }
 
-int
-agent_open(struct agent *a, const struct options *opt)
+static int
+open_parts(struct agent *a, const struct options *opt)
 {
 	struct pd_strv warnings = { 0 };
 	pd_error_t err = NULL;
@@ -160,6 +160,18 @@ agent_open(struct agent *a, const struct options *opt)
 fail:
 	log_error("cannot start", "error", pd_error_msg(err), NULL);
 	pd_error_release(&err);
+	return ret;
+}
+
+/* On failure everything opened so far is closed again: every start-up error
+ * path (exit 2) frees what it took. */
+int
+agent_open(struct agent *a, const struct options *opt)
+{
+	int ret = open_parts(a, opt);
+
+	if (ret < 0)
+		agent_close(a);
 	return ret;
 }
 
