@@ -494,7 +494,7 @@ metrics_start(const char *addr, struct metrics *m, struct metrics_server **out)
 	/* Our own thread runs it (serve), so the deadlines are applied between
 	 * its runs, in the thread that owns the connections. */
 	unsigned flags = MHD_USE_EPOLL;
-	int ret;
+	int ret = 0;
 
 	*out = NULL;
 	if (addr == NULL || *addr == '\0')

@@ -44,7 +44,7 @@ PY
 	echo "$output"
 	cat "$T/err"
 	read -r rc kib <<<"${lines[-1]}"
-	echo "advise - with a 200 MiB line: peak RSS ${kib} KiB"
+	echo "# advise - with a 200 MiB line: peak RSS ${kib} KiB" >&3
 	[ "$rc" -eq 0 ]
 	[ "$kib" -lt $((64 * 1024)) ]
 	# The records on both sides of it are used; the long line is reported.

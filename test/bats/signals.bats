@@ -32,30 +32,34 @@ early() {
 		</dev/null >/dev/null 2>"$LOG" 3>&- {PAUSE_FD}>&- &
 	DAEMON_PID=$!
 	until [ -s "$LOG" ]; do :; done
+	t0=${EPOCHREALTIME/./}
 	for sig in "$@"; do
 		kill -"$sig" "$DAEMON_PID"
 	done
 	rc=0
 	wait "$DAEMON_PID" || rc=$?
 	DAEMON_PID=
-	echo "$rc"
+	echo "$rc $(((${EPOCHREALTIME/./} - t0) / 1000))"
 }
 
 @test "run: SIGTERM while starting, 20 times: exit 0 every time" {
+	worst=0
 	for i in $(seq 20); do
-		rc=$(early TERM)
+		read -r rc ms <<<"$(early TERM)"
 		[ "$rc" -eq 0 ] || {
 			echo "run $i: exit $rc"
 			cat "$LOG"
 			false
 		}
+		[ "$ms" -le "$worst" ] || worst=$ms
 	done
 	grep -q 'stopping' "$LOG"
+	echo "# SIGTERM while starting: worst time from the signal to exit 0: $worst ms (20 runs)" >&3
 }
 
 @test "run: SIGHUP while starting is a resync, not a kill; SIGINT then stops it (exit 0)" {
 	for i in $(seq 10); do
-		rc=$(early HUP HUP INT)
+		read -r rc _ <<<"$(early HUP HUP INT)"
 		[ "$rc" -eq 0 ] || {
 			echo "run $i: exit $rc"
 			cat "$LOG"

@@ -52,8 +52,8 @@ probes() {
 # Figures, not assertions: the probe latency under the attack.
 latency_figures() {
 	sort -n -k2 "$T/probes" | awk '{ t[NR] = $2 } END {
-		printf "probe latency under %s slow clients: median %.1f ms, max %.1f ms (%d probes)\n",
-			ENVIRON["N"], t[int((NR + 1) / 2)] * 1000, t[NR] * 1000, NR }'
+		printf "# probe latency under %s slow clients: median %.1f ms, max %.1f ms (%d probes)\n",
+			ENVIRON["N"], t[int((NR + 1) / 2)] * 1000, t[NR] * 1000, NR }' | tee -a /dev/fd/3
 }
 
 @test "40 slow clients from 5 addresses: every /healthz probe is answered (2 s timeout)" {
