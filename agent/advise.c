@@ -25,9 +25,11 @@
 #include "../lib/audit.h"
 #include "../lib/util.h"
 #include "options.h"
+#include "stopsig.h"
 
 #define CGROUP_ROOT	 "/sys/fs/cgroup"
 #define CGROUP_MAX_DEPTH 16
+#define READ_CHUNK	 65536
 
 struct filter {
 	const struct advise_options *o;
@@ -102,6 +104,7 @@ filter_match(const struct filter *fl, const struct pd_audit_record *r)
 
 struct counts {
 	size_t records, matched, taken;
+	size_t too_long; /* lines over PD_AUDIT_MAX_LINE, skipped */
 };
 
 static void
@@ -119,21 +122,90 @@ take_line(struct pd_advise *a, struct filter *fl, const char *line, size_t len, 
 	pd_audit_record_clear(&r);
 }
 
-static int
-read_stream(FILE *f, const char *name, struct pd_advise *a, struct filter *fl, struct counts *c)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+/*
+ * One line at a time, at most PD_AUDIT_MAX_LINE bytes held: the cap applies
+ * while reading, so a line of any length costs no more memory than that; the
+ * rest of a longer line is read and dropped, and the line is counted.
+ */
+struct line_reader {
+	char *line; /* PD_AUDIT_MAX_LINE bytes */
+	size_t len;
+	bool skipping; /* the current line is over the cap */
+};
 
-	while ((n = getline(&line, &cap, f)) >= 0)
-		take_line(a, fl, line, (size_t)n, c);
-	free(line);
-	if (ferror(f)) {
-		fprintf(stderr, "profiled advise: reading %s: %s\n", name, strerror(errno));
-		return -1;
+/* Takes the bytes of one read: complete lines go to take_line. */
+static void
+feed(struct line_reader *lr, const char *p, size_t n, struct pd_advise *a, struct filter *fl,
+     struct counts *c)
+{
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t part = nl ? (size_t)(nl - p) : n;
+
+		if (!lr->skipping && part > PD_AUDIT_MAX_LINE - lr->len) {
+			lr->skipping = true;
+			c->too_long++;
+		}
+		if (!lr->skipping) {
+			memcpy(lr->line + lr->len, p, part);
+			lr->len += part;
+		}
+		if (nl == NULL)
+			return;
+		if (!lr->skipping)
+			take_line(a, fl, lr->line, lr->len, c);
+		lr->len = 0;
+		lr->skipping = false;
+		p = nl + 1;
+		n -= part + 1;
 	}
-	return 0;
+}
+
+/* Reads fd to its end, or until SIGTERM/SIGINT (then the advice is made
+ * from what was read). */
+static int
+read_stream(int fd, const char *name, struct pd_advise *a, struct filter *fl, struct counts *c)
+{
+	_cleanup_free_ char *chunk = pd_xmalloc(READ_CHUNK);
+	struct line_reader lr = { .line = pd_xmalloc(PD_AUDIT_MAX_LINE) };
+	struct stopsig stop;
+	int ret = 0;
+
+	if (stopsig_open(&stop) < 0)
+		fprintf(stderr, "profiled advise: signalfd: %s (SIGTERM will not stop reading)\n",
+			strerror(errno));
+	for (;;) {
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = stop.fd, .events = POLLIN } };
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR) {
+			fprintf(stderr, "profiled advise: poll: %s\n", strerror(errno));
+			ret = -1;
+			break;
+		}
+		if ((p[1].revents & POLLIN) && stopsig_pending(&stop))
+			break;
+		if (p[0].revents == 0)
+			continue;
+		n = read(fd, chunk, READ_CHUNK);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "profiled advise: reading %s: %s\n", name, strerror(errno));
+			ret = -1;
+			break;
+		}
+		if (n == 0) { /* a last line without a newline */
+			if (!lr.skipping && lr.len > 0)
+				take_line(a, fl, lr.line, lr.len, c);
+			break;
+		}
+		feed(&lr, chunk, (size_t)n, a, fl, c);
+	}
+	stopsig_close(&stop);
+	free(lr.line);
+	return ret;
 }
 
 /* Follows /dev/kmsg (one record per read) until a signal or the deadline. */
@@ -238,18 +310,18 @@ advise_run(const struct advise_options *o, struct pd_advise *a, struct filter *f
 	for (size_t i = 0; i < o->n_pids; i++)
 		filter_add_pid(fl, o->pids[i]);
 	if (strcmp(o->source, "-") == 0)
-		return read_stream(stdin, "stdin", a, fl, c);
+		return read_stream(STDIN_FILENO, "stdin", a, fl, c);
 	if (strcmp(o->source, "/dev/kmsg") == 0)
 		return follow_kmsg(o->source, a, fl, c);
 	{
-		_cleanup_fclose_ FILE *f = fopen(o->source, "re");
+		_cleanup_close_ int fd = open(o->source, O_RDONLY | O_CLOEXEC);
 
-		if (f == NULL) {
+		if (fd < 0) {
 			fprintf(stderr, "profiled advise: open %s: %s\n", o->source,
 				strerror(errno));
 			return -1;
 		}
-		return read_stream(f, o->source, a, fl, c);
+		return read_stream(fd, o->source, a, fl, c);
 	}
 }
 
@@ -277,6 +349,10 @@ advise_main(int argc, char **argv)
 	aa = pd_advise_apparmor_rules(a, &warnings);
 	for (size_t i = 0; i < warnings.n; i++)
 		fprintf(stderr, "profiled advise: warning: %s\n", warnings.v[i]);
+	if (c.too_long > 0)
+		fprintf(stderr,
+			"profiled advise: warning: %zu lines longer than %d bytes were skipped\n",
+			c.too_long, PD_AUDIT_MAX_LINE);
 	fprintf(stderr,
 		"profiled advise: %zu audit records, %zu matched the filters, %zu seccomp and %zu AppArmor records used\n",
 		c.records, c.matched, pd_advise_seccomp_records(a), pd_advise_apparmor_records(a));

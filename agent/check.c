@@ -21,6 +21,7 @@
 #include "../lib/apparmor.h"
 #include "../lib/scan.h"
 #include "../lib/seccomp.h"
+#include "stopsig.h"
 
 static int
 check_seccomp(const struct pd_source *s, const struct pd_seccomp_env *env)
@@ -165,9 +166,24 @@ check_main(int argc, char **argv)
 		unit_of[k] = ++nunits;
 	}
 	if (nunits > 0) {
+		struct stopsig stop = { .fd = -1 };
+		struct pd_spawn_cancel cancel = { .fn = stopsig_pending, .arg = &stop };
+		int ret;
+
+		/* SIGTERM/SIGINT stop the compile; its temporary folder goes with
+		 * pd_aa_free(). */
 		aao.load = false;
-		if (pd_aa_open(&aao, &aa, &err) < 0 ||
-		    pd_aa_compile(aa, units, nunits, &stats, &err) < 0) {
+		ret = pd_aa_open(&aao, &aa, &err);
+		if (ret == 0 && stopsig_open(&stop) == 0) {
+			cancel.fd = stop.fd;
+			pd_aa_set_cancel(aa, &cancel);
+		}
+		if (ret == 0)
+			ret = pd_aa_compile(aa, units, nunits, &stats, &err);
+		if (aa != NULL)
+			pd_aa_set_cancel(aa, NULL);
+		stopsig_close(&stop);
+		if (ret < 0) {
 			fprintf(stderr, "profiled: AppArmor: %s\n", pd_error_msg(err));
 			pd_error_release(&err);
 			status = 2;

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "loop.h"
 #include "options.h"
+#include "stopsig.h"
 
 #ifndef PROFILED_VERSION
 #define PROFILED_VERSION "0.0.0-dev"
@@ -55,14 +56,29 @@ run_main(int argc, char **argv)
 	}
 	if (opt.once) {
 		struct reconcile_result r;
+		struct stopsig stop;
+		struct pd_spawn_cancel cancel = { .fn = stopsig_pending, .arg = &stop };
 		bool synced;
 
+		/* SIGTERM/SIGINT stop a running compile or API request. */
+		if (stopsig_open(&stop) == 0) {
+			cancel.fd = stop.fd;
+			if (a.aa != NULL)
+				pd_aa_set_cancel(a.aa, &cancel);
+			if (a.node != NULL)
+				pd_kube_set_cancel(a.node->kube, &cancel);
+		}
 		node_prune_before_start(&a);
 		agent_reconcile(&a, &r);
 		synced = node_sync(&a, true) == 0;
 		status = r.rejected || r.failed || !synced ? 1 : 0;
 		log_info("done", "status", status ? "some profiles were rejected or failed" : "ok",
 			 NULL);
+		if (a.aa != NULL)
+			pd_aa_set_cancel(a.aa, NULL);
+		if (a.node != NULL)
+			pd_kube_set_cancel(a.node->kube, NULL);
+		stopsig_close(&stop);
 	} else if (block_signals() < 0 || loop_run(&a) < 0) {
 		status = 2;
 	}
@@ -74,8 +90,16 @@ run_main(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : "run";
+	const char *cmd;
 
+	/* Before anything else, for every command: a SIGTERM or SIGHUP in the
+	 * first milliseconds must not kill the process with the default action.
+	 * Each command reads them later (signalfd). */
+	if (stopsig_block() < 0) {
+		fprintf(stderr, "profiled: cannot block signals: %s\n", strerror(errno));
+		return 2;
+	}
+	cmd = argc > 1 ? argv[1] : "run";
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("profiled %s\n", PROFILED_VERSION);
 		return 0;

@@ -5,14 +5,19 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../lib/util.h"
 #include "log.h"
+#include "options.h"
 
 #ifndef PROFILED_VERSION
 #define PROFILED_VERSION "0.0.0-dev"
@@ -21,9 +26,23 @@
 static const double buckets[METRICS_NBUCKETS] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 						  0.5,	 1,    2.5,   5,    10 };
 
+/* One open connection, from accept (notify STARTED) to close (CLOSED).
+ * Only the server's thread touches them. */
+struct conn {
+	struct conn *prev, *next; /* oldest first */
+	int fd;
+	long long start_ms;
+	struct sockaddr_storage peer;
+	bool requested; /* a whole request came: it is answered now */
+	bool closing;	/* shut down by us; libmicrohttpd closes it next */
+};
+
 struct metrics_server {
 	struct MHD_Daemon *d;
 	struct metrics *m;
+	pthread_t thread;
+	int stopfd;		  /* eventfd: metrics_stop() */
+	struct conn *head, *tail; /* every open connection */
 };
 
 void
@@ -181,6 +200,13 @@ metrics_render(struct metrics *m)
 	    "# TYPE profiled_events_dropped_total counter\n"
 	    "profiled_events_dropped_total %llu\n",
 	    m->events_dropped);
+	put(&b,
+	    "# HELP profiled_http_connections_closed_total Connections to this server closed "
+	    "by it: past the deadline, or to make room over the limits.\n"
+	    "# TYPE profiled_http_connections_closed_total counter\n"
+	    "profiled_http_connections_closed_total{reason=\"deadline\"} %llu\n"
+	    "profiled_http_connections_closed_total{reason=\"limit\"} %llu\n",
+	    m->http_closed[0], m->http_closed[1]);
 	pthread_mutex_unlock(&m->lock);
 	return b.s;
 }
@@ -198,6 +224,8 @@ reply(struct MHD_Connection *c, unsigned status, const char *type, char *body)
 	}
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	/* One request per connection: no idle keep-alive holds a slot. */
+	MHD_add_response_header(r, "Connection", "close");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -213,6 +241,12 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 
 	(void)version, (void)upload;
 	if (*con_cls == NULL) { /* headers only so far; the answer comes next call */
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		struct conn *k = ci != NULL ? ci->socket_context : NULL;
+
+		if (k != NULL)
+			k->requested = true;
 		*con_cls = &first;
 		return MHD_YES;
 	}
@@ -256,15 +290,13 @@ parse_addr(const char *addr, struct sockaddr_storage *ss, bool *dual)
 {
 	const char *colon = strrchr(addr, ':');
 	char host[64];
-	char *end;
-	long port;
+	long long port;
 
 	memset(ss, 0, sizeof(*ss));
 	*dual = false;
 	if (colon == NULL)
 		return -EINVAL;
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+	if (parse_uint(colon + 1, 0, 65535, &port) < 0)
 		return -EINVAL;
 	if ((size_t)(colon - addr) >= sizeof(host))
 		return -EINVAL;
@@ -296,13 +328,173 @@ parse_addr(const char *addr, struct sockaddr_storage *ss, bool *dual)
 	}
 }
 
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+	      enum MHD_ConnectionNotificationCode toe)
+{
+	struct metrics_server *s = cls;
+	struct conn *k = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *peer =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+		k = pd_xcalloc(1, sizeof(*k));
+		k->fd = fd != NULL ? fd->connect_fd : -1;
+		k->start_ms = pd_now_ms();
+		if (peer != NULL && peer->client_addr != NULL)
+			memcpy(&k->peer, peer->client_addr,
+			       peer->client_addr->sa_family == AF_INET6
+				       ? sizeof(struct sockaddr_in6)
+				       : sizeof(struct sockaddr_in));
+		k->prev = s->tail;
+		if (s->tail != NULL)
+			s->tail->next = k;
+		else
+			s->head = k;
+		s->tail = k;
+		*socket_context = k;
+		return;
+	}
+	if (k == NULL) /* MHD_CONNECTION_NOTIFY_CLOSED */
+		return;
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		s->head = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	else
+		s->tail = k->prev;
+	free(k);
+	*socket_context = NULL;
+}
+
+static bool
+same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr,
+			      sizeof(struct in6_addr)) == 0;
+	return false;
+}
+
+/* Shuts the connection down; libmicrohttpd sees the end of it in its next
+ * run and closes it (the fd stays its own until then). */
+static void
+drop(struct metrics_server *s, struct conn *k, int reason)
+{
+	if (k->fd >= 0)
+		shutdown(k->fd, SHUT_RDWR);
+	k->closing = true;
+	pthread_mutex_lock(&s->m->lock);
+	s->m->http_closed[reason]++;
+	pthread_mutex_unlock(&s->m->lock);
+}
+
+/* The oldest open connection (of peer's address, when peer is not NULL)
+ * without a whole request yet; NULL when there is none.  *n: how many are
+ * open (of that address). */
+static struct conn *
+oldest_incomplete(struct metrics_server *s, const struct sockaddr_storage *peer, size_t *n)
+{
+	struct conn *old = NULL;
+
+	*n = 0;
+	for (struct conn *k = s->head; k != NULL; k = k->next) {
+		if (k->closing || (peer != NULL && !same_peer(&k->peer, peer)))
+			continue;
+		(*n)++;
+		if (old == NULL && !k->requested)
+			old = k;
+	}
+	return old;
+}
+
+/*
+ * Runs after each libmicrohttpd run, in the same thread, so every listed
+ * connection is still open.  Closes connections past the deadline, then,
+ * over a limit, the oldest that has not sent a whole request: a new client
+ * always gets a slot, and a request that is complete (a probe sends it in
+ * one packet) is answered before anything closes it.  Returns the time to
+ * the next deadline in ms, or -1.
+ */
+static long long
+sweep(struct metrics_server *s)
+{
+	long long now = pd_now_ms(), next = -1;
+	struct conn *victim;
+	size_t n;
+
+	for (struct conn *k = s->head; k != NULL; k = k->next) {
+		long long left = k->start_ms + METRICS_CONN_DEADLINE_MS - now;
+
+		if (k->closing)
+			continue;
+		if (left <= 0) {
+			drop(s, k, 0);
+			continue;
+		}
+		if (next < 0 || left < next)
+			next = left;
+	}
+	for (struct conn *k = s->head; k != NULL; k = k->next)
+		while (!k->closing && (victim = oldest_incomplete(s, &k->peer, &n)) != NULL &&
+		       n > METRICS_CONN_PER_IP)
+			drop(s, victim, 1);
+	while ((victim = oldest_incomplete(s, NULL, &n)) != NULL && n > METRICS_CONN_SOFT_LIMIT)
+		drop(s, victim, 1);
+	return next;
+}
+
+static void *
+serve(void *arg)
+{
+	struct metrics_server *s = arg;
+	const union MHD_DaemonInfo *ep = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD);
+	long long next = -1;
+
+	if (ep == NULL)
+		return NULL;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = ep->epoll_fd, .events = POLLIN },
+				       { .fd = s->stopfd, .events = POLLIN } };
+		MHD_UNSIGNED_LONG_LONG mhd_ms;
+		long long timeout = next;
+
+		if (MHD_get_timeout(s->d, &mhd_ms) == MHD_YES &&
+		    (timeout < 0 || (long long)mhd_ms < timeout))
+			timeout = mhd_ms > 60000 ? 60000 : (long long)mhd_ms;
+		if (poll(p, 2, (int)timeout) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents & POLLIN)
+			break;
+		/* A connection shut down by sweep() wakes the epoll fd (its
+		 * end of input): the next run closes it. */
+		MHD_run(s->d);
+		next = sweep(s);
+	}
+	return NULL;
+}
+
 int
 metrics_start(const char *addr, struct metrics *m, struct metrics_server **out)
 {
 	struct sockaddr_storage ss;
 	struct metrics_server *s;
 	bool dual;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
+	/* Our own thread runs it (serve), so the deadlines are applied between
+	 * its runs, in the thread that owns the connections. */
+	unsigned flags = MHD_USE_EPOLL;
+	int ret = 0;
 
 	*out = NULL;
 	if (addr == NULL || *addr == '\0')
@@ -315,14 +507,29 @@ metrics_start(const char *addr, struct metrics *m, struct metrics_server **out)
 		flags |= dual ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	s = pd_xcalloc(1, sizeof(*s));
 	s->m = m;
+	s->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->stopfd < 0) {
+		ret = -errno;
+		log_error("cannot serve health and metrics", "addr", addr, "error", strerror(-ret),
+			  NULL);
+		free(s);
+		return ret;
+	}
+	errno = 0;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &ss,
-				MHD_OPTION_CONNECTION_LIMIT, 32U, MHD_OPTION_CONNECTION_TIMEOUT,
-				10U, MHD_OPTION_END);
-	if (s->d == NULL) {
-		int saved = errno ? errno : EADDRINUSE;
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CONN_HARD_LIMIT,
+				MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned)(METRICS_CONN_DEADLINE_MS / 1000),
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_CONN_MEMORY,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+	if (s->d == NULL || (ret = -pthread_create(&s->thread, NULL, serve, s)) < 0) {
+		int saved = s->d == NULL ? (errno ? errno : EADDRINUSE) : -ret;
 
 		log_error("cannot serve health and metrics", "addr", addr, "error", strerror(saved),
 			  NULL);
+		if (s->d != NULL)
+			MHD_stop_daemon(s->d);
+		close(s->stopfd);
 		free(s);
 		return -saved;
 	}
@@ -334,8 +541,14 @@ metrics_start(const char *addr, struct metrics *m, struct metrics_server **out)
 void
 metrics_stop(struct metrics_server *s)
 {
+	uint64_t one = 1;
+
 	if (s == NULL)
 		return;
+	if (write(s->stopfd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(s->thread, NULL);
+	/* Closes what is still open (on_connection frees each). */
 	MHD_stop_daemon(s->d);
+	close(s->stopfd);
 	free(s);
 }

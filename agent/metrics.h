@@ -5,6 +5,14 @@
  *
  * The event loop's thread writes the figures; the HTTP thread only reads
  * them, both under one mutex, and never touches the agent.
+ *
+ * Slow clients cannot starve the probes: every connection is closed
+ * METRICS_CONN_DEADLINE_MS after it was accepted whatever it sends (a
+ * total deadline, not an idle timeout), answers close the connection, and
+ * past METRICS_CONN_SOFT_LIMIT open connections (METRICS_CONN_PER_IP for
+ * one address) the oldest ones that have not sent a whole request yet are
+ * closed to make room, so a new request such as a kubelet probe is served
+ * at once.
  */
 #ifndef PROFILED_METRICS_H
 #define PROFILED_METRICS_H
@@ -16,6 +24,12 @@
 #define METRICS_STUCK_MS     (10 * 60 * 1000) /* a reconcile longer than this: unhealthy */
 #define METRICS_NBUCKETS     11
 #define METRICS_NCODES	     16
+
+#define METRICS_CONN_DEADLINE_MS 3000 /* from accept to close, whatever comes */
+#define METRICS_CONN_SOFT_LIMIT	 32   /* then the oldest incomplete request goes */
+#define METRICS_CONN_PER_IP	 8    /* the same, per client address */
+#define METRICS_CONN_HARD_LIMIT	 128  /* libmicrohttpd's own limit */
+#define METRICS_CONN_MEMORY	 8192 /* per connection: request line and headers */
 
 struct metrics {
 	pthread_mutex_t lock;
@@ -36,6 +50,7 @@ struct metrics {
 		unsigned long long n;
 	} api[METRICS_NCODES];
 	unsigned long long events_dropped;
+	unsigned long long http_closed[2]; /* by the server: [0] deadline, [1] limits */
 };
 
 struct metrics_server; /* opaque */

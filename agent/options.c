@@ -108,6 +108,29 @@ usage(FILE *f)
 	      f);
 }
 
+/*
+ * Numbers from the command line: decimal digits only (no sign, space or
+ * base prefix), checked against the range before any arithmetic, so no
+ * value can overflow (UBSan) or wrap into an accepted one.
+ */
+int
+parse_uint(const char *s, long long min, long long max, long long *out)
+{
+	long long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > max / 10 || v * 10 > max - (*s - '0'))
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v < min)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 long long
 parse_duration_ms(const char *s)
 {
@@ -116,14 +139,15 @@ parse_duration_ms(const char *s)
 	if (*s == '\0')
 		return -1;
 	while (*s != '\0') {
-		char *end;
+		char digits[24];
+		size_t n = strspn(s, "0123456789");
+		const char *end = s + n;
 		long long v, mul;
 
-		if (*s < '0' || *s > '9')
+		if (n == 0 || n >= sizeof(digits))
 			return -1;
-		v = strtoll(s, &end, 10);
-		if (end == s || v < 0 || v > INT_MAX)
-			return -1;
+		memcpy(digits, s, n);
+		digits[n] = '\0';
 		switch (*end) {
 		case '\0':
 			mul = 1000;
@@ -148,6 +172,9 @@ parse_duration_ms(const char *s)
 		default:
 			return -1;
 		}
+		/* v * mul and the sum stay within DURATION_MAX_MS. */
+		if (parse_uint(digits, 0, (DURATION_MAX_MS - total) / mul, &v) < 0)
+			return -1;
 		total += v * mul;
 		s = end;
 	}
@@ -228,7 +255,7 @@ options_parse_run(int argc, char **argv, struct options *o)
 			o->resync_ms = parse_duration_ms(optarg);
 			if (o->resync_ms < 1000)
 				return bad(
-					"--resync-interval \"%s\": want a duration of at least 1s such as 30s, 10m or 1h",
+					"--resync-interval \"%s\": want a duration from 1s to 168h such as 30s, 10m or 1h",
 					optarg);
 			break;
 		case OPT_ONCE:
@@ -271,7 +298,7 @@ options_parse_run(int argc, char **argv, struct options *o)
 			o->unload_retry_ms = parse_duration_ms(optarg);
 			if (o->unload_retry_ms < 1000)
 				return bad(
-					"--unload-retry-interval \"%s\": want a duration of at least 1s such as 10s or 1m",
+					"--unload-retry-interval \"%s\": want a duration from 1s to 168h such as 10s or 1m",
 					optarg);
 			break;
 		case OPT_PROC_ROOT:
@@ -356,10 +383,9 @@ options_parse_advise(int argc, char **argv, struct advise_options *o)
 	while ((c = getopt_long(argc, argv, ":", advise_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_PID: {
-			char *end;
-			long long v = strtoll(optarg, &end, 10);
+			long long v;
 
-			if (optarg[0] < '1' || optarg[0] > '9' || *end != '\0' || v > INT_MAX)
+			if (parse_uint(optarg, 1, INT_MAX, &v) < 0)
 				return bad("--pid \"%s\": want a process id", optarg);
 			o->pids = pd_xrealloc(o->pids, o->n_pids + 1, sizeof(*o->pids));
 			o->pids[o->n_pids++] = v;
@@ -377,8 +403,9 @@ options_parse_advise(int argc, char **argv, struct advise_options *o)
 		case OPT_DURATION:
 			o->duration_ms = parse_duration_ms(optarg);
 			if (o->duration_ms <= 0)
-				return bad("--duration \"%s\": want a duration such as 30s or 5m",
-					   optarg);
+				return bad(
+					"--duration \"%s\": want a duration up to 168h such as 30s or 5m",
+					optarg);
 			break;
 		case OPT_SECCOMP_OUT:
 			o->seccomp_out = optarg;

@@ -45,8 +45,16 @@ struct options {
 int options_parse_run(int argc, char **argv, struct options *o);
 void options_clear(struct options *o);
 
-/* "90", "30s", "10m", "1h", "1h30m" -> milliseconds; -1 when malformed. */
+/* The longest duration any flag takes: 168h (a week). */
+#define DURATION_MAX_MS (168LL * 3600 * 1000)
+
+/* "90", "30s", "10m", "1h", "1h30m" -> milliseconds; -1 when malformed or
+ * over DURATION_MAX_MS. */
 long long parse_duration_ms(const char *s);
+
+/* Decimal digits only, min <= value <= max -> *out and 0; else -1
+ * and *out untouched. */
+int parse_uint(const char *s, long long min, long long max, long long *out);
 
 void usage(FILE *f);
 

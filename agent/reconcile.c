@@ -16,34 +16,44 @@ log_startup_warnings(struct pd_strv *w)
 	pd_strv_clear(w);
 }
 
-/* Interrupts the wait for the lock: nothing to do but return. */
+/* Set when SIGTERM/SIGINT interrupt the wait for the lock. */
+static volatile sig_atomic_t stop_while_waiting;
+
 static void
 on_stop_while_waiting(int sig)
 {
 	(void)sig;
+	stop_while_waiting = 1;
 }
 
 /*
  * Waits for another agent's lock.  SIGTERM/SIGINT (the pod deleted while it
  * waits) interrupt the wait, and the agent exits cleanly (-EINTR): it has
- * touched nothing yet.  SIGHUP is ignored: there is nothing to resync.
+ * touched nothing yet.  main() keeps them blocked; they are unblocked for
+ * the wait only, so one that came earlier is delivered here and ends the
+ * wait before it starts.  SIGHUP stays blocked: the loop reads it later.
  */
 static int
 wait_for_lock(struct agent *a, pd_error_t *err)
 {
 	struct sigaction stop = { .sa_handler = on_stop_while_waiting }; /* no SA_RESTART */
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old[3];
-	int ret;
+	struct sigaction old[2];
+	sigset_t mask;
+	int ret = -EINTR;
 
 	sigemptyset(&stop.sa_mask);
-	sigemptyset(&ign.sa_mask);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	stop_while_waiting = 0;
 	sigaction(SIGTERM, &stop, &old[0]);
 	sigaction(SIGINT, &stop, &old[1]);
-	sigaction(SIGHUP, &ign, &old[2]);
-	ret = pd_state_dir_open(a->opt->state_dir, true, &a->state_dir, NULL, err);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	if (!stop_while_waiting)
+		ret = pd_state_dir_open(a->opt->state_dir, true, &a->state_dir, NULL, err);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigaction(SIGTERM, &old[0], NULL);
 	sigaction(SIGINT, &old[1], NULL);
-	sigaction(SIGHUP, &old[2], NULL);
 	return ret;
 }
 
@@ -122,8 +132,8 @@ record_domain(struct agent *a)
 	}
 }
 
-int
-agent_open(struct agent *a, const struct options *opt)
+static int
+open_parts(struct agent *a, const struct options *opt)
 {
 	struct pd_strv warnings = { 0 };
 	pd_error_t err = NULL;
@@ -172,6 +182,18 @@ agent_open(struct agent *a, const struct options *opt)
 fail:
 	log_error("cannot start", "error", pd_error_msg(err), NULL);
 	pd_error_release(&err);
+	return ret;
+}
+
+/* On failure everything opened so far is closed again: every start-up error
+ * path (exit 2) frees what it took. */
+int
+agent_open(struct agent *a, const struct options *opt)
+{
+	int ret = open_parts(a, opt);
+
+	if (ret < 0)
+		agent_close(a);
 	return ret;
 }
 

@@ -192,8 +192,8 @@ const sa = one(base, "ServiceAccount");
 
 await t("inventory: exactly the expected kinds in deploy/", () => {
 	const kinds = base.map((o) => o.kind).sort();
-	const want = ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Namespace", "Role", "RoleBinding",
-		"ServiceAccount", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"];
+	const want = ["ClusterRole", "ClusterRoleBinding", "ConfigMap", "DaemonSet", "Namespace", "NetworkPolicy", "Role",
+		"RoleBinding", "ServiceAccount", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"];
 	return same(kinds, want) ? [] : [`kinds: ${kinds.join(", ")}`];
 });
 
@@ -304,6 +304,40 @@ await t("daemonset: probes on /readyz and /healthz of the metrics port 9860", ()
 	const l = ctr.livenessProbe?.httpGet;
 	if (r?.path !== "/readyz" || r?.port !== "metrics") p.push(`readinessProbe: ${JSON.stringify(ctr.readinessProbe)}`);
 	if (l?.path !== "/healthz" || l?.port !== "metrics") p.push(`livenessProbe: ${JSON.stringify(ctr.livenessProbe)}`);
+	return p;
+});
+
+await t("networkpolicy: selects the agent's pods, Ingress only, admits only the metrics port from selected pods", () => {
+	const np = one(base, "NetworkPolicy");
+	const p = [];
+	if (np.metadata.namespace !== ds.metadata.namespace) p.push(`namespace ${np.metadata.namespace}`);
+	// It selects exactly the DaemonSet's pods (and they have their own network namespace).
+	const sel = np.spec.podSelector?.matchLabels ?? {};
+	if (!Object.keys(sel).length || np.spec.podSelector.matchExpressions) p.push("podSelector is not plain matchLabels");
+	const labels = ds.spec.template.metadata.labels ?? {};
+	for (const [k, v] of Object.entries(sel)) if (labels[k] !== v) p.push(`podSelector ${k}=${v} misses the agent's pods`);
+	if (pod.hostNetwork === true) p.push("hostNetwork pods are not subject to NetworkPolicy");
+	if (!same(np.spec.policyTypes, ["Ingress"])) p.push(`policyTypes ${JSON.stringify(np.spec.policyTypes)}`);
+	const port = (ctr.ports ?? []).find((x) => x.name === "metrics");
+	for (const [i, rule] of (np.spec.ingress ?? []).entries()) {
+		// An absent or empty from/ports admits everyone / every port.
+		if (!rule.from?.length) p.push(`ingress[${i}]: no from (admits every source)`);
+		for (const f of rule.from ?? []) {
+			if (f.ipBlock) p.push(`ingress[${i}]: ipBlock ${JSON.stringify(f.ipBlock)}`);
+			const ns = f.namespaceSelector, ps = f.podSelector;
+			if (!ns || !ps) p.push(`ingress[${i}]: a peer without both namespace and pod selectors`);
+			for (const s of [ns, ps]) {
+				if (s && !Object.keys(s.matchLabels ?? {}).length && !(s.matchExpressions ?? []).length)
+					p.push(`ingress[${i}]: an empty selector (matches everything)`);
+			}
+		}
+		if (!rule.ports?.length) p.push(`ingress[${i}]: no ports (admits every port)`);
+		for (const pp of rule.ports ?? []) {
+			if (pp.endPort !== undefined) p.push(`ingress[${i}]: a port range`);
+			if (pp.port !== port?.name && pp.port !== port?.containerPort) p.push(`ingress[${i}]: port ${pp.port}`);
+			if ((pp.protocol ?? "TCP") !== "TCP") p.push(`ingress[${i}]: protocol ${pp.protocol}`);
+		}
+	}
 	return p;
 });
 
