@@ -46,6 +46,8 @@ struct agent {
 	struct node_sync *node;	   /* the API connection; NULL in local mode */
 	struct metrics metrics;	   /* read by the health/metrics thread */
 	struct readiness ready;	   /* as of the last reconcile */
+	struct pd_strv sc_missing; /* seccomp files the state names that are not in place */
+	bool lock_lost;		   /* the state folder was replaced and another agent locked it */
 };
 
 struct reconcile_result {

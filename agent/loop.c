@@ -405,7 +405,9 @@ loop_run(struct agent *a)
 	reconcile(&l, "start");
 	if (!l.stop)
 		log_info("ready", NULL);
-	while (!l.stop) {
+	/* The state folder replaced and locked by another agent: that agent
+	 * owns the node now; stop with an error, the restart waits for it. */
+	while (!l.stop && !a->lock_lost) {
 		struct epoll_event evs[8];
 		int n;
 
@@ -425,7 +427,7 @@ loop_run(struct agent *a)
 			log_error("epoll_wait", "error", strerror(errno), NULL);
 			break;
 		}
-		for (int i = 0; i < n && !l.stop; i++)
+		for (int i = 0; i < n && !l.stop && !a->lock_lost; i++)
 			dispatch(&l, evs[i].data.u32);
 		if (l.hup && !l.stop)
 			on_signal(&l);
@@ -435,5 +437,7 @@ loop_run(struct agent *a)
 	if (a->node != NULL)
 		pd_kube_set_cancel(a->node->kube, NULL);
 	teardown(&l);
+	if (a->lock_lost)
+		return -ENOLCK;
 	return l.stop ? 0 : ret;
 }

@@ -67,3 +67,98 @@ refused() {
 	[ "$status" -eq 0 ]
 	cmp "$P/a.json" "$PUB/a.json"
 }
+
+@test "the published folder removed while running: everything is published again, labels kept" {
+	mkdir -p "$P"
+	profile a >"$P/a.json"
+	profile b >"$P/b.json"
+	start_daemon --resync-interval 1h
+	cmp "$P/a.json" "$PUB/a.json"
+	rm -rf "$PUB"
+	kill -HUP "$DAEMON_PID"
+	wait_for_log 'the seccomp folder was removed or replaced; publishing everything again' 5
+	wait_for_content "$PUB/a.json" "$P/a.json" 5
+	wait_for_content "$PUB/b.json" "$P/b.json" 5
+	[ "$(stat -c %a "$PUB")" = 755 ]
+	# the whole seccomp root removed and made again, holding other files
+	rm -rf "$R"
+	mkdir "$R"
+	echo '{}' >"$R/other.json"
+	kill -HUP "$DAEMON_PID"
+	wait_for_log 'publishing everything again' 5 2
+	wait_for_content "$PUB/a.json" "$P/a.json" 5
+	# moved away: the old folder is not where the kubelet reads
+	mv "$PUB" "$R/moved"
+	profile a2 >"$P/a.json"
+	wait_for_content "$PUB/a.json" "$P/a.json" 5
+	cmp "$P/b.json" "$PUB/b.json"
+	[ "$(count_log 'would remove node label')" -eq 0 ]
+	[ "$(count_log 'error ')" -eq 0 ]
+	kill -0 "$DAEMON_PID"
+}
+
+@test "the published folder replaced by a symlink: labels go, nothing is written through it, it recovers by itself" {
+	mkdir -p "$P" "$T/elsewhere"
+	profile a >"$P/a.json"
+	start_daemon --resync-interval 1h
+	wait_for_log 'would set node label node=node-1 label=seccomp.profiled.io/a value=true' 5
+	rm -rf "$PUB"
+	ln -s "$T/elsewhere" "$PUB"
+	kill -HUP "$DAEMON_PID"
+	wait_for_log 'cannot open the seccomp folder again' 5
+	wait_for_log 'would remove node label node=node-1 label=seccomp.profiled.io/a' 5
+	wait_for_log 'a write on the node failed; reconciling again retry_in_ms=1000' 5
+	[ -z "$(ls -A "$T/elsewhere")" ]
+	# the symlink goes: the retry (no resync, no signal) publishes and labels again
+	rm "$PUB"
+	wait_for_content "$PUB/a.json" "$P/a.json" 10
+	wait_for_log 'would set node label node=node-1 label=seccomp.profiled.io/a value=true' 5 2
+	kill -0 "$DAEMON_PID"
+}
+
+@test "the state folder removed or replaced while running: the state is written again, locked" {
+	mkdir -p "$P"
+	profile a >"$P/a.json"
+	start_daemon --resync-interval 1h
+	grep -q '"a.json"' "$S/state.json"
+	rm -rf "$S"
+	kill -HUP "$DAEMON_PID"
+	wait_for_log 'the state folder was removed or replaced; writing the state again' 5
+	wait_until 5 test -s "$S/state.json"
+	grep -q '"a.json"' "$S/state.json"
+	[ "$(cat "$S/lock")" = "$DAEMON_PID" ]
+	# a new profile is recorded in the new folder
+	profile b >"$P/b.json"
+	wait_for_content "$PUB/b.json" "$P/b.json" 5
+	wait_until 5 grep -q '"b.json"' "$S/state.json"
+	# replaced by a copy (a restore): the same
+	cp -a "$S" "$T/state.bak"
+	rm -rf "$S"
+	mv "$T/state.bak" "$S"
+	kill -HUP "$DAEMON_PID"
+	wait_for_log 'writing the state again' 5 2
+	[ "$(cat "$S/lock")" = "$DAEMON_PID" ]
+	kill -0 "$DAEMON_PID"
+}
+
+@test "the state folder replaced and locked by a second agent: the first stops with exit 2, the second owns the node" {
+	mkdir -p "$P"
+	profile a >"$P/a.json"
+	start_daemon --resync-interval 1h
+	first=$DAEMON_PID
+	rm -rf "$S"
+	"$PROFILED" run --profiles "$P" --seccomp-root "$R" --seccomp-subdir "$SUBDIR" \
+		--state-dir "$S" --node-name node-1 --metrics-addr "" 2>"$T/second.log" &
+	second=$!
+	EXTRA_PIDS=$second
+	wait_for_log ' ready' 5 1 "$T/second.log"
+	kill -HUP "$first"
+	wait_for_log 'the state folder was replaced and another agent holds its lock; stopping' 5
+	rc=0
+	wait "$first" || rc=$?
+	DAEMON_PID=
+	[ "$rc" -eq 2 ]
+	[ "$(cat "$S/lock")" = "$second" ]
+	cmp "$P/a.json" "$PUB/a.json"
+	kill -0 "$second"
+}
