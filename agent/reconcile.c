@@ -163,6 +163,7 @@ agent_close(struct agent *a)
 	pd_strv_clear(&a->reported);
 	pd_strv_clear(&a->aa_labeled);
 	pd_strv_clear(&a->sc_missing);
+	free(a->mounted);
 	free(a->ready.message);
 	pd_strv_clear(&a->aa_held);
 	pd_aa_free(a->aa);
@@ -738,24 +739,46 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	char ms[32];
 
 	memset(res, 0, sizeof(*res));
+	if (a->mounted == NULL)
+		a->mounted = pd_xcalloc(a->opt->profiles.n, sizeof(*a->mounted));
 	rewrite = refresh_folders(a, res);
 	if (a->lock_lost)
 		return;
 	pd_state_copy(&before, &a->state);
 	for (size_t i = 0; i < a->opt->profiles.n; i++) {
+		const char *dir = a->opt->profiles.v[i];
+		struct pd_scan_folder info = { 0 };
+		size_t mark = src.n;
 		pd_error_t err = NULL;
 
-		if (pd_scan_dir(a->opt->profiles.v[i], &src, &err) < 0) {
+		if (pd_scan_dir_info(dir, &src, &info, &err) < 0) {
 			/* Without the listing we cannot tell removed from
 			 * unreadable: remove nothing this round. */
 			complete = false;
 			res->failed++;
 			if (folder_error == NULL)
-				folder_error =
-					pd_xasprintf("%s: cannot be read: %s",
-						     a->opt->profiles.v[i], pd_error_msg(err));
+				folder_error = pd_xasprintf("%s: cannot be read: %s", dir,
+							    pd_error_msg(err));
 			log_error("cannot read profiles folder", "error", pd_error_msg(err), NULL);
 			pd_error_release(&err);
+		} else if (a->mounted[i] && !info.mount_root) {
+			/* Unmounted (umount -l of the volume): what is
+			 * under it is not the profiles, and no event will
+			 * tell when it is mounted again. */
+			pd_sources_truncate(&src, mark);
+			complete = false;
+			res->failed++;
+			res->reread = true;
+			if (folder_error == NULL)
+				folder_error = pd_xasprintf(
+					"%s: was a mount and is not any more (unmounted); nothing "
+					"is removed until it is mounted again",
+					dir);
+			log_error("profiles folder unmounted; keeping everything in place until it "
+				  "is mounted again",
+				  "folder", dir, NULL);
+		} else {
+			a->mounted[i] = info.mount_root;
 		}
 	}
 	reconcile_seccomp(a, &src, &present, res, &now, &placed);

@@ -162,3 +162,109 @@ refused() {
 	cmp "$P/a.json" "$PUB/a.json"
 	kill -0 "$second"
 }
+
+@test "the profiles folder deleted and recreated is watched at once, without a resync or SIGHUP" {
+	mkdir -p "$P"
+	profile one >"$P/a.json"
+	start_daemon --resync-interval 1h
+	for round in 1 2 3; do
+		rm -rf "$P"
+		wait_for_log 'cannot read profiles folder' 5 "$round"
+		[ -f "$PUB/a.json" ] # a missing folder removes nothing
+		mkdir "$P.new"
+		profile "round $round" >"$P.new/a.json"
+		mv "$P.new" "$P"
+		wait_for_content "$PUB/a.json" "$P/a.json" 5
+		# and the new folder itself is watched
+		profile "round $round, edited" >"$P/a.json"
+		wait_for_content "$PUB/a.json" "$P/a.json" 5
+	done
+	[ "$(count_log 'SIGHUP|trigger=resync')" -eq 0 ]
+}
+
+@test "the profiles folder is a symlink retargeted: the new target is read and watched at once" {
+	mkdir -p "$T/v1" "$T/v2"
+	profile one >"$T/v1/a.json"
+	profile two >"$T/v2/a.json"
+	profile b >"$T/v2/b.json"
+	ln -s "$T/v1" "$P"
+	start_daemon --resync-interval 1h
+	cmp "$T/v1/a.json" "$PUB/a.json"
+	ln -sfn "$T/v2" "$P"
+	wait_for_content "$PUB/a.json" "$T/v2/a.json" 5
+	wait_for_content "$PUB/b.json" "$T/v2/b.json" 5
+	# the new target is watched, the old one no longer counts
+	profile three >"$T/v2/a.json"
+	wait_for_content "$PUB/a.json" "$T/v2/a.json" 5
+	rm "$T/v1/a.json"
+	profile four >"$T/v2/b.json"
+	wait_for_content "$PUB/b.json" "$T/v2/b.json" 5
+	cmp "$T/v2/a.json" "$PUB/a.json"
+	[ "$(count_log 'SIGHUP|trigger=resync')" -eq 0 ]
+}
+
+@test "a folder bind-mounted over the profiles folder is watched from the next resync" {
+	mkdir -p "$P" "$T/vol"
+	profile one >"$P/a.json"
+	profile two >"$T/vol/a.json"
+	start_daemon --resync-interval 1h
+	mount --bind "$T/vol" "$P" && MOUNTS="$P"
+	kill -HUP "$DAEMON_PID"
+	wait_for_content "$PUB/a.json" "$T/vol/a.json" 5
+	profile three >"$T/vol/a.json"
+	wait_for_content "$PUB/a.json" "$T/vol/a.json" 5
+	[ "$(count_log 'SIGHUP')" -eq 1 ]
+}
+
+# cond FIELD: a field of the node's ProfilesReady condition ("" when absent).
+cond() {
+	ctl GET /control/nodes/node-1 | python3 -c '
+import json, sys
+for c in json.load(sys.stdin).get("status", {}).get("conditions", []):
+    if c["type"] == "ProfilesReady":
+        print(c.get(sys.argv[1], ""))' "$1"
+}
+
+cond_is() { [ "$(cond reason)" = "$1" ]; }
+
+@test "the profiles volume lazily unmounted: everything stays published and labeled, FolderUnreadable, it recovers once mounted again" {
+	mkdir -p "$P"
+	mount -t tmpfs -o size=1m tmpfs "$P" && MOUNTS="$P"
+	profile a >"$P/a.json"
+	profile b >"$P/b.json"
+	api_start
+	start_daemon --resync-interval 1h --kubeconfig "$KC"
+	cmp "$P/a.json" "$PUB/a.json"
+	cp "$P/a.json" "$T/a.v1"
+	cp "$P/b.json" "$T/b.v1"
+	wait_until 5 cond_is ProfilesInPlace
+	labels | grep -qx 'seccomp.profiled.io/b=true'
+	umount -l "$P"
+	MOUNTS=
+	wait_for_log 'profiles folder unmounted; keeping everything in place' 5
+	wait_until 5 cond_is FolderUnreadable
+	cond message | grep -q 'unmounted'
+	cmp "$T/a.v1" "$PUB/a.json"
+	cmp "$T/b.v1" "$PUB/b.json"
+	labels | grep -qx 'seccomp.profiled.io/a=true'
+	labels | grep -qx 'seccomp.profiled.io/b=true'
+	[ "$(count_log 'seccomp profile removed')" -eq 0 ]
+	# a file in the folder under the mount is not a profile
+	profile under >"$P/c.json"
+	wait_for_log 'a profiles folder was unmounted; reading it again retry_in_ms=2000' 5
+	[ ! -e "$PUB/c.json" ]
+	# mounted again with a changed payload: no event tells; the retry
+	# (backoff from 1 s doubling to 60 s) picks it up, no signal
+	mkdir "$T/vol"
+	mount -t tmpfs -o size=1m tmpfs "$T/vol" && MOUNTS="$T/vol"
+	profile a2 >"$T/vol/a.json"
+	mount --move "$T/vol" "$P" && MOUNTS="$P"
+	wait_for_content "$PUB/a.json" "$P/a.json" 40
+	wait_for_gone "$PUB/b.json" 5
+	wait_until 5 cond_is ProfilesInPlace
+	wait_until 5 not sh -c "labels | grep -q seccomp.profiled.io/b"
+	# and the new mount is watched
+	profile a3 >"$P/a.json"
+	wait_for_content "$PUB/a.json" "$P/a.json" 5
+	[ "$(count_log 'SIGHUP|trigger=resync')" -eq 0 ]
+}
