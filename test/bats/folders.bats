@@ -268,3 +268,63 @@ cond_is() { [ "$(cond reason)" = "$1" ]; }
 	wait_for_content "$PUB/a.json" "$P/a.json" 5
 	[ "$(count_log 'SIGHUP|trigger=resync')" -eq 0 ]
 }
+
+# start_limited SYSCTL VALUE [flags...]: the daemon in a user namespace of
+# its own whose inotify limit SYSCTL (/proc/sys/user/SYSCTL) is VALUE: a
+# real limit, which touches no other process of the machine.
+start_limited() {
+	local sysctl=$1 value=$2
+	shift 2
+	: >"$LOG"
+	unshare --user --map-root-user sh -c 'echo "$1" >/proc/sys/user/"$2" && shift 2 && exec "$@"' \
+		sh "$value" "$sysctl" "$PROFILED" run --profiles "$P" --seccomp-root "$R" \
+		--seccomp-subdir "$SUBDIR" --state-dir "$S" --node-name node-1 --metrics-addr "" "$@" \
+		</dev/null 2>"$LOG" 3>&- {PAUSE_FD}>&- &
+	DAEMON_PID=$!
+	wait_for_log ' ready' 5
+}
+
+# set_limit SYSCTL VALUE: changes the limit in the daemon's user namespace.
+set_limit() {
+	nsenter --user --target "$DAEMON_PID" sh -c "echo $2 >/proc/sys/user/$1"
+}
+
+@test "inotify watch limit reached: named with its sysctl, the agent works, the watch is retried with backoff" {
+	unshare --user --map-root-user true || skip "no user namespaces"
+	mkdir -p "$P"
+	profile one >"$P/a.json"
+	start_limited max_inotify_watches 0 --resync-interval 1h
+	cmp "$P/a.json" "$PUB/a.json" # published without a watch
+	wait_for_log 'inotify watch limit \(sysctl fs.inotify.max_user_watches\) is reached' 5
+	wait_for_log 'a profiles folder is not watched; trying again retry_in_ms=1000' 5
+	wait_for_log 'a profiles folder is not watched; trying again retry_in_ms=2000' 5
+	# a change is still seen, by the retries
+	profile two >"$P/a.json"
+	wait_for_content "$PUB/a.json" "$P/a.json" 10
+	[ "$(count_log 'inotify watch limit')" -eq 1 ] # said once
+	# the limit raised: the next retry watches, and a change is seen by inotify
+	set_limit max_inotify_watches 100
+	wait_for_log 'every profiles folder is watched again' 20
+	profile three >"$P/a.json"
+	wait_for_content "$PUB/a.json" "$P/a.json" 5
+	wait_for_log 'reconciled trigger=change' 5
+	[ "$(count_log 'SIGHUP|trigger=resync')" -eq 0 ]
+	kill -0 "$DAEMON_PID"
+}
+
+@test "inotify instance limit reached at start: named with its sysctl, the agent starts and works, then watches" {
+	unshare --user --map-root-user true || skip "no user namespaces"
+	mkdir -p "$P"
+	profile one >"$P/a.json"
+	start_limited max_inotify_instances 0 --resync-interval 1h
+	cmp "$P/a.json" "$PUB/a.json"
+	wait_for_log 'inotify instance limit \(sysctl fs.inotify.max_user_instances\)' 5
+	wait_for_log 'a profiles folder is not watched; trying again retry_in_ms=2000' 5
+	set_limit max_inotify_instances 10
+	wait_for_log 'every profiles folder is watched again' 20
+	profile two >"$P/a.json"
+	wait_for_content "$PUB/a.json" "$P/a.json" 5
+	wait_for_log 'reconciled trigger=change' 5
+	stop_daemon
+	[ "$DAEMON_RC" -eq 0 ]
+}
