@@ -164,7 +164,7 @@ watch_status(struct loop *l, int ret, bool init, pd_error_t err)
 {
 	bool limit = ret == -ENOSPC || (init && (ret == -EMFILE || ret == -ENFILE));
 
-	if (ret < 0 && !l->watch_failing) {
+	if (ret < 0 && (!l->watch_failing || limit != l->watch_limited)) {
 		if (limit && init)
 			log_warn(
 				"cannot watch the profiles folders: the inotify instance limit "
