@@ -173,8 +173,10 @@ refused() {
 		[ -f "$PUB/a.json" ] # a missing folder removes nothing
 		mkdir "$P.new"
 		profile "round $round" >"$P.new/a.json"
+		t0=$(now_ms)
 		mv "$P.new" "$P"
 		wait_for_content "$PUB/a.json" "$P/a.json" 5
+		echo "# round $round: recreated folder published after $(($(now_ms) - t0)) ms" >&3
 		# and the new folder itself is watched
 		profile "round $round, edited" >"$P/a.json"
 		wait_for_content "$PUB/a.json" "$P/a.json" 5
@@ -190,8 +192,10 @@ refused() {
 	ln -s "$T/v1" "$P"
 	start_daemon --resync-interval 1h
 	cmp "$T/v1/a.json" "$PUB/a.json"
+	t0=$(now_ms)
 	ln -sfn "$T/v2" "$P"
 	wait_for_content "$PUB/a.json" "$T/v2/a.json" 5
+	echo "# retargeted symlink: new target published after $(($(now_ms) - t0)) ms" >&3
 	wait_for_content "$PUB/b.json" "$T/v2/b.json" 5
 	# the new target is watched, the old one no longer counts
 	profile three >"$T/v2/a.json"
@@ -258,8 +262,11 @@ cond_is() { [ "$(cond reason)" = "$1" ]; }
 	mkdir "$T/vol"
 	mount -t tmpfs -o size=1m tmpfs "$T/vol" && MOUNTS="$T/vol"
 	profile a2 >"$T/vol/a.json"
+	t0=$(now_ms)
 	mount --move "$T/vol" "$P" && MOUNTS="$P"
 	wait_for_content "$PUB/a.json" "$P/a.json" 40
+	echo "# mounted again: picked up by the retry after $(($(now_ms) - t0)) ms" \
+		"($(count_log 'reading it again') retries)" >&3
 	wait_for_gone "$PUB/b.json" 5
 	wait_until 5 cond_is ProfilesInPlace
 	wait_until 5 not sh -c "labels | grep -q seccomp.profiled.io/b"
@@ -303,8 +310,10 @@ set_limit() {
 	wait_for_content "$PUB/a.json" "$P/a.json" 10
 	[ "$(count_log 'inotify watch limit')" -eq 1 ] # said once
 	# the limit raised: the next retry watches, and a change is seen by inotify
+	t0=$(now_ms)
 	set_limit max_inotify_watches 100
 	wait_for_log 'every profiles folder is watched again' 20
+	echo "# watch limit raised: watching again after $(($(now_ms) - t0)) ms" >&3
 	profile three >"$P/a.json"
 	wait_for_content "$PUB/a.json" "$P/a.json" 5
 	wait_for_log 'reconciled trigger=change' 5
