@@ -35,6 +35,7 @@ struct loop {
 	struct pd_spawn_cancel cancel;	   /* stops a long parser run on SIGTERM */
 	struct pd_spawn_cancel api_cancel; /* stops an API request: SIGTERM, or local work due */
 	struct metrics_server *http;	   /* NULL when --metrics-addr is "" */
+	char *published;		   /* the seccomp folder, watched for its removal */
 };
 
 static int
@@ -210,6 +211,8 @@ ensure_watches(struct loop *l)
 		}
 		for (size_t i = 0; i < l->a->opt->profiles.n; i++)
 			(void)pd_watch_add(l->watch, l->a->opt->profiles.v[i], NULL);
+		/* The published folder removed (rm -rf) is repaired at once. */
+		(void)pd_watch_add_self(l->watch, l->published, NULL);
 	}
 	ret = pd_watch_refresh(l->watch, &err);
 	watch_status(l, ret, false, err);
@@ -299,7 +302,7 @@ on_watch(struct loop *l)
 	for (size_t i = 0; i < res.log.n; i++)
 		log_debug("folder event", "event", res.log.v[i], NULL);
 	if (res.lost) {
-		log_info("a profiles folder was removed, replaced or unmounted; watching it again",
+		log_info("a watched folder was removed, replaced or unmounted; watching it again",
 			 NULL);
 		ensure_watches(l);
 	}
@@ -377,6 +380,7 @@ teardown(struct loop *l)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	pd_watch_free(l->watch);
+	free(l->published);
 }
 
 static void
@@ -425,6 +429,7 @@ loop_run(struct agent *a)
 	};
 	int ret;
 
+	l.published = pd_xasprintf("%s/%s", a->opt->seccomp_root, a->opt->seccomp_subdir);
 	if ((ret = setup(&l)) < 0) {
 		log_error("cannot set up the event loop", "error", strerror(-ret), NULL);
 		teardown(&l);

@@ -16,6 +16,8 @@
 /* On the parent: the folder's own name made, removed, renamed over (a
  * symlink retargeted with `ln -sfn` is a rename). */
 #define PARENT_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
+/* A folder watched only for going away: the one the agent writes to. */
+#define SELF_MASK (IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
 struct watched {
 	char *dir;    /* as given */
@@ -23,6 +25,7 @@ struct watched {
 	char *name;   /* its name there */
 	int wd;	      /* on the folder it resolves to; -1: none */
 	int pwd;      /* on the parent; -1: none */
+	bool self;    /* watched only for its own removal; missing is not an error */
 	dev_t dev;    /* what wd watches */
 	ino_t ino;
 };
@@ -112,7 +115,9 @@ sync_one(struct pd_watch *w, struct watched *x, pd_error_t *err)
 	if (x->wd >= 0)
 		(void)inotify_rm_watch(w->fd, x->wd);
 	x->wd = -1;
-	wd = inotify_add_watch(w->fd, x->dir, WATCH_MASK);
+	wd = inotify_add_watch(w->fd, x->dir, x->self ? SELF_MASK : WATCH_MASK);
+	if (wd < 0 && x->self && errno == ENOENT)
+		return 0; /* made again by its owner: the parent's event tells */
 	if (wd < 0)
 		return pd_make_error(err, errno, "watch `%s`", x->dir);
 	/* What was watched is what was looked at, unless it changed in
@@ -125,8 +130,8 @@ sync_one(struct pd_watch *w, struct watched *x, pd_error_t *err)
 	return 0;
 }
 
-int
-pd_watch_add(struct pd_watch *w, const char *dir, pd_error_t *err)
+static int
+add(struct pd_watch *w, const char *dir, bool self, pd_error_t *err)
 {
 	struct watched *x;
 	const char *slash;
@@ -156,7 +161,20 @@ pd_watch_add(struct pd_watch *w, const char *dir, pd_error_t *err)
 		x->name = name;
 	}
 	x->wd = x->pwd = -1;
+	x->self = self;
 	return sync_one(w, x, err);
+}
+
+int
+pd_watch_add(struct pd_watch *w, const char *dir, pd_error_t *err)
+{
+	return add(w, dir, false, err);
+}
+
+int
+pd_watch_add_self(struct pd_watch *w, const char *dir, pd_error_t *err)
+{
+	return add(w, dir, true, err);
 }
 
 int

@@ -37,6 +37,11 @@ int pd_watch_new(struct pd_watch **out, pd_error_t *err);
  * again. */
 int pd_watch_add(struct pd_watch *w, const char *dir, pd_error_t *err);
 
+/* Watches dir only for being removed, moved or replaced (the folder the
+ * caller writes to): such an event is relevant and sets lost.  A missing
+ * dir is not an error: its parent's event tells when it is made again. */
+int pd_watch_add_self(struct pd_watch *w, const char *dir, pd_error_t *err);
+
 /* Makes every registered folder watched on what its path names now: a
  * folder removed and made again, a symlink retargeted or a mount over the
  * folder gets a new watch.  Returns 0, or the error of the first folder

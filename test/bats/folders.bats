@@ -23,6 +23,15 @@ profile() {
 	printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","comment":"%s"}]}\n' "$1"
 }
 
+# exchange A B: swaps two paths atomically (renameat2 RENAME_EXCHANGE).
+exchange() {
+	python3 -c '
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.renameat2(-100, sys.argv[1].encode(), -100, sys.argv[2].encode(), 2) != 0:
+    sys.exit(os.strerror(ctypes.get_errno()))' "$1" "$2"
+}
+
 # refused FLAGS...: `run` exits 2 naming the overlap, and creates nothing.
 refused() {
 	run "$PROFILED" run --once --node-name node-1 --metrics-addr "" "$@"
@@ -75,18 +84,20 @@ refused() {
 	start_daemon --resync-interval 1h
 	cmp "$P/a.json" "$PUB/a.json"
 	rm -rf "$PUB"
-	kill -HUP "$DAEMON_PID"
 	wait_for_log 'the seccomp folder was removed or replaced; publishing everything again' 5
 	wait_for_content "$PUB/a.json" "$P/a.json" 5
 	wait_for_content "$PUB/b.json" "$P/b.json" 5
 	[ "$(stat -c %a "$PUB")" = 755 ]
-	# the whole seccomp root removed and made again, holding other files
-	rm -rf "$R"
-	mkdir "$R"
-	echo '{}' >"$R/other.json"
+	# the seccomp root replaced by another folder holding another owner's
+	# file (no event reaches the published folder: the resync finds it)
+	mkdir "$T/root.new"
+	echo '{}' >"$T/root.new/other.json"
+	python3 -c 'import os, sys; os.rename(sys.argv[1], sys.argv[1] + ".old"); os.rename(sys.argv[2], sys.argv[1])' \
+		"$R" "$T/root.new"
 	kill -HUP "$DAEMON_PID"
 	wait_for_log 'publishing everything again' 5 2
 	wait_for_content "$PUB/a.json" "$P/a.json" 5
+	[ "$(cat "$R/other.json")" = '{}' ]
 	# moved away: the old folder is not where the kubelet reads
 	mv "$PUB" "$R/moved"
 	profile a2 >"$P/a.json"
@@ -97,13 +108,32 @@ refused() {
 	kill -0 "$DAEMON_PID"
 }
 
+@test "the published folder removed: published again at once, without a resync or SIGHUP" {
+	mkdir -p "$P"
+	profile a >"$P/a.json"
+	start_daemon --resync-interval 1h
+	for round in 1 2; do
+		t0=$(now_ms)
+		rm -rf "$PUB"
+		wait_for_content "$PUB/a.json" "$P/a.json" 5
+		echo "# round $round: removed folder published again after $(($(now_ms) - t0)) ms" >&3
+	done
+	# the whole seccomp root
+	rm -rf "$R"
+	wait_for_content "$PUB/a.json" "$P/a.json" 5
+	[ "$(count_log 'SIGHUP|trigger=resync|error ')" -eq 0 ]
+}
+
 @test "the published folder replaced by a symlink: labels go, nothing is written through it, it recovers by itself" {
 	mkdir -p "$P" "$T/elsewhere"
 	profile a >"$P/a.json"
 	start_daemon --resync-interval 1h
 	wait_for_log 'would set node label node=node-1 label=seccomp.profiled.io/a value=true' 5
-	rm -rf "$PUB"
-	ln -s "$T/elsewhere" "$PUB"
+	# swapped in one step (renameat2 RENAME_EXCHANGE): the agent repairs a
+	# removal at once, so a remove-then-link would race with it
+	ln -s "$T/elsewhere" "$T/link"
+	exchange "$PUB" "$T/link"
+	rm -rf "$T/link"
 	kill -HUP "$DAEMON_PID"
 	wait_for_log 'cannot open the seccomp folder again' 5
 	wait_for_log 'would remove node label node=node-1 label=seccomp.profiled.io/a' 5
