@@ -46,12 +46,16 @@ struct agent {
 	struct node_sync *node;	   /* the API connection; NULL in local mode */
 	struct metrics metrics;	   /* read by the health/metrics thread */
 	struct readiness ready;	   /* as of the last reconcile */
+	struct pd_strv sc_missing; /* seccomp files the state names that are not in place */
+	bool lock_lost;		   /* the state folder was replaced and another agent locked it */
+	bool *mounted;		   /* per profiles folder: it was a mount when last read */
 };
 
 struct reconcile_result {
 	unsigned published, unchanged, rejected, removed, failed;
 	unsigned loaded, unloaded; /* AppArmor */
-	bool retry; /* a write on this node failed (full, read-only...): try again soon */
+	bool retry;  /* a write on this node failed (full, read-only...): try again soon */
+	bool reread; /* a profiles folder was unmounted: read it again soon */
 };
 
 /* Opens the state folder (waiting for another agent's lock) and the

@@ -25,6 +25,8 @@ struct loop {
 	struct pd_watch *watch;
 	int epfd, sigfd, resyncfd, debouncefd, retryfd, redofd;
 	long long redo_ms;     /* backoff of the reconcile retry, 0 when none is due */
+	bool watch_failing;    /* a profiles folder is not watched (logged once) */
+	bool watch_limited;    /* ...because of an inotify limit: retried with the backoff */
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
 	long long last_event;  /* when the last relevant folder event came */
 	bool stop;
@@ -33,6 +35,7 @@ struct loop {
 	struct pd_spawn_cancel cancel;	   /* stops a long parser run on SIGTERM */
 	struct pd_spawn_cancel api_cancel; /* stops an API request: SIGTERM, or local work due */
 	struct metrics_server *http;	   /* NULL when --metrics-addr is "" */
+	char *published;		   /* the seccomp folder, watched for its removal */
 };
 
 static int
@@ -99,12 +102,16 @@ sync_node(struct loop *l, bool force_get)
  * backoff (a try is one walk of /proc), re-armed by each pass while one is
  * held. */
 static void
-schedule_redo(struct loop *l, bool failed_write)
+schedule_redo(struct loop *l, const struct reconcile_result *r)
 {
 	long long held = l->a->aa_held.n > 0 ? l->a->opt->unload_retry_ms : 0;
+	const char *why = r->retry	     ? "a write on the node failed; reconciling again"
+			  : r->reread	     ? "a profiles folder was unmounted; reading it again"
+			  : l->watch_limited ? "a profiles folder is not watched; trying again"
+					     : NULL;
 	char ms[24];
 
-	if (!failed_write) {
+	if (why == NULL) {
 		l->redo_ms = 0;
 		arm_ms(l->redofd, held, 0); /* 0: disarmed */
 		return;
@@ -116,7 +123,7 @@ schedule_redo(struct loop *l, bool failed_write)
 		l->redo_ms = l->a->opt->resync_ms;
 	arm_ms(l->redofd, held > 0 && held < l->redo_ms ? held : l->redo_ms, 0);
 	snprintf(ms, sizeof(ms), "%lld", l->redo_ms);
-	log_info("a write on the node failed; reconciling again", "retry_in_ms", ms, NULL);
+	log_info(why, "retry_in_ms", ms, NULL);
 }
 
 static void
@@ -142,25 +149,74 @@ reconcile(struct loop *l, const char *why)
 	} else {
 		log_debug("reconciled", "trigger", why, "result", buf, NULL);
 	}
-	schedule_redo(l, r.retry);
+	schedule_redo(l, &r);
 	/* The Node follows: a change (or a try to unload a profile in use)
 	 * sends only what differs (nothing when nothing does); the start, a
 	 * resync, SIGHUP and a retry after a failed write read the Node too. */
 	sync_node(l, strcmp(why, "change") != 0 && strcmp(why, "unload-retry") != 0);
 }
 
+/* Logs, once while it lasts, why a profiles folder is not watched: an
+ * inotify limit is named with its sysctl.  Without the watch, changes are
+ * seen at the resync; with a limit, the watch is tried again with the
+ * reconcile retry's backoff. */
 static void
-watch_folders(struct loop *l)
+watch_status(struct loop *l, int ret, bool init, pd_error_t err)
 {
-	for (size_t i = 0; i < l->a->opt->profiles.n; i++) {
-		pd_error_t err = NULL;
+	bool limit = ret == -ENOSPC || (init && (ret == -EMFILE || ret == -ENFILE));
 
-		if (pd_watch_add(l->watch, l->a->opt->profiles.v[i], &err) < 0) {
-			log_warn("cannot watch profiles folder; the resync will retry", "error",
-				 pd_error_msg(err), NULL);
-			pd_error_release(&err);
-		}
+	if (ret < 0 && (!l->watch_failing || limit != l->watch_limited)) {
+		if (limit && init)
+			log_warn(
+				"cannot watch the profiles folders: the inotify instance limit "
+				"(sysctl fs.inotify.max_user_instances) or the open files limit "
+				"is reached; changes are seen at the resync until a retry succeeds",
+				"error", pd_error_msg(err), NULL);
+		else if (limit)
+			log_warn("cannot watch a profiles folder: the inotify watch limit (sysctl "
+				 "fs.inotify.max_user_watches) is reached; changes are seen at the "
+				 "resync until a retry succeeds",
+				 "error", pd_error_msg(err), NULL);
+		else
+			log_warn(
+				"cannot watch a profiles folder; it is watched once it appears, or "
+				"at the resync",
+				"error", pd_error_msg(err), NULL);
+	} else if (ret == 0 && l->watch_failing) {
+		log_info("every profiles folder is watched again", NULL);
 	}
+	l->watch_failing = ret < 0;
+	l->watch_limited = limit;
+}
+
+/* Makes every profiles folder watched on what its path names now. */
+static void
+ensure_watches(struct loop *l)
+{
+	pd_error_t err = NULL;
+	int ret = 0;
+
+	if (l->watch == NULL) {
+		ret = pd_watch_new(&l->watch, &err);
+		if (ret == 0 && l->epfd >= 0 &&
+		    add_fd(l->epfd, pd_watch_fd(l->watch), SRC_WATCH) < 0) {
+			ret = pd_make_error(&err, errno, "poll the inotify fd");
+			pd_watch_free(l->watch);
+			l->watch = NULL;
+		}
+		if (ret < 0) {
+			watch_status(l, ret, true, err);
+			pd_error_release(&err);
+			return;
+		}
+		for (size_t i = 0; i < l->a->opt->profiles.n; i++)
+			(void)pd_watch_add(l->watch, l->a->opt->profiles.v[i], NULL);
+		/* The published folder removed (rm -rf) is repaired at once. */
+		(void)pd_watch_add_self(l->watch, l->published, NULL);
+	}
+	ret = pd_watch_refresh(l->watch, &err);
+	watch_status(l, ret, false, err);
+	pd_error_release(&err);
 }
 
 /* Reads pending signals; SIGHUP is remembered, handled by the loop. */
@@ -213,7 +269,7 @@ cancel_api(void *arg)
 	read_signals(l);
 	if (l->stop || l->hup) /* SIGHUP: the resync it asks for syncs the Node */
 		return true;
-	if (readable(pd_watch_fd(l->watch)) || readable(l->debouncefd)) {
+	if ((l->watch != NULL && readable(pd_watch_fd(l->watch))) || readable(l->debouncefd)) {
 		log_debug("API request aborted: a profiles change is pending", NULL);
 		return true;
 	}
@@ -227,8 +283,7 @@ on_signal(struct loop *l)
 	while (l->hup && !l->stop) {
 		l->hup = false;
 		log_info("SIGHUP: resync", NULL);
-		if (pd_watch_refresh(l->watch) > 0)
-			watch_folders(l);
+		ensure_watches(l);
 		reconcile(l, "sighup");
 	}
 }
@@ -246,10 +301,11 @@ on_watch(struct loop *l)
 	}
 	for (size_t i = 0; i < res.log.n; i++)
 		log_debug("folder event", "event", res.log.v[i], NULL);
-	if (res.lost)
-		log_info("a profiles folder was removed or replaced; watching it again", NULL);
-	if (res.lost && pd_watch_refresh(l->watch) > 0)
-		log_warn("a profiles folder cannot be watched yet; the resync will retry", NULL);
+	if (res.lost) {
+		log_info("a watched folder was removed, replaced or unmounted; watching it again",
+			 NULL);
+		ensure_watches(l);
+	}
 	if (res.overflow)
 		log_warn("inotify queue overflowed; rescanning everything", NULL);
 	if (res.relevant > 0 || res.overflow) {
@@ -304,7 +360,6 @@ setup(struct loop *l)
 	    l->redofd < 0)
 		return -errno;
 	if (add_fd(l->epfd, l->sigfd, SRC_SIGNAL) < 0 ||
-	    add_fd(l->epfd, pd_watch_fd(l->watch), SRC_WATCH) < 0 ||
 	    add_fd(l->epfd, l->resyncfd, SRC_RESYNC) < 0 ||
 	    add_fd(l->epfd, l->debouncefd, SRC_DEBOUNCE) < 0 ||
 	    add_fd(l->epfd, l->retryfd, SRC_RETRY) < 0 || add_fd(l->epfd, l->redofd, SRC_REDO) < 0)
@@ -325,6 +380,7 @@ teardown(struct loop *l)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	pd_watch_free(l->watch);
+	free(l->published);
 }
 
 static void
@@ -339,8 +395,7 @@ dispatch(struct loop *l, uint32_t tag)
 		break;
 	case SRC_RESYNC:
 		drain_timer(l->resyncfd);
-		if (pd_watch_refresh(l->watch) > 0)
-			watch_folders(l);
+		ensure_watches(l);
 		reconcile(l, "resync");
 		break;
 	case SRC_DEBOUNCE:
@@ -354,6 +409,7 @@ dispatch(struct loop *l, uint32_t tag)
 		break;
 	case SRC_REDO:
 		drain_timer(l->redofd);
+		ensure_watches(l);
 		reconcile(l, l->redo_ms > 0 ? "retry" : "unload-retry");
 		break;
 	}
@@ -371,22 +427,18 @@ loop_run(struct agent *a)
 		.retryfd = -1,
 		.redofd = -1,
 	};
-	pd_error_t err = NULL;
 	int ret;
 
-	if ((ret = pd_watch_new(&l.watch, &err)) < 0) {
-		log_error("cannot watch folders", "error", pd_error_msg(err), NULL);
-		pd_error_release(&err);
-		return ret;
-	}
-	/* Watch before the first reconcile, so no change between the two is
-	 * missed. */
-	watch_folders(&l);
+	l.published = pd_xasprintf("%s/%s", a->opt->seccomp_root, a->opt->seccomp_subdir);
 	if ((ret = setup(&l)) < 0) {
 		log_error("cannot set up the event loop", "error", strerror(-ret), NULL);
 		teardown(&l);
 		return ret;
 	}
+	/* Watch before the first reconcile, so no change between the two is
+	 * missed.  Without inotify (a limit reached) the agent still works:
+	 * the resync and the retries see the changes. */
+	ensure_watches(&l);
 	l.cancel = (struct pd_spawn_cancel){ .fd = l.sigfd, .fn = cancel_on_stop, .arg = &l };
 	/* The epoll fd is readable when anything the loop waits for is. */
 	l.api_cancel = (struct pd_spawn_cancel){ .fd = l.epfd, .fn = cancel_api, .arg = &l };
@@ -405,7 +457,9 @@ loop_run(struct agent *a)
 	reconcile(&l, "start");
 	if (!l.stop)
 		log_info("ready", NULL);
-	while (!l.stop) {
+	/* The state folder replaced and locked by another agent: that agent
+	 * owns the node now; stop with an error, the restart waits for it. */
+	while (!l.stop && !a->lock_lost) {
 		struct epoll_event evs[8];
 		int n;
 
@@ -425,7 +479,7 @@ loop_run(struct agent *a)
 			log_error("epoll_wait", "error", strerror(errno), NULL);
 			break;
 		}
-		for (int i = 0; i < n && !l.stop; i++)
+		for (int i = 0; i < n && !l.stop && !a->lock_lost; i++)
 			dispatch(&l, evs[i].data.u32);
 		if (l.hup && !l.stop)
 			on_signal(&l);
@@ -435,5 +489,7 @@ loop_run(struct agent *a)
 	if (a->node != NULL)
 		pd_kube_set_cancel(a->node->kube, NULL);
 	teardown(&l);
+	if (a->lock_lost)
+		return -ENOLCK;
 	return l.stop ? 0 : ret;
 }

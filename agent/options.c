@@ -10,6 +10,7 @@
 
 #include "../lib/labels.h"
 #include "../lib/nodepatch.h"
+#include "../lib/paths.h"
 #include "../lib/store.h"
 #include "metrics.h"
 
@@ -193,6 +194,64 @@ static int __attribute__((format(printf, 1, 2))) bad(const char *fmt, ...)
 	return 2;
 }
 
+/* One folder the agent reads or writes, for the overlap check. */
+struct place {
+	const char *flag; /* how the user named it */
+	char *path;
+	unsigned group; /* places of one group may overlap each other */
+};
+
+/*
+ * Refuses folders that overlap: the same profiles folder twice (every file
+ * would be a duplicate), a profiles folder in or around the published
+ * folder (the agent would read what it writes) or the state folder (the
+ * lock and state.json would be profiles), the state folder in or around
+ * the seccomp root (a profile named state.json would overwrite the state).
+ * The AppArmor cache is inside the state folder.  Compared by inode where
+ * the folders exist, so symlinks, `..` and bind mounts do not hide it.
+ */
+static int
+check_overlaps(const struct options *o)
+{
+	size_t n = o->profiles.n + 3, k = 0;
+	_cleanup_free_ struct place *v = pd_xcalloc(n, sizeof(*v));
+	_cleanup_free_ char *published = pd_xasprintf("%s/%s", o->seccomp_root, o->seccomp_subdir);
+	int ret = 0;
+
+	for (size_t i = 0; i < o->profiles.n; i++)
+		v[k++] = (struct place){ "--profiles", o->profiles.v[i], 0 };
+	/* The seccomp root holds others' files: only the state may not touch it. */
+	v[k++] = (struct place){ "--seccomp-root", (char *)o->seccomp_root, 1 };
+	v[k++] = (struct place){ "--seccomp-root/--seccomp-subdir", published, 2 };
+	v[k++] = (struct place){ "--state-dir", (char *)o->state_dir, 3 };
+	for (size_t i = 0; i < k && ret == 0; i++) {
+		for (size_t j = i + 1; j < k && ret == 0; j++) {
+			enum pd_overlap ov = PD_DISJOINT;
+			pd_error_t err = NULL;
+
+			if ((v[i].group == 1 && v[j].group != 3) ||
+			    (v[j].group == 1 && v[i].group != 3) ||
+			    (v[i].group == v[j].group && v[i].group != 0))
+				continue;
+			/* A path that cannot be looked at is reported when used. */
+			if (pd_path_overlap(v[i].path, v[j].path, &ov, &err) < 0) {
+				pd_error_release(&err);
+				continue;
+			}
+			if (ov == PD_SAME)
+				ret = bad("%s \"%s\" and %s \"%s\" are the same folder", v[i].flag,
+					  v[i].path, v[j].flag, v[j].path);
+			else if (ov == PD_A_IN_B)
+				ret = bad("%s \"%s\" is inside %s \"%s\"; they must not overlap",
+					  v[i].flag, v[i].path, v[j].flag, v[j].path);
+			else if (ov == PD_B_IN_A)
+				ret = bad("%s \"%s\" is inside %s \"%s\"; they must not overlap",
+					  v[j].flag, v[j].path, v[i].flag, v[i].path);
+		}
+	}
+	return ret;
+}
+
 static int
 validate(struct options *o)
 {
@@ -206,7 +265,7 @@ validate(struct options *o)
 	}
 	if (o->node_name != NULL && (*o->node_name == '\0' || strlen(o->node_name) > 253))
 		return bad("node name \"%s\" is not a valid node name", o->node_name);
-	return 0;
+	return check_overlaps(o);
 }
 
 int

@@ -206,6 +206,8 @@ agent_close(struct agent *a)
 	pd_labels_clear(&a->labels);
 	pd_strv_clear(&a->reported);
 	pd_strv_clear(&a->aa_labeled);
+	pd_strv_clear(&a->sc_missing);
+	free(a->mounted);
 	free(a->ready.message);
 	pd_strv_clear(&a->aa_held);
 	pd_aa_free(a->aa);
@@ -334,9 +336,28 @@ claim_new_names(struct agent *a, const struct pd_source *const *ok, size_t n, bo
 	return false;
 }
 
+/* Publishes s; when that fails because the folder went away since the
+ * pass began, finds the folder again by path and tries once more. */
+static int
+put_seccomp(struct agent *a, const struct pd_source *s, bool *changed, pd_error_t *err)
+{
+	_cleanup_free_ char *path = pd_store_path(a->store, "");
+	pd_error_t e = NULL;
+	int ret = pd_store_put(a->store, s->name, s->data, s->len, changed, err);
+
+	if (ret < 0 && pd_store_refresh(a->store, &e) == 1) {
+		log_warn("the seccomp folder was removed or replaced; publishing into the new one",
+			 "path", path, NULL);
+		pd_error_release(err);
+		ret = pd_store_put(a->store, s->name, s->data, s->len, changed, err);
+	}
+	pd_error_release(&e);
+	return ret;
+}
+
 static void
 publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
-		struct reconcile_result *res, struct pd_strv *now)
+		struct reconcile_result *res, struct pd_strv *now, struct pd_strv *placed)
 {
 	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
 	bool known = !claimed && e != NULL && strcmp(e->sha256, s->sha256) == 0;
@@ -346,7 +367,7 @@ publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
 	bool changed = false;
 
 	path = pd_store_path(a->store, s->name);
-	if (pd_store_put(a->store, s->name, s->data, s->len, &changed, &err) < 0) {
+	if (put_seccomp(a, s, &changed, &err) < 0) {
 		res->failed++;
 		res->retry = true;
 		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile not published", s,
@@ -371,12 +392,13 @@ publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
 	else
 		res->unchanged++;
 	pd_state_put(&a->state, PD_KIND_SECCOMP, s->name, s->sha256);
+	pd_strv_push(placed, pd_xstrdup(s->name));
 }
 
 /* Validates every seccomp source, claims the new names, then publishes. */
 static void
 reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv *present,
-		  struct reconcile_result *res, struct pd_strv *now)
+		  struct reconcile_result *res, struct pd_strv *now, struct pd_strv *placed)
 {
 	_cleanup_free_ const struct pd_source **ok = pd_xcalloc(src->n + 1, sizeof(*ok));
 	_cleanup_free_ bool *claimed = NULL;
@@ -412,11 +434,11 @@ reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv 
 				pd_state_remove(&a->state, PD_KIND_SECCOMP, ok[i]->name);
 		for (size_t i = 0; i < n; i++)
 			if (!claimed[i])
-				publish_seccomp(a, ok[i], false, res, now);
+				publish_seccomp(a, ok[i], false, res, now, placed);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		publish_seccomp(a, ok[i], claimed[i], res, now);
+		publish_seccomp(a, ok[i], claimed[i], res, now, placed);
 }
 
 static void
@@ -465,7 +487,8 @@ agent_desired_labels(const struct agent *a, struct pd_labels *out)
 		_cleanup_free_ char *name = NULL;
 		_cleanup_free_ char *key = NULL;
 
-		if (a->state.v[i].kind != PD_KIND_SECCOMP)
+		if (a->state.v[i].kind != PD_KIND_SECCOMP ||
+		    pd_strv_contains(&a->sc_missing, a->state.v[i].name))
 			continue;
 		name = profile_name(a->state.v[i].name);
 		key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
@@ -489,7 +512,7 @@ agent_update_gauges(struct agent *a)
 		const struct pd_state_entry *e = &a->state.v[i];
 
 		if (e->kind == PD_KIND_SECCOMP)
-			sp++;
+			sp += !pd_strv_contains(&a->sc_missing, e->name);
 		else if (e->source == NULL)
 			ar++;
 		else if (pd_strv_contains(&a->aa_labeled, e->name))
@@ -673,40 +696,141 @@ set_readiness(struct agent *a, const struct pd_strv *problems, const struct reco
 	snprintf(r->reason, sizeof(r->reason), "%s", reason);
 }
 
+/*
+ * The seccomp folder and the state folder are held open; either may have
+ * been removed or replaced since the last pass (rm -rf, a restore from a
+ * backup).  Writing through a stale handle fails for ever, or lands where
+ * nobody reads: find them again by path.  Returns true when the state must
+ * be written again.
+ */
+static bool
+refresh_folders(struct agent *a, struct reconcile_result *res)
+{
+	_cleanup_free_ char *path = pd_store_path(a->store, "");
+	pd_error_t err = NULL;
+	bool rewrite = false;
+	int holder = 0, ret;
+
+	ret = pd_store_refresh(a->store, &err);
+	if (ret == 1)
+		log_warn("the seccomp folder was removed or replaced; publishing everything again",
+			 "path", path, NULL);
+	if (ret < 0) {
+		res->failed++;
+		res->retry = true;
+		log_error(
+			"cannot open the seccomp folder again; nothing is published until it can be",
+			"error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+	}
+	ret = pd_state_dir_refresh(a->state_dir, &holder, &err);
+	if (ret == 1) {
+		log_warn("the state folder was removed or replaced; writing the state again",
+			 "state_dir", a->opt->state_dir, NULL);
+		rewrite = true;
+	} else if (ret == -EWOULDBLOCK) {
+		char pid[16];
+
+		snprintf(pid, sizeof(pid), "%d", holder);
+		log_error(
+			"the state folder was replaced and another agent holds its lock; stopping",
+			"state_dir", a->opt->state_dir, "holder_pid", holder > 0 ? pid : NULL,
+			NULL);
+		a->lock_lost = true;
+	} else if (ret < 0) {
+		res->failed++;
+		res->retry = true;
+		log_error("cannot open the state folder again", "error", pd_error_msg(err), NULL);
+	}
+	pd_error_release(&err);
+	return rewrite;
+}
+
+/* Which files the state names are not in place (the folder was removed,
+ * a write failed, a file was deleted): their labels go until they are. */
+static void
+find_missing(struct agent *a, const struct pd_strv *placed)
+{
+	struct pd_strv missing = { 0 };
+
+	for (size_t i = 0; i < a->state.n; i++) {
+		const struct pd_state_entry *e = &a->state.v[i];
+
+		if (e->kind != PD_KIND_SECCOMP || pd_strv_contains(placed, e->name) ||
+		    pd_store_holds_hash(a->store, e->name, e->sha256, NULL) == 1)
+			continue;
+		if (!pd_strv_contains(&a->sc_missing, e->name)) {
+			_cleanup_free_ char *path = pd_store_path(a->store, e->name);
+
+			log_warn("seccomp profile not in place; its label is removed until it is",
+				 "path", path, NULL);
+		}
+		pd_strv_push(&missing, pd_xstrdup(e->name));
+	}
+	pd_strv_clear(&a->sc_missing);
+	a->sc_missing = missing;
+}
+
 void
 agent_reconcile(struct agent *a, struct reconcile_result *res)
 {
 	struct pd_sources src = { 0 };
-	struct pd_strv present = { 0 }, now = { 0 };
+	struct pd_strv present = { 0 }, now = { 0 }, placed = { 0 };
 	struct pd_state before = { 0 };
-	bool complete = true;
+	bool complete = true, rewrite;
 	_cleanup_free_ char *folder_error = NULL;
 	long long t0 = pd_now_ms();
 	char ms[32];
 
 	memset(res, 0, sizeof(*res));
+	if (a->mounted == NULL)
+		a->mounted = pd_xcalloc(a->opt->profiles.n, sizeof(*a->mounted));
+	rewrite = refresh_folders(a, res);
+	if (a->lock_lost)
+		return;
 	pd_state_copy(&before, &a->state);
 	for (size_t i = 0; i < a->opt->profiles.n; i++) {
+		const char *dir = a->opt->profiles.v[i];
+		struct pd_scan_folder info = { 0 };
+		size_t mark = src.n;
 		pd_error_t err = NULL;
 
-		if (pd_scan_dir(a->opt->profiles.v[i], &src, &err) < 0) {
+		if (pd_scan_dir_info(dir, &src, &info, &err) < 0) {
 			/* Without the listing we cannot tell removed from
 			 * unreadable: remove nothing this round. */
 			complete = false;
 			res->failed++;
 			if (folder_error == NULL)
-				folder_error =
-					pd_xasprintf("%s: cannot be read: %s",
-						     a->opt->profiles.v[i], pd_error_msg(err));
+				folder_error = pd_xasprintf("%s: cannot be read: %s", dir,
+							    pd_error_msg(err));
 			log_error("cannot read profiles folder", "error", pd_error_msg(err), NULL);
 			pd_error_release(&err);
+		} else if (a->mounted[i] && !info.mount_root) {
+			/* Unmounted (umount -l of the volume): what is
+			 * under it is not the profiles, and no event will
+			 * tell when it is mounted again. */
+			pd_sources_truncate(&src, mark);
+			complete = false;
+			res->failed++;
+			res->reread = true;
+			if (folder_error == NULL)
+				folder_error = pd_xasprintf(
+					"%s: was a mount and is not any more (unmounted); nothing "
+					"is removed until it is mounted again",
+					dir);
+			log_error("profiles folder unmounted; keeping everything in place until it "
+				  "is mounted again",
+				  "folder", dir, NULL);
+		} else {
+			a->mounted[i] = info.mount_root;
 		}
 	}
-	reconcile_seccomp(a, &src, &present, res, &now);
+	reconcile_seccomp(a, &src, &present, res, &now, &placed);
 	if (complete)
 		remove_gone(a, &present, res);
+	find_missing(a, &placed);
 	agent_reconcile_apparmor(a, &src, complete, res, &now);
-	if (a->state_unknown || !pd_state_equal(&before, &a->state)) {
+	if (a->state_unknown || rewrite || !pd_state_equal(&before, &a->state)) {
 		pd_error_t err = NULL;
 
 		if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
@@ -723,6 +847,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	pd_strv_clear(&a->reported);
 	a->reported = now;
 	pd_strv_clear(&present);
+	pd_strv_clear(&placed);
 	pd_state_clear(&before);
 	pd_sources_clear(&src);
 	snprintf(ms, sizeof(ms), "%lld", pd_now_ms() - t0);

@@ -169,18 +169,42 @@ cleanup_dirp(DIR **d)
 		closedir(*d);
 }
 
+/* Whether the open folder is the root of a mount.  statx says so for bind
+ * mounts too; without it (before Linux 5.8) a parent on another device. */
+static bool
+is_mount_root(int dirfd)
+{
+	struct statx stx;
+	struct stat self, parent;
+
+	if (statx(dirfd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	return fstat(dirfd, &self) == 0 && fstatat(dirfd, "..", &parent, 0) == 0 &&
+	       self.st_dev != parent.st_dev;
+}
+
 int
 pd_scan_dir(const char *dir, struct pd_sources *out, pd_error_t *err)
+{
+	return pd_scan_dir_info(dir, out, NULL, err);
+}
+
+int
+pd_scan_dir_info(const char *dir, struct pd_sources *out, struct pd_scan_folder *info,
+		 pd_error_t *err)
 {
 	__attribute__((cleanup(cleanup_dirp))) DIR *d = NULL;
 	struct pd_strv names = { 0 };
 	struct dirent *de;
 	size_t total = 0;
+	bool mount_root;
 	int dirfd;
 
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return pd_make_error(err, errno, "open profiles folder `%s`", dir);
+	mount_root = is_mount_root(dirfd);
 	d = fdopendir(dirfd);
 	if (d == NULL) {
 		int saved = errno;
@@ -211,6 +235,8 @@ pd_scan_dir(const char *dir, struct pd_sources *out, pd_error_t *err)
 	for (size_t i = 0; i < names.n; i++)
 		read_source(dirfd, push_source(out, dir, names.v[i]), &total);
 	pd_strv_clear(&names);
+	if (info != NULL)
+		info->mount_root = mount_root;
 	return 0;
 }
 
@@ -242,15 +268,23 @@ pd_scan_file(const char *path, struct pd_sources *out, pd_error_t *err)
 }
 
 void
-pd_sources_clear(struct pd_sources *s)
+pd_sources_truncate(struct pd_sources *s, size_t n)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = n; i < s->n; i++) {
 		free(s->v[i].dir);
 		free(s->v[i].name);
 		free(s->v[i].path);
 		free(s->v[i].data);
 		free(s->v[i].errmsg);
 	}
+	if (n < s->n)
+		s->n = n;
+}
+
+void
+pd_sources_clear(struct pd_sources *s)
+{
+	pd_sources_truncate(s, 0);
 	free(s->v);
 	s->v = NULL;
 	s->n = s->cap = 0;

@@ -46,6 +46,20 @@ enum pd_kind pd_kind_of(const char *name);
  * when the folder itself cannot be read. */
 int pd_scan_dir(const char *dir, struct pd_sources *out, pd_error_t *err);
 
+/* What the folder read was, beyond its entries. */
+struct pd_scan_folder {
+	bool mount_root; /* the root of a mount: a volume, a bind mount, a tmpfs */
+};
+
+/* pd_scan_dir(), telling also what the folder was (*info, on success): a
+ * folder that was a mount and is not any more was unmounted, and what is
+ * under it is not the profiles. */
+int pd_scan_dir_info(const char *dir, struct pd_sources *out, struct pd_scan_folder *info,
+		     pd_error_t *err);
+
+/* Drops the entries from index n on. */
+void pd_sources_truncate(struct pd_sources *s, size_t n);
+
 /* Reads one file the way the scanner reads an entry (regular files only,
  * size-limited); for `check` on single files. */
 int pd_scan_file(const char *path, struct pd_sources *out, pd_error_t *err);

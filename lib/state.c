@@ -18,6 +18,9 @@
 struct pd_state_dir {
 	int dirfd;
 	int lockfd;
+	char *path;	/* as given: the folder is found again by it */
+	int *old_locks; /* locks of folders since removed or replaced, held for life */
+	size_t n_old;
 };
 
 void
@@ -27,8 +30,12 @@ pd_state_dir_free(struct pd_state_dir *sd)
 		return;
 	if (sd->lockfd >= 0)
 		close(sd->lockfd); /* releases the lock */
+	for (size_t i = 0; i < sd->n_old; i++)
+		close(sd->old_locks[i]);
 	if (sd->dirfd >= 0)
 		close(sd->dirfd);
+	free(sd->old_locks);
+	free(sd->path);
 	free(sd);
 }
 
@@ -41,12 +48,12 @@ read_holder(int fd)
 	return r > 0 ? atoi(buf) : 0;
 }
 
-int
-pd_state_dir_open(const char *dir, bool wait, struct pd_state_dir **out, int *holder,
-		  pd_error_t *err)
+/* Opens dir (made if missing) and takes the lock of its `lock` file. */
+static int
+open_locked(const char *dir, bool wait, int *dirfd_out, int *lockfd_out, int *holder,
+	    pd_error_t *err)
 {
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
-	struct pd_state_dir *sd;
 	char pid[32];
 	int n;
 
@@ -68,11 +75,58 @@ pd_state_dir_open(const char *dir, bool wait, struct pd_state_dir **out, int *ho
 	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(lockfd, 0) < 0 || pwrite(lockfd, pid, (size_t)n, 0) != n)
 		return pd_make_error(err, errno, "write `%s/%s`", dir, LOCK_FILE);
+	*dirfd_out = steal_fd(&dirfd);
+	*lockfd_out = steal_fd(&lockfd);
+	return 0;
+}
+
+int
+pd_state_dir_open(const char *dir, bool wait, struct pd_state_dir **out, int *holder,
+		  pd_error_t *err)
+{
+	struct pd_state_dir *sd;
+	int dirfd, lockfd, ret;
+
+	if ((ret = open_locked(dir, wait, &dirfd, &lockfd, holder, err)) < 0)
+		return ret;
 	sd = pd_xcalloc(1, sizeof(*sd));
-	sd->dirfd = steal_fd(&dirfd);
-	sd->lockfd = steal_fd(&lockfd);
+	sd->dirfd = dirfd;
+	sd->lockfd = lockfd;
+	sd->path = pd_xstrdup(dir);
 	*out = sd;
 	return 0;
+}
+
+/* Not removed (a removed folder has no links), and the inode the path
+ * names now. */
+static bool
+still_in_place(const struct pd_state_dir *sd)
+{
+	struct stat held, now;
+
+	if (fstat(sd->dirfd, &held) < 0 || held.st_nlink == 0 || stat(sd->path, &now) < 0)
+		return false;
+	return now.st_dev == held.st_dev && now.st_ino == held.st_ino;
+}
+
+int
+pd_state_dir_refresh(struct pd_state_dir *sd, int *holder, pd_error_t *err)
+{
+	int dirfd, lockfd, ret;
+
+	if (still_in_place(sd))
+		return 0;
+	ret = open_locked(sd->path, false, &dirfd, &lockfd, holder, err);
+	if (ret < 0)
+		return ret;
+	/* The old lock is kept: an agent that opened the old folder before it
+	 * went waits on that lock, and must go on waiting. */
+	sd->old_locks = pd_xrealloc(sd->old_locks, sd->n_old + 1, sizeof(*sd->old_locks));
+	sd->old_locks[sd->n_old++] = sd->lockfd;
+	close(sd->dirfd);
+	sd->dirfd = dirfd;
+	sd->lockfd = lockfd;
+	return 1;
 }
 
 static const char *

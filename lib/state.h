@@ -46,6 +46,16 @@ int pd_state_dir_open(const char *dir, bool wait, struct pd_state_dir **out, int
 		      pd_error_t *err);
 void pd_state_dir_free(struct pd_state_dir *sd);
 
+/*
+ * Checks that the held folder is still the one at its path.  Returns 0
+ * when it is; 1 when it was removed, moved or replaced and has been opened
+ * again by path (made if missing) with its lock taken (the state must then
+ * be saved again); -EWOULDBLOCK when another process holds the new
+ * folder's lock (*holder as for pd_state_dir_open): the caller no longer
+ * owns the state and must stop.  The locks of earlier folders stay held.
+ */
+int pd_state_dir_refresh(struct pd_state_dir *sd, int *holder, pd_error_t *err);
+
 /* Loads the recorded state.  A missing file is an empty state.  A corrupt
  * one is an empty state too, with a warning: the agent then rebuilds it
  * from what it finds in place (it never deletes what it cannot prove it

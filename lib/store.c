@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 
 struct pd_store {
 	int dirfd;
+	char *root, *subdir; /* as given: the folder is found again by them */
 	char *path;
 };
 
@@ -53,15 +55,13 @@ sweep_temps(int dirfd)
 	closedir(d);
 }
 
-int
-pd_store_open(const char *root, const char *subdir, struct pd_store **out, pd_error_t *err)
+/* Opens (making them if missing) root and root/subdir by path. */
+static int
+open_folder(const char *root, const char *subdir, pd_error_t *err)
 {
 	_cleanup_close_ int rootfd = -1;
-	struct pd_store *s;
-	int fd, ret;
+	int fd;
 
-	if ((ret = pd_store_subdir_check(subdir, err)) < 0)
-		return ret;
 	if (mkdir(root, 0755) < 0 && errno != EEXIST)
 		return pd_make_error(err, errno, "create seccomp root `%s`", root);
 	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -71,11 +71,61 @@ pd_store_open(const char *root, const char *subdir, struct pd_store **out, pd_er
 	if (fd < 0)
 		return pd_error_wrap(err, fd, "seccomp root `%s`", root);
 	sweep_temps(fd);
+	return fd;
+}
+
+int
+pd_store_open(const char *root, const char *subdir, struct pd_store **out, pd_error_t *err)
+{
+	struct pd_store *s;
+	int fd, ret;
+
+	if ((ret = pd_store_subdir_check(subdir, err)) < 0)
+		return ret;
+	fd = open_folder(root, subdir, err);
+	if (fd < 0)
+		return fd;
 	s = pd_xcalloc(1, sizeof(*s));
 	s->dirfd = fd;
+	s->root = pd_xstrdup(root);
+	s->subdir = pd_xstrdup(subdir);
 	s->path = pd_xasprintf("%s/%s", root, subdir);
 	*out = s;
 	return 0;
+}
+
+/* The held folder is still the one its path names: not removed (a removed
+ * folder has no links), and the same inode as a fresh lookup. */
+static bool
+still_in_place(const struct pd_store *s)
+{
+	_cleanup_close_ int rootfd = -1;
+	struct stat held, now;
+
+	if (fstat(s->dirfd, &held) < 0 || held.st_nlink == 0)
+		return false;
+	rootfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0 || fstatat(rootfd, s->subdir, &now, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	return now.st_dev == held.st_dev && now.st_ino == held.st_ino;
+}
+
+int
+pd_store_refresh(struct pd_store *s, pd_error_t *err)
+{
+	int fd;
+
+	if (s->dirfd >= 0 && still_in_place(s))
+		return 0;
+	/* What the old handle reaches is no longer what the kubelet reads. */
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = -1;
+	fd = open_folder(s->root, s->subdir, err);
+	if (fd < 0)
+		return fd;
+	s->dirfd = fd;
+	return 1;
 }
 
 void
@@ -85,6 +135,8 @@ pd_store_free(struct pd_store *s)
 		return;
 	if (s->dirfd >= 0)
 		close(s->dirfd);
+	free(s->root);
+	free(s->subdir);
 	free(s->path);
 	free(s);
 }

@@ -25,6 +25,16 @@ int pd_store_subdir_check(const char *subdir, pd_error_t *err);
 int pd_store_open(const char *root, const char *subdir, struct pd_store **out, pd_error_t *err);
 void pd_store_free(struct pd_store *s);
 
+/*
+ * Checks that the held folder is still the one at root/subdir.  Returns 0
+ * when it is; 1 when it was removed, moved or replaced (by a folder or a
+ * symlink) and root/subdir has been opened again by path, made if missing
+ * (nothing in it may then be assumed: publish everything again).  On
+ * failure the handle holds no folder: every operation fails until a
+ * refresh succeeds.
+ */
+int pd_store_refresh(struct pd_store *s, pd_error_t *err);
+
 /* Publishes data as name unless the file already holds exactly data.
  * *changed tells whether it was written. */
 int pd_store_put(struct pd_store *s, const char *name, const char *data, size_t len, bool *changed,

@@ -4,8 +4,9 @@
  *
  * Each folder is watched itself, not recursively: the kubelet's update is a
  * rename of `..data` in the folder, and plain files written in place change
- * entries of the folder.  The caller puts pd_watch_fd() in its own poll set
- * and calls pd_watch_drain() when it is readable; nothing here blocks.
+ * entries of the folder.  Its parent is watched for the folder's own name.  The caller puts
+ * pd_watch_fd() in its own poll set and calls pd_watch_drain() when it is readable; nothing here
+ * blocks.
  *
  * libinotifytools keeps its state in process globals: one pd_watch per
  * process.
@@ -24,18 +25,28 @@ struct pd_watch_result {
 	unsigned relevant;  /* events that can change what the folders hold */
 	bool committed;	    /* a kubelet `..data` swap: a whole new payload is in place */
 	bool overflow;	    /* the kernel dropped events: rescan everything */
-	bool lost;	    /* a folder's watch went away (folder removed or moved) */
+	bool lost;	    /* a folder went away or its name changed hands: pd_watch_refresh() */
 	struct pd_strv log; /* "DIR: EVENTS NAME" per event, for debug logs */
 };
 
 int pd_watch_new(struct pd_watch **out, pd_error_t *err);
 
-/* Starts watching dir.  Adding a folder already watched is a no-op. */
+/* Starts watching dir, and its parent for dir's name.  Adding a folder
+ * already watched is a no-op.  A folder that cannot be watched yet (missing,
+ * or an inotify limit: -ENOSPC) stays registered: pd_watch_refresh() tries
+ * again. */
 int pd_watch_add(struct pd_watch *w, const char *dir, pd_error_t *err);
 
-/* Re-adds watches that were lost (a folder removed and made again).
- * Returns the number of folders still not watchable. */
-int pd_watch_refresh(struct pd_watch *w);
+/* Watches dir only for being removed, moved or replaced (the folder the
+ * caller writes to): such an event is relevant and sets lost.  A missing
+ * dir is not an error: its parent's event tells when it is made again. */
+int pd_watch_add_self(struct pd_watch *w, const char *dir, pd_error_t *err);
+
+/* Makes every registered folder watched on what its path names now: a
+ * folder removed and made again, a symlink retargeted or a mount over the
+ * folder gets a new watch.  Returns 0, or the error of the first folder
+ * that cannot be watched (the others are still tried). */
+int pd_watch_refresh(struct pd_watch *w, pd_error_t *err);
 
 int pd_watch_fd(const struct pd_watch *w);
 

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Whether two folders overlap: the same folder, or one inside the other,
+ * however they are spelled.  The part of a path that exists is resolved by
+ * the kernel (symlinks, `..`) and compared by inode, so a folder reached
+ * through a bind mount or a second symlink is still recognised; the part
+ * that does not exist yet (a folder the agent will create) is compared by
+ * name below its deepest existing folder.
+ */
+#ifndef PROFILED_PATHS_H
+#define PROFILED_PATHS_H
+
+#include "error.h"
+
+enum pd_overlap {
+	PD_DISJOINT,
+	PD_SAME,   /* one folder */
+	PD_A_IN_B, /* a is inside b */
+	PD_B_IN_A, /* b is inside a */
+};
+
+/* Sets *out to how a and b overlap.  Fails only when a path cannot be
+ * looked at (a folder on the way is unreadable, or a component is not a
+ * folder). */
+int pd_path_overlap(const char *a, const char *b, enum pd_overlap *out, pd_error_t *err);
+
+#endif
