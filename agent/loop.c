@@ -14,7 +14,7 @@
 #include "../lib/watch.h"
 #include "log.h"
 
-enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY, SRC_REDO };
+enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY, SRC_REDO, SRC_COMPILE };
 
 /* A reconcile whose writes failed is tried again after this, doubling. */
 #define REDO_MIN_MS 1000
@@ -24,6 +24,7 @@ struct loop {
 	struct agent *a;
 	struct pd_watch *watch;
 	int epfd, sigfd, resyncfd, debouncefd, retryfd, redofd;
+	int compilefd;	       /* the background compile's, in the epoll set; -1: none */
 	long long redo_ms;     /* backoff of the reconcile retry, 0 when none is due */
 	long long burst_start; /* monotonic ms of the first pending event, or 0 */
 	long long last_event;  /* when the last relevant folder event came */
@@ -119,6 +120,22 @@ schedule_redo(struct loop *l, bool failed_write)
 	log_info("a write on the node failed; reconciling again", "retry_in_ms", ms, NULL);
 }
 
+/* A reconcile may start a compile in the background: the loop watches it
+ * (its end brings the reconcile that loads what it compiled). */
+static void
+watch_compile(struct loop *l)
+{
+	int fd = agent_compile_fd(l->a);
+
+	if (fd < 0 || fd == l->compilefd)
+		return;
+	if (add_fd(l->epfd, fd, SRC_COMPILE) < 0) {
+		log_error("cannot watch the AppArmor compile", "error", strerror(errno), NULL);
+		return;
+	}
+	l->compilefd = fd;
+}
+
 static void
 reconcile(struct loop *l, const char *why)
 {
@@ -143,10 +160,12 @@ reconcile(struct loop *l, const char *why)
 		log_debug("reconciled", "trigger", why, "result", buf, NULL);
 	}
 	schedule_redo(l, r.retry);
+	watch_compile(l);
 	/* The Node follows: a change (or a try to unload a profile in use)
 	 * sends only what differs (nothing when nothing does); the start, a
 	 * resync, SIGHUP and a retry after a failed write read the Node too. */
-	sync_node(l, strcmp(why, "change") != 0 && strcmp(why, "unload-retry") != 0);
+	sync_node(l, strcmp(why, "change") != 0 && strcmp(why, "unload-retry") != 0 &&
+			     strcmp(why, "compiled") != 0);
 }
 
 static void
@@ -356,6 +375,13 @@ dispatch(struct loop *l, uint32_t tag)
 		drain_timer(l->redofd);
 		reconcile(l, l->redo_ms > 0 ? "retry" : "unload-retry");
 		break;
+	case SRC_COMPILE:
+		if (agent_compile_step(l->a)) {
+			/* The job closed its fd, which left the epoll set. */
+			l->compilefd = -1;
+			reconcile(l, "compiled");
+		}
+		break;
 	}
 }
 
@@ -370,6 +396,7 @@ loop_run(struct agent *a)
 		.debouncefd = -1,
 		.retryfd = -1,
 		.redofd = -1,
+		.compilefd = -1,
 	};
 	pd_error_t err = NULL;
 	int ret;

@@ -4,6 +4,7 @@
  * Kubernetes node and labels the node with what it holds.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,16 @@ run_main(int argc, char **argv)
 
 		node_prune_before_start(&a);
 		agent_reconcile(&a, &r);
+		/* AppArmor compiles in the background: wait for it, then
+		 * load what it compiled. */
+		while (agent_compile_fd(&a) >= 0) {
+			struct pollfd p = { .fd = agent_compile_fd(&a), .events = POLLIN };
+
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				break;
+			if (agent_compile_step(&a))
+				agent_reconcile(&a, &r);
+		}
 		synced = node_sync(&a, true) == 0;
 		status = r.rejected || r.failed || !synced ? 1 : 0;
 		log_info("done", "status", status ? "some profiles were rejected or failed" : "ok",
