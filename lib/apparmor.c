@@ -575,27 +575,28 @@ remember_error(struct pd_aa *aa, const char *sha256, const char *label, const ch
 	pd_error_release(&e);
 }
 
-/* Lines joined by '\n', each passed through clean_message(from -> to). */
+/* Lines joined by '\n', each passed through clean_message(from -> to)
+ * when from is not NULL. */
 static char *
 join_lines(const struct pd_strv *v, const char *from, const char *to)
 {
+	struct pd_strv lines = { 0 };
 	size_t total = 1;
 	char *text;
 
-	for (size_t k = 0; k < v->n; k++)
-		total += strlen(v->v[k]) + 1;
+	for (size_t k = 0; k < v->n; k++) {
+		char *l = from != NULL ? clean_message(v->v[k], from, to) : pd_xstrdup(v->v[k]);
+
+		total += strlen(l) + 1;
+		pd_strv_push(&lines, l);
+	}
 	text = pd_xmalloc(total);
 	text[0] = '\0';
-	for (size_t k = 0; k < v->n; k++) {
-		if (from != NULL) {
-			_cleanup_free_ char *l = clean_message(v->v[k], from, to);
-
-			strncat(text, l, total - strlen(text) - 1);
-		} else {
-			strcat(text, v->v[k]);
-		}
+	for (size_t k = 0; k < lines.n; k++) {
+		strcat(text, lines.v[k]);
 		strcat(text, "\n");
 	}
+	pd_strv_clear(&lines);
 	return text;
 }
 
