@@ -218,7 +218,8 @@ readable(int fd)
 
 /*
  * Called while an API request is in flight and the loop has something
- * pending.  SIGTERM and SIGHUP abort it; so does a profiles change: publishing and
+ * pending.  SIGTERM and SIGHUP abort it; so does a profiles change or the
+ * end of an AppArmor compile: publishing and
  * loading on the node come before the Node's labels, so a server that
  * accepts and never answers cannot hold a new profile back for the length
  * of the request timeouts.  The aborted update is sent again after the
@@ -234,6 +235,10 @@ cancel_api(void *arg)
 		return true;
 	if (readable(pd_watch_fd(l->watch)) || readable(l->debouncefd)) {
 		log_debug("API request aborted: a profiles change is pending", NULL);
+		return true;
+	}
+	if (l->compilefd >= 0 && readable(l->compilefd)) {
+		log_debug("API request aborted: the AppArmor compile has news", NULL);
 		return true;
 	}
 	return false;
