@@ -523,6 +523,22 @@ write_file(const char *dir, const char *name, const char *data, size_t len, pd_e
 	return pd_publish_atomic(dfd, name, data, len, 0600, err);
 }
 
+/* Where the compiled policy of a source is in the cache: the cache key is
+ * the parser's folder for the feature set and the source's SHA-256. */
+static char *
+binary_path(const struct pd_aa *aa, const char *sha256)
+{
+	return pd_xasprintf("%s/%s", aa->cache_sub, sha256);
+}
+
+/* The copy of a source the parser reads (named by its SHA-256, so that the
+ * parser's cache entry has that name too). */
+static char *
+source_path(const struct pd_aa *aa, const char *sha256)
+{
+	return pd_xasprintf("%s/src/%s", aa->cache_dir, sha256);
+}
+
 /*
  * A file the parser refused is remembered too (by source hash, per feature
  * set), so that a bad file left in a ConfigMap does not run the parser at
@@ -629,7 +645,7 @@ cached(struct pd_aa *aa, struct pd_aa_unit *u)
 {
 	_cleanup_free_ char *names = pd_xasprintf("%s/names/%s", aa->cache_dir, u->sha256);
 	_cleanup_free_ char *warn = pd_xasprintf("%s.warnings", names);
-	_cleanup_free_ char *bin = pd_xasprintf("%s/%s", aa->cache_sub, u->sha256);
+	_cleanup_free_ char *bin = binary_path(aa, u->sha256);
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *wtext = NULL;
 	struct stat st;
@@ -728,7 +744,7 @@ attribute(const char *src, const char *label, const char *stderr_text, char **er
 static bool
 compiled_ok(const struct pd_aa *aa, const char *sha256)
 {
-	_cleanup_free_ char *bin = pd_xasprintf("%s/%s", aa->cache_sub, sha256);
+	_cleanup_free_ char *bin = binary_path(aa, sha256);
 	struct stat st;
 
 	return stat(bin, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
@@ -774,7 +790,7 @@ pd_aa_resolve(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, const struct
 			stats->rejected++;
 			continue;
 		}
-		src = pd_xasprintf("%s/%s", srcdir, u->sha256);
+		src = source_path(aa, u->sha256);
 		ret = names_of(aa, u, src, err);
 		unlink(src);
 		if (ret < 0)
@@ -816,7 +832,7 @@ struct pd_aa_job {
 static void
 job_unlink_src(const struct pd_aa_job *j, const struct job_item *it)
 {
-	_cleanup_free_ char *src = pd_xasprintf("%s/src/%s", j->aa->cache_dir, it->sha256);
+	_cleanup_free_ char *src = source_path(j->aa, it->sha256);
 
 	unlink(src);
 }
@@ -846,9 +862,9 @@ job_run(struct pd_aa_job *j, long long budget_ms, pd_error_t *err)
 
 		if (!j->v[i].in_run)
 			continue;
-		bin = pd_xasprintf("%s/%s", j->aa->cache_sub, j->v[i].sha256);
+		bin = binary_path(j->aa, j->v[i].sha256);
 		unlink(bin);
-		argv_push_owned(&a, pd_xasprintf("%s/src/%s", j->aa->cache_dir, j->v[i].sha256));
+		argv_push_owned(&a, source_path(j->aa, j->v[i].sha256));
 	}
 	ret = pd_child_start(a.v, &j->child, err);
 	argv_clear(&a);
@@ -944,7 +960,7 @@ static bool
 settle(struct pd_aa_job *j, struct job_item *it, const struct pd_spawn_result *r, bool timedout,
        size_t nrun)
 {
-	_cleanup_free_ char *src = pd_xasprintf("%s/src/%s", j->aa->cache_dir, it->sha256);
+	_cleanup_free_ char *src = source_path(j->aa, it->sha256);
 	_cleanup_free_ char *error = NULL;
 	struct pd_strv warnings = { 0 };
 
