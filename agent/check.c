@@ -13,14 +13,40 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../lib/apparmor.h"
 #include "../lib/scan.h"
 #include "../lib/seccomp.h"
+
+static bool
+stop_now(void *arg)
+{
+	(void)arg;
+	return true;
+}
+
+/* The parser runs in its own process group, out of reach of the terminal's
+ * Ctrl-C: SIGINT and SIGTERM are read from fd instead, and stop it (the
+ * whole group) before check exits. */
+static int
+stop_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return -1;
+	return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
 
 static int
 check_seccomp(const struct pd_source *s, const struct pd_seccomp_env *env)
@@ -94,6 +120,7 @@ check_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pd_aa_options aao = { 0 };
+	struct pd_spawn_cancel cancel = { .fd = -1, .fn = stop_now };
 	struct pd_seccomp_env env;
 	struct pd_sources src = { 0 };
 	struct pd_aa_unit *units = NULL;
@@ -166,8 +193,10 @@ check_main(int argc, char **argv)
 	}
 	if (nunits > 0) {
 		aao.load = false;
-		if (pd_aa_open(&aao, &aa, &err) < 0 ||
-		    pd_aa_compile(aa, units, nunits, &stats, &err) < 0) {
+		cancel.fd = stop_signals();
+		if (pd_aa_open(&aao, &aa, &err) == 0)
+			pd_aa_set_cancel(aa, &cancel);
+		if (aa == NULL || pd_aa_compile(aa, units, nunits, &stats, &err) < 0) {
 			fprintf(stderr, "profiled: AppArmor: %s\n", pd_error_msg(err));
 			pd_error_release(&err);
 			status = 2;
@@ -196,6 +225,8 @@ out:
 	free(units);
 	free(unit_of);
 	pd_aa_free(aa);
+	if (cancel.fd >= 0)
+		close(cancel.fd);
 	pd_strv_clear(&failed);
 	pd_sources_clear(&src);
 	fflush(stdout);

@@ -42,11 +42,12 @@ ok_profile() { # FILE NAME
 	printf 'profile %s {\n  file,\n  deny /etc/** w,\n}\n' "$2" >"$1"
 }
 
-# parser_pids: live processes whose command line names this test's cache:
-# the parser and every worker it forked (a zombie's command line is empty).
-# One grep over /proc; the `[e]` keeps grep from finding itself.
+# parser_pids: live processes whose command line names this test's cache
+# ($T/tmp for `check` and its temporary cache): the parser and every worker
+# it forked (a zombie's command line is empty).  One grep over /proc; the
+# `[e]` and `[p]` keep grep from finding itself.
 parser_pids() {
-	grep -las -- "$S/apparmor-cach[e]" /proc/[0-9]*/cmdline 2>/dev/null |
+	grep -las -e "$S/apparmor-cach[e]" -e "$T/tm[p]/" /proc/[0-9]*/cmdline 2>/dev/null |
 		sed 's|^/proc/\([0-9]*\)/cmdline$|\1|' || true
 }
 
@@ -156,4 +157,42 @@ assert sys.argv[1] in c["message"] and "compiling" in c["message"], c' "$P/slow"
 	echo "# SIGTERM during a compile: stop took $STOP_MS ms" >&3
 	[ "$DAEMON_RC" -eq 0 ]
 	wait_until 5 no_parser_left
+}
+
+@test "check: SIGTERM during a slow compile stops the parser and its workers" {
+	slow_profile "$P/slow"
+	ok_profile "$P/ok" pd-ok
+	mkdir -p "$T/tmp"
+	TMPDIR=$T/tmp "$PROFILED" check --apparmor-parser "$WRAPPER" "$P/ok" "$P/slow" \
+		>"$T/check.out" 2>&1 &
+	cpid=$!
+	EXTRA_PIDS=$cpid
+	wait_until 10 parser_running
+	pause 0.3 # let the parser fork its workers
+	echo "# parser processes before SIGTERM: $(parser_pids | wc -l)" >&3
+	kill -TERM "$cpid"
+	rc=0
+	wait "$cpid" || rc=$?
+	EXTRA_PIDS=
+	cat "$T/check.out"
+	echo "check exit status: $rc"
+	wait_until 5 no_parser_left
+	# it said why, and removed its temporary cache
+	grep -q 'stopped: shutting down' "$T/check.out"
+	[ -z "$(ls -A "$T/tmp")" ]
+}
+
+@test "--once: SIGTERM during a slow compile exits 0, no parser left" {
+	slow_profile "$P/slow"
+	"$PROFILED" run --once --profiles "$P" --seccomp-root "$R" --seccomp-subdir "$SUBDIR" \
+		--state-dir "$S" --node-name node-1 --apparmorfs "$FS" --apparmor-parser "$WRAPPER" \
+		2>"$LOG" &
+	DAEMON_PID=$!
+	wait_until 10 parser_running
+	pause 0.3
+	stop_daemon TERM
+	cat "$LOG"
+	[ "$DAEMON_RC" -eq 0 ]
+	wait_until 5 no_parser_left
+	grep -q 'stopping signal=Terminated' "$LOG"
 }
