@@ -38,6 +38,7 @@ struct agent {
 	bool apparmor_load;	   /* enabled, and not --apparmor-validate-only */
 	struct pd_aa *aa;	   /* NULL when the parser cannot be used */
 	char *aa_error;		   /* why aa is NULL */
+	struct pd_aa_job *aa_job;  /* the compile running in the background, or NULL */
 	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */
 	bool unload_ok;		   /* --unload-removed, and the node's processes are seen */
 	struct pd_strv aa_held;	   /* removed profiles still in use: "name\nREPORTED_MS\nholders" */
@@ -54,8 +55,10 @@ struct agent {
 struct reconcile_result {
 	unsigned published, unchanged, rejected, removed, failed;
 	unsigned loaded, unloaded; /* AppArmor */
-	bool retry;  /* a write on this node failed (full, read-only...): try again soon */
-	bool reread; /* a profiles folder was unmounted: read it again soon */
+	bool retry;	  /* a write on this node failed (full, read-only...): try again soon */
+	bool reread;	  /* a profiles folder was unmounted: read it again soon */
+	unsigned pending; /* AppArmor files waiting for their compile */
+	const char *pending_path; /* the first of them (valid during the reconcile) */
 };
 
 /* Opens the state folder (waiting for another agent's lock) and the
@@ -76,6 +79,14 @@ void agent_check_unload(struct agent *a);
  * says whether every folder could be listed (else nothing is removed). */
 void agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
 			      struct reconcile_result *res, struct pd_strv *now);
+
+/* The fd that is readable when the background compile has news, or -1
+ * when none runs. */
+int agent_compile_fd(const struct agent *a);
+
+/* Moves the background compile on; true when it ended (its verdicts are in
+ * the cache): reconcile then, to load them. */
+bool agent_compile_step(struct agent *a);
 
 /*
  * An entry that no longer exists when it is opened, or a link whose target

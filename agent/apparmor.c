@@ -464,6 +464,59 @@ read_kernel(struct agent *a, struct pd_aa_loaded *kern, struct reconcile_result 
 	return ret;
 }
 
+/*
+ * Compiles in the background what the cache does not hold: the loop keeps
+ * serving folder events (seccomp publishing never waits for the parser),
+ * and the end of the job brings a reconcile that loads from the cache.
+ */
+static void
+start_compile(struct agent *a, const struct pd_aa_unit *units, size_t n, unsigned pending)
+{
+	pd_error_t err = NULL;
+	char c[16];
+
+	if (pd_aa_job_start(a->aa, units, n, &a->aa_job, &err) < 0) {
+		log_error("cannot run the AppArmor parser", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+		return;
+	}
+	snprintf(c, sizeof(c), "%u", pending);
+	log_info("apparmor compile started", "files", c, NULL);
+}
+
+int
+agent_compile_fd(const struct agent *a)
+{
+	return a->aa_job != NULL ? pd_aa_job_fd(a->aa_job) : -1;
+}
+
+bool
+agent_compile_step(struct agent *a)
+{
+	struct pd_aa_stats st;
+	pd_error_t err = NULL;
+	bool done = false;
+	char c[16], r[16], ms[24];
+
+	if (a->aa_job == NULL)
+		return false;
+	if (pd_aa_job_step(a->aa_job, &done, &err) < 0) {
+		log_error("AppArmor compile failed", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+		done = true;
+	}
+	if (!done)
+		return false;
+	pd_aa_job_stats(a->aa_job, &st);
+	snprintf(c, sizeof(c), "%u", st.compiled);
+	snprintf(r, sizeof(r), "%u", st.rejected);
+	snprintf(ms, sizeof(ms), "%lld", st.compile_ms);
+	log_info("apparmor compiled", "compiled", c, "rejected", r, "took_ms", ms, NULL);
+	pd_aa_job_free(a->aa_job);
+	a->aa_job = NULL;
+	return true;
+}
+
 void
 agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
 			 struct reconcile_result *res, struct pd_strv *now)
@@ -514,35 +567,37 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 	if (a->aa == NULL)
 		goto out;
 
-	/* An upgraded parser or a changed abstraction gets a cache of its own. */
-	if (pd_aa_refresh(a->aa, &err) < 0) {
+	/* An upgraded parser or a changed abstraction gets a cache of its own
+	 * (not while a compile runs: it writes into the current one). */
+	if (a->aa_job == NULL && pd_aa_refresh(a->aa, &err) < 0) {
 		res->failed++;
 		log_error("cannot read the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 		goto out;
 	}
-	if (pd_aa_compile(a->aa, units, n, &stats, &err) < 0) {
+	if (pd_aa_resolve(a->aa, units, n, a->aa_job, &stats, &err) < 0) {
 		res->failed++;
 		log_error("cannot run the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 		goto out;
 	}
-	if (stats.compiled > 0 || stats.rejected > 0) {
-		char c[16], r[16], h[16], ms[24];
-
-		snprintf(c, sizeof(c), "%u", stats.compiled);
-		snprintf(r, sizeof(r), "%u", stats.rejected);
-		snprintf(h, sizeof(h), "%u", stats.cached);
-		snprintf(ms, sizeof(ms), "%lld", stats.compile_ms);
-		log_info("apparmor compiled", "compiled", c, "rejected", r, "from_cache", h,
-			 "took_ms", ms, NULL);
-	}
+	if (stats.pending > 0 && a->aa_job == NULL)
+		start_compile(a, units, n, stats.pending);
 	if (a->apparmor_load) {
 		if (read_kernel(a, &kern, res) < 0)
 			goto out;
 		kp = &kern;
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (units[i].pending) {
+			/* Its last good version (if any) stays loaded and
+			 * labeled: wanted() keeps the profiles of a file that
+			 * is present but not accepted this round. */
+			log_debug("apparmor profile compiling", "file", files[i].s->path, NULL);
+			if (res->pending++ == 0)
+				res->pending_path = files[i].s->path;
+			continue;
+		}
 		if (units[i].error != NULL) {
 			res->rejected++;
 			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", files[i].s,

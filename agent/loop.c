@@ -14,7 +14,7 @@
 #include "../lib/watch.h"
 #include "log.h"
 
-enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY, SRC_REDO };
+enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY, SRC_REDO, SRC_COMPILE };
 
 /* A reconcile whose writes failed is tried again after this, doubling. */
 #define REDO_MIN_MS 1000
@@ -24,6 +24,7 @@ struct loop {
 	struct agent *a;
 	struct pd_watch *watch;
 	int epfd, sigfd, resyncfd, debouncefd, retryfd, redofd;
+	int compilefd;	       /* the background compile's, in the epoll set; -1: none */
 	long long redo_ms;     /* backoff of the reconcile retry, 0 when none is due */
 	bool watch_failing;    /* a profiles folder is not watched (logged once) */
 	bool watch_limited;    /* ...because of an inotify limit: retried with the backoff */
@@ -126,6 +127,22 @@ schedule_redo(struct loop *l, const struct reconcile_result *r)
 	log_info(why, "retry_in_ms", ms, NULL);
 }
 
+/* A reconcile may start a compile in the background: the loop watches it
+ * (its end brings the reconcile that loads what it compiled). */
+static void
+watch_compile(struct loop *l)
+{
+	int fd = agent_compile_fd(l->a);
+
+	if (fd < 0 || fd == l->compilefd)
+		return;
+	if (add_fd(l->epfd, fd, SRC_COMPILE) < 0) {
+		log_error("cannot watch the AppArmor compile", "error", strerror(errno), NULL);
+		return;
+	}
+	l->compilefd = fd;
+}
+
 static void
 reconcile(struct loop *l, const char *why)
 {
@@ -150,10 +167,12 @@ reconcile(struct loop *l, const char *why)
 		log_debug("reconciled", "trigger", why, "result", buf, NULL);
 	}
 	schedule_redo(l, &r);
+	watch_compile(l);
 	/* The Node follows: a change (or a try to unload a profile in use)
 	 * sends only what differs (nothing when nothing does); the start, a
 	 * resync, SIGHUP and a retry after a failed write read the Node too. */
-	sync_node(l, strcmp(why, "change") != 0 && strcmp(why, "unload-retry") != 0);
+	sync_node(l, strcmp(why, "change") != 0 && strcmp(why, "unload-retry") != 0 &&
+			     strcmp(why, "compiled") != 0);
 }
 
 /* Logs, once while it lasts, why a profiles folder is not watched: an
@@ -255,7 +274,8 @@ readable(int fd)
 
 /*
  * Called while an API request is in flight and the loop has something
- * pending.  SIGTERM and SIGHUP abort it; so does a profiles change: publishing and
+ * pending.  SIGTERM and SIGHUP abort it; so does a profiles change or the
+ * end of an AppArmor compile: publishing and
  * loading on the node come before the Node's labels, so a server that
  * accepts and never answers cannot hold a new profile back for the length
  * of the request timeouts.  The aborted update is sent again after the
@@ -271,6 +291,10 @@ cancel_api(void *arg)
 		return true;
 	if ((l->watch != NULL && readable(pd_watch_fd(l->watch))) || readable(l->debouncefd)) {
 		log_debug("API request aborted: a profiles change is pending", NULL);
+		return true;
+	}
+	if (l->compilefd >= 0 && readable(l->compilefd)) {
+		log_debug("API request aborted: the AppArmor compile has news", NULL);
 		return true;
 	}
 	return false;
@@ -412,6 +436,13 @@ dispatch(struct loop *l, uint32_t tag)
 		ensure_watches(l);
 		reconcile(l, l->redo_ms > 0 ? "retry" : "unload-retry");
 		break;
+	case SRC_COMPILE:
+		if (agent_compile_step(l->a)) {
+			/* The job closed its fd, which left the epoll set. */
+			l->compilefd = -1;
+			reconcile(l, "compiled");
+		}
+		break;
 	}
 }
 
@@ -426,6 +457,7 @@ loop_run(struct agent *a)
 		.debouncefd = -1,
 		.retryfd = -1,
 		.redofd = -1,
+		.compilefd = -1,
 	};
 	int ret;
 

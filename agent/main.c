@@ -4,9 +4,12 @@
  * Kubernetes node and labels the node with what it holds.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "advise.h"
 #include "agent.h"
@@ -32,6 +35,43 @@ block_signals(void)
 	/* SIGPIPE would kill us on a closed socket or pipe: handle EPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	return sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+/*
+ * --once: waits for the AppArmor compile in the background, reconciling
+ * when it ends.  SIGTERM/SIGINT meanwhile stop it (the parser's whole
+ * process group, when the agent is closed): false then.
+ */
+static bool
+once_wait_compile(struct agent *a, struct reconcile_result *r)
+{
+	struct signalfd_siginfo si;
+	sigset_t mask;
+	int sfd;
+	bool stopped = false;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	while (!stopped && agent_compile_fd(a) >= 0) {
+		struct pollfd p[2] = { { .fd = agent_compile_fd(a), .events = POLLIN },
+				       { .fd = sfd, .events = POLLIN } };
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if ((p[1].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			log_info("stopping", "signal", strsignal((int)si.ssi_signo), NULL);
+			stopped = true;
+		} else if ((p[0].revents & POLLIN) && agent_compile_step(a)) {
+			agent_reconcile(a, r);
+		}
+	}
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+	return !stopped;
 }
 
 static int
@@ -70,6 +110,11 @@ run_main(int argc, char **argv)
 		}
 		node_prune_before_start(&a);
 		agent_reconcile(&a, &r);
+		if (!once_wait_compile(&a, &r)) {
+			agent_close(&a); /* kills the parser */
+			options_clear(&opt);
+			return 0;
+		}
 		synced = node_sync(&a, true) == 0;
 		status = r.rejected || r.failed || !synced ? 1 : 0;
 		log_info("done", "status", status ? "some profiles were rejected or failed" : "ok",

@@ -27,6 +27,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_APPARMORFS,
 	OPT_APPARMOR_PARSER,
+	OPT_AA_COMPILE_TIMEOUT,
 	OPT_ADOPT,
 	OPT_UNLOAD,
 	OPT_UNLOAD_RETRY,
@@ -51,6 +52,7 @@ static const struct option run_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "apparmorfs", required_argument, NULL, OPT_APPARMORFS },
 	{ "apparmor-parser", required_argument, NULL, OPT_APPARMOR_PARSER },
+	{ "apparmor-compile-timeout", required_argument, NULL, OPT_AA_COMPILE_TIMEOUT },
 	{ "adopt-existing", no_argument, NULL, OPT_ADOPT },
 	{ "unload-removed", no_argument, NULL, OPT_UNLOAD },
 	{ "unload-retry-interval", required_argument, NULL, OPT_UNLOAD_RETRY },
@@ -90,6 +92,8 @@ usage(FILE *f)
 	      "  --once                   one full reconcile, then exit\n"
 	      "  --apparmorfs DIR         AppArmor securityfs folder (default: the kernel's)\n"
 	      "  --apparmor-parser PATH   AppArmor parser (default apparmor_parser on PATH)\n"
+	      "  --apparmor-compile-timeout DUR  longest compile of one AppArmor file; a\n"
+	      "                           slower file is rejected (default 30s)\n"
 	      "  --adopt-existing         take over loaded AppArmor profiles it did not load\n"
 	      "  --unload-removed         unload its AppArmor profiles that leave the folders\n"
 	      "                           once no process runs under them (needs hostPID)\n"
@@ -346,6 +350,14 @@ options_parse_run(int argc, char **argv, struct options *o)
 			break;
 		case OPT_APPARMOR_PARSER:
 			o->apparmor_parser = optarg;
+			break;
+		case OPT_AA_COMPILE_TIMEOUT:
+			o->apparmor_compile_timeout_ms = parse_duration_ms(optarg);
+			if (o->apparmor_compile_timeout_ms < 1000)
+				return bad(
+					"--apparmor-compile-timeout \"%s\": want a duration of at "
+					"least 1s such as 30s or 2m",
+					optarg);
 			break;
 		case OPT_ADOPT:
 			o->adopt_existing = true;

@@ -25,8 +25,9 @@ struct options {
 	const char *node_name;
 	long long resync_ms;
 	bool once;
-	const char *apparmorfs;	     /* NULL: the kernel's */
-	const char *apparmor_parser; /* NULL: apparmor_parser on PATH */
+	const char *apparmorfs;		       /* NULL: the kernel's */
+	const char *apparmor_parser;	       /* NULL: apparmor_parser on PATH */
+	long long apparmor_compile_timeout_ms; /* one file's compile; 0: the default */
 	bool adopt_existing;
 	bool unload_removed;
 	long long unload_retry_ms;   /* a held profile is tried again this often */

@@ -96,6 +96,7 @@ open_apparmor(struct agent *a)
 		.parser = a->opt->apparmor_parser,
 		.fs = a->opt->apparmorfs,
 		.cache_dir = cache,
+		.compile_timeout_ms = a->opt->apparmor_compile_timeout_ms,
 	};
 	pd_error_t err = NULL;
 
@@ -210,6 +211,7 @@ agent_close(struct agent *a)
 	free(a->mounted);
 	free(a->ready.message);
 	pd_strv_clear(&a->aa_held);
+	pd_aa_job_free(a->aa_job); /* kills a parser still running */
 	pd_aa_free(a->aa);
 	free(a->aa_error);
 	node_close(a);
@@ -668,6 +670,12 @@ set_readiness(struct agent *a, const struct pd_strv *problems, const struct reco
 						  more, more == 1 ? "" : "s");
 		else
 			r->message = pd_xasprintf("%s: %s", file, detail);
+	} else if (res->pending > 0) {
+		/* Its last good version, if any, stays loaded meanwhile. */
+		reason = "Pending";
+		r->message =
+			pd_xasprintf("%s: the AppArmor parser is compiling it%s", res->pending_path,
+				     res->pending > 1 ? " (and other files)" : "");
 	} else if (res->failed > 0) {
 		reason = "ReconcileFailed";
 		r->message = pd_xstrdup("the last reconcile failed; the agent's log says why");

@@ -7,8 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdint.h>
 #include <sys/apparmor.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "aacache.h"
@@ -29,6 +33,7 @@ struct pd_aa {
 	bool own_cache; /* a temporary cache, removed on free */
 	bool load;
 	int jobs;
+	long long compile_timeout_ms; /* one file alone */
 	aa_features *kf;
 	aa_kernel_interface *ki;
 	const struct pd_spawn_cancel *cancel;
@@ -378,6 +383,8 @@ pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 	aa->jobs = o->jobs > 0 ? o->jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (aa->jobs < 1)
 		aa->jobs = 1;
+	aa->compile_timeout_ms =
+		o->compile_timeout_ms > 0 ? o->compile_timeout_ms : PD_AA_COMPILE_TIMEOUT_MS;
 	if (o->cache_dir != NULL) {
 		if ((ret = mkdir_p1(o->cache_dir, 0700, err)) < 0)
 			goto fail;
@@ -513,6 +520,7 @@ pd_aa_unit_clear(struct pd_aa_unit *u)
 	u->binary = NULL;
 	u->error = NULL;
 	u->cached = false;
+	u->pending = false;
 }
 
 static int
@@ -550,11 +558,30 @@ write_file(const char *dir, const char *name, const char *data, size_t len, pd_e
 	return pd_publish_atomic(dfd, name, data, len, 0600, err);
 }
 
+/* Where the compiled policy of a source is in the cache: the cache key is
+ * the parser's folder for the feature set and the source's SHA-256. */
+static char *
+binary_path(const struct pd_aa *aa, const char *sha256)
+{
+	return pd_xasprintf("%s/%s", aa->cache_sub, sha256);
+}
+
+/* The copy of a source the parser reads (named by its SHA-256, so that the
+ * parser's cache entry has that name too). */
+static char *
+source_path(const struct pd_aa *aa, const char *sha256)
+{
+	return pd_xasprintf("%s/src/%s", aa->cache_dir, sha256);
+}
+
 /*
  * A file the parser refused is remembered too (by source hash, per feature
  * set), so that a bad file left in a ConfigMap does not run the parser at
- * every resync.  The message is kept with its file name replaced by a
- * placeholder, put back for whatever file has those bytes.
+ * every resync.  So is a file the parser could not compile within the
+ * per-file budget: a profile whose automaton explodes would otherwise cost
+ * the budget again at every resync.  The message is kept with its file name
+ * replaced by a placeholder, put back for whatever file has those bytes.
+ * The parser's warnings about a file that compiled are kept the same way.
  */
 #define SOURCE_PLACEHOLDER "\x01SOURCE\x01"
 
@@ -580,10 +607,10 @@ cached_error(struct pd_aa *aa, struct pd_aa_unit *u)
 }
 
 static void
-remember_error(struct pd_aa *aa, const struct pd_aa_unit *u)
+remember_error(struct pd_aa *aa, const char *sha256, const char *label, const char *error)
 {
-	_cleanup_free_ char *path = error_path(aa, u->sha256);
-	_cleanup_free_ char *text = clean_message(u->error, u->label, SOURCE_PLACEHOLDER);
+	_cleanup_free_ char *path = error_path(aa, sha256);
+	_cleanup_free_ char *text = clean_message(error, label, SOURCE_PLACEHOLDER);
 	char *slash = strrchr(path, '/');
 	pd_error_t e = NULL;
 
@@ -599,12 +626,63 @@ remember_error(struct pd_aa *aa, const struct pd_aa_unit *u)
 	pd_error_release(&e);
 }
 
+/* Lines joined by '\n', each passed through clean_message(from -> to)
+ * when from is not NULL. */
+static char *
+join_lines(const struct pd_strv *v, const char *from, const char *to)
+{
+	struct pd_strv lines = { 0 };
+	size_t total = 1;
+	char *text;
+
+	for (size_t k = 0; k < v->n; k++) {
+		char *l = from != NULL ? clean_message(v->v[k], from, to) : pd_xstrdup(v->v[k]);
+
+		total += strlen(l) + 1;
+		pd_strv_push(&lines, l);
+	}
+	text = pd_xmalloc(total);
+	text[0] = '\0';
+	for (size_t k = 0; k < lines.n; k++) {
+		strcat(text, lines.v[k]);
+		strcat(text, "\n");
+	}
+	pd_strv_clear(&lines);
+	return text;
+}
+
+/* The names (and warnings) of a file that compiled.  Without the names file
+ * the next run compiles again: slower, never wrong. */
+static void
+remember_compiled(struct pd_aa *aa, const char *sha256, const char *label,
+		  const struct pd_strv *names, const struct pd_strv *warnings)
+{
+	_cleanup_free_ char *ndir = pd_xasprintf("%s/names", aa->cache_dir);
+	_cleanup_free_ char *text = join_lines(names, NULL, NULL);
+	_cleanup_free_ char *wpath = pd_xasprintf("%s/%s.warnings", ndir, sha256);
+	pd_error_t e = NULL;
+
+	if (warnings->n > 0) {
+		_cleanup_free_ char *w = join_lines(warnings, label, SOURCE_PLACEHOLDER);
+		_cleanup_free_ char *wname = pd_xasprintf("%s.warnings", sha256);
+
+		write_file(ndir, wname, w, strlen(w), &e);
+		pd_error_release(&e);
+	} else {
+		unlink(wpath);
+	}
+	write_file(ndir, sha256, text, strlen(text), &e);
+	pd_error_release(&e);
+}
+
 static bool
 cached(struct pd_aa *aa, struct pd_aa_unit *u)
 {
 	_cleanup_free_ char *names = pd_xasprintf("%s/names/%s", aa->cache_dir, u->sha256);
-	_cleanup_free_ char *bin = pd_xasprintf("%s/%s", aa->cache_sub, u->sha256);
+	_cleanup_free_ char *warn = pd_xasprintf("%s.warnings", names);
+	_cleanup_free_ char *bin = binary_path(aa, u->sha256);
 	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *wtext = NULL;
 	struct stat st;
 
 	if (stat(bin, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
@@ -614,6 +692,15 @@ cached(struct pd_aa *aa, struct pd_aa_unit *u)
 	split_lines(text, &u->names);
 	if (u->names.n == 0)
 		return false;
+	if (read_small(warn, &wtext, NULL) == 0) {
+		struct pd_strv w = { 0 };
+
+		split_lines(wtext, &w);
+		for (size_t i = 0; i < w.n; i++)
+			pd_strv_push(&u->warnings,
+				     clean_message(w.v[i], SOURCE_PLACEHOLDER, u->label));
+		pd_strv_clear(&w);
+	}
 	u->binary = pd_steal(&bin);
 	u->cached = true;
 	return true;
@@ -651,13 +738,16 @@ names_of(struct pd_aa *aa, struct pd_aa_unit *u, const char *src, pd_error_t *er
 	return ret;
 }
 
-/* Attributes the batched run's messages to units by their source path. */
+/* The batched run's messages about the file at src: errors joined into
+ * *error (NULL when none), warnings appended. */
 static void
-attribute(struct pd_aa_unit *u, const char *src, const char *stderr_text)
+attribute(const char *src, const char *label, const char *stderr_text, char **error,
+	  struct pd_strv *warnings)
 {
 	struct pd_strv lines = { 0 };
 	struct pd_strv errs = { 0 };
 
+	*error = NULL;
 	split_lines(stderr_text, &lines);
 	for (size_t i = 0; i < lines.n; i++) {
 		const char *l = lines.v[i];
@@ -665,190 +755,430 @@ attribute(struct pd_aa_unit *u, const char *src, const char *stderr_text)
 		if (strstr(l, src) == NULL || strstr(l, "Cache read/write disabled") != NULL)
 			continue;
 		if (strstr(l, "rror") != NULL)
-			pd_strv_push(&errs, clean_message(l, src, u->label));
+			pd_strv_push(&errs, clean_message(l, src, label));
 		else
-			pd_strv_push(&u->warnings, clean_message(l, src, u->label));
+			pd_strv_push(warnings, clean_message(l, src, label));
 	}
 	if (errs.n > 0) {
 		size_t total = 1;
 
 		for (size_t i = 0; i < errs.n; i++)
 			total += strlen(errs.v[i]) + 2;
-		u->error = pd_xmalloc(total);
-		u->error[0] = '\0';
+		*error = pd_xmalloc(total);
+		(*error)[0] = '\0';
 		for (size_t i = 0; i < errs.n; i++) {
 			if (i)
-				strcat(u->error, "; ");
-			strcat(u->error, errs.v[i]);
+				strcat(*error, "; ");
+			strcat(*error, errs.v[i]);
 		}
 	}
 	pd_strv_clear(&errs);
 	pd_strv_clear(&lines);
 }
 
-/* One parser run compiling the units marked in sel into the cache. */
-static int
-run_compile(struct pd_aa *aa, const struct pd_aa_unit *units, size_t n, const bool *sel,
-	    const char *srcdir, struct pd_spawn_result *r, pd_error_t *err)
-{
-	struct argv a = { 0 };
-	char jobs[16];
-	int ret;
-
-	base_args(aa, &a);
-	snprintf(jobs, sizeof(jobs), "%d", aa->jobs);
-	argv_push(&a, "--skip-kernel-load");
-	argv_push(&a, "--skip-read-cache");
-	argv_push(&a, "--write-cache");
-	argv_push(&a, "--cache-loc");
-	argv_push(&a, aa->cache_dir);
-	argv_push(&a, "--jobs");
-	argv_push(&a, jobs);
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *bin = NULL;
-
-		if (!sel[i])
-			continue;
-		bin = pd_xasprintf("%s/%s", aa->cache_sub, units[i].sha256);
-		unlink(bin);
-		argv_push_owned(&a, pd_xasprintf("%s/%s", srcdir, units[i].sha256));
-	}
-	ret = pd_spawn(a.v, NULL, 0, PD_AA_PARSER_TIMEOUT_MS, aa->cancel, r, err);
-	argv_clear(&a);
-	return ret;
-}
-
 static bool
-compiled_ok(const struct pd_aa *aa, const struct pd_aa_unit *u)
+compiled_ok(const struct pd_aa *aa, const char *sha256)
 {
-	_cleanup_free_ char *bin = pd_xasprintf("%s/%s", aa->cache_sub, u->sha256);
+	_cleanup_free_ char *bin = binary_path(aa, sha256);
 	struct stat st;
 
 	return stat(bin, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
 }
 
 int
-pd_aa_compile(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, struct pd_aa_stats *stats,
-	      pd_error_t *err)
+pd_aa_resolve(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, const struct pd_aa_job *running,
+	      struct pd_aa_stats *stats, pd_error_t *err)
 {
 	_cleanup_free_ char *srcdir = pd_xasprintf("%s/src", aa->cache_dir);
-	_cleanup_free_ bool *batch = pd_xcalloc(n ? n : 1, sizeof(bool));
-	_cleanup_free_ bool *solo = pd_xcalloc(n ? n : 1, sizeof(bool));
-	struct pd_spawn_result r = { 0 };
-	size_t nbatch = 0;
-	long long t0;
-	int ret = 0;
 
 	memset(stats, 0, sizeof(*stats));
 	for (size_t i = 0; i < n; i++) {
 		struct pd_aa_unit *u = &units[i];
 		_cleanup_free_ char *src = NULL;
 		pd_error_t e = NULL;
+		int ret;
 
 		pd_aa_unit_clear(u);
 		if (pd_aat_check_includes(u->data, u->len, aa->include_root, &e) < 0) {
 			u->error = pd_xstrdup(pd_error_msg(e));
 			pd_error_release(&e);
+			stats->rejected++;
 			continue;
 		}
-		if (cached(aa, u) || cached_error(aa, u))
+		if (cached(aa, u)) {
+			stats->cached++;
 			continue;
-		pd_strv_clear(&u->names);
+		}
+		pd_aa_unit_clear(u);
+		if (cached_error(aa, u)) {
+			stats->rejected++;
+			continue;
+		}
+		if (running != NULL && pd_aa_job_has(running, u->sha256)) {
+			u->pending = true; /* its names come with the result */
+			stats->pending++;
+			continue;
+		}
 		if (write_file(srcdir, u->sha256, u->data, u->len, &e) < 0) {
 			u->error = pd_xstrdup(pd_error_msg(e));
 			pd_error_release(&e);
+			stats->rejected++;
 			continue;
 		}
-		src = pd_xasprintf("%s/%s", srcdir, u->sha256);
-		if ((ret = names_of(aa, u, src, err)) < 0)
-			goto out;
-		if (ret == 1)
-			remember_error(aa, u);
-		if (u->error == NULL)
-			batch[i] = true, nbatch++;
-	}
-
-	if (nbatch > 0) {
-		t0 = pd_now_ms();
-		ret = run_compile(aa, units, n, batch, srcdir, &r, err);
-		stats->compile_ms = pd_now_ms() - t0;
+		src = source_path(aa, u->sha256);
+		ret = names_of(aa, u, src, err);
+		unlink(src);
 		if (ret < 0)
-			goto out;
+			return ret;
+		if (ret == 1)
+			remember_error(aa, u->sha256, u->label, u->error);
+		if (u->error != NULL) {
+			stats->rejected++;
+			continue;
+		}
+		u->pending = true;
+		stats->pending++;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct pd_aa_unit *u = &units[i];
-		_cleanup_free_ char *src = NULL;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the compile job */
+
+struct job_item {
+	char sha256[PD_SHA256_HEX_LEN + 1];
+	char *label;
+	struct pd_strv names;
+	bool in_run; /* part of the parser run in progress */
+	bool solo;   /* waits to be compiled alone */
+};
+
+struct pd_aa_job {
+	struct pd_aa *aa;
+	struct job_item *v;
+	size_t n;
+	struct pd_child *child; /* the run in progress; NULL when done */
+	int epfd;		/* pidfd of the run + the budget's timerfd */
+	int timerfd;
+	long long t0;
+	struct pd_aa_stats stats;
+};
+
+static void
+job_unlink_src(const struct pd_aa_job *j, const struct job_item *it)
+{
+	_cleanup_free_ char *src = source_path(j->aa, it->sha256);
+
+	unlink(src);
+}
+
+/* Starts one parser run over the items marked in_run, with budget_ms. */
+static int
+job_run(struct pd_aa_job *j, long long budget_ms, pd_error_t *err)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = budget_ms / 1000,
+						.tv_nsec = (budget_ms % 1000) * 1000000 } };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct argv a = { 0 };
+	char jobs[16];
+	int ret;
+
+	base_args(j->aa, &a);
+	snprintf(jobs, sizeof(jobs), "%d", j->aa->jobs);
+	argv_push(&a, "--skip-kernel-load");
+	argv_push(&a, "--skip-read-cache");
+	argv_push(&a, "--write-cache");
+	argv_push(&a, "--cache-loc");
+	argv_push(&a, j->aa->cache_dir);
+	argv_push(&a, "--jobs");
+	argv_push(&a, jobs);
+	for (size_t i = 0; i < j->n; i++) {
 		_cleanup_free_ char *bin = NULL;
 
-		if (!batch[i]) {
-			if (u->error != NULL)
-				stats->rejected++;
-			else
-				stats->cached++;
+		if (!j->v[i].in_run)
 			continue;
-		}
-		src = pd_xasprintf("%s/%s", srcdir, u->sha256);
-		bin = pd_xasprintf("%s/%s", aa->cache_sub, u->sha256);
-		attribute(u, src, r.err);
-		if (u->error == NULL && r.timedout)
-			u->error = pd_xstrdup("the AppArmor parser timed out");
-		if (u->error == NULL && !compiled_ok(aa, u)) {
-			/* Some parser messages name no file: when the batch
-			 * failed, a file without output is compiled alone so
-			 * that it gets its own message, never another's. */
-			struct pd_spawn_result r1 = { 0 };
-			const struct pd_spawn_result *rr = &r;
-			_cleanup_free_ char *msg = NULL;
-
-			memset(solo, 0, n * sizeof(bool));
-			solo[i] = true;
-			if (nbatch > 1 && run_compile(aa, units, n, solo, srcdir, &r1, NULL) == 0)
-				rr = &r1;
-			if (!compiled_ok(aa, u)) {
-				msg = clean_message(rr->err, src, u->label);
-				u->error = pd_xasprintf("%s%s(AppArmor parser exit %d)", msg,
-							*msg ? " " : "", rr->status);
-			}
-			pd_spawn_result_clear(&r1);
-		}
-		if (u->error != NULL && !r.timedout)
-			remember_error(aa, u);
-		if (u->error == NULL) {
-			struct pd_strv *nm = &u->names;
-			size_t total = 1;
-			_cleanup_free_ char *text = NULL;
-			_cleanup_free_ char *ndir = pd_xasprintf("%s/names", aa->cache_dir);
-			pd_error_t e = NULL;
-
-			for (size_t k = 0; k < nm->n; k++)
-				total += strlen(nm->v[k]) + 1;
-			text = pd_xmalloc(total);
-			text[0] = '\0';
-			for (size_t k = 0; k < nm->n; k++) {
-				strcat(text, nm->v[k]);
-				strcat(text, "\n");
-			}
-			/* Without the names file the next run compiles again:
-			 * slower, never wrong. */
-			write_file(ndir, u->sha256, text, strlen(text), &e);
-			pd_error_release(&e);
-			u->binary = pd_steal(&bin);
-			stats->compiled++;
-		} else {
-			stats->rejected++;
-		}
-		unlink(src);
+		bin = binary_path(j->aa, j->v[i].sha256);
+		unlink(bin);
+		argv_push_owned(&a, source_path(j->aa, j->v[i].sha256));
 	}
-	ret = 0;
-out:
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *src = pd_xasprintf("%s/%s", srcdir, units[i].sha256);
+	ret = pd_child_start(a.v, &j->child, err);
+	argv_clear(&a);
+	if (ret < 0)
+		return ret;
+	if (epoll_ctl(j->epfd, EPOLL_CTL_ADD, pd_child_fd(j->child), &ev) < 0 ||
+	    timerfd_settime(j->timerfd, 0, &its, NULL) < 0) {
+		ret = pd_make_error(err, errno, "watch the AppArmor parser");
+		pd_child_free(j->child);
+		j->child = NULL;
+	}
+	return ret;
+}
 
-		if (!batch[i])
-			unlink(src);
+int
+pd_aa_job_start(struct pd_aa *aa, const struct pd_aa_unit *units, size_t n, struct pd_aa_job **out,
+		pd_error_t *err)
+{
+	struct pd_aa_job *j = pd_xcalloc(1, sizeof(*j));
+	_cleanup_free_ char *srcdir = pd_xasprintf("%s/src", aa->cache_dir);
+	struct epoll_event ev = { .events = EPOLLIN };
+	long long budget;
+	int ret;
+
+	j->aa = aa;
+	j->t0 = pd_now_ms();
+	j->v = pd_xcalloc(n ? n : 1, sizeof(*j->v));
+	j->epfd = epoll_create1(EPOLL_CLOEXEC);
+	j->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (j->epfd < 0 || j->timerfd < 0 ||
+	    epoll_ctl(j->epfd, EPOLL_CTL_ADD, j->timerfd, &ev) < 0) {
+		ret = pd_make_error(err, errno, "create the compile job's timer");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct pd_aa_unit *u = &units[i];
+		struct job_item *it = &j->v[j->n];
+
+		if (!u->pending || pd_aa_job_has(j, u->sha256))
+			continue;
+		if ((ret = write_file(srcdir, u->sha256, u->data, u->len, err)) < 0)
+			goto fail;
+		memcpy(it->sha256, u->sha256, sizeof(it->sha256));
+		it->label = pd_xstrdup(u->label);
+		for (size_t k = 0; k < u->names.n; k++)
+			pd_strv_push(&it->names, pd_xstrdup(u->names.v[k]));
+		it->in_run = true;
+		j->n++;
+	}
+	if (j->n == 0) {
+		ret = pd_make_plain_error(err, EINVAL, "no AppArmor file waits for a compile");
+		goto fail;
+	}
+	/* One file alone gets the per-file budget; a batch more, by size. */
+	budget = aa->compile_timeout_ms;
+	if (j->n > 1)
+		budget += (long long)j->n * PD_AA_BATCH_MS_PER_FILE;
+	if ((ret = job_run(j, budget, err)) < 0)
+		goto fail;
+	*out = j;
+	return 0;
+fail:
+	pd_aa_job_free(j);
+	return ret;
+}
+
+int
+pd_aa_job_fd(const struct pd_aa_job *j)
+{
+	return j->epfd;
+}
+
+bool
+pd_aa_job_has(const struct pd_aa_job *j, const char *sha256)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (strcmp(j->v[i].sha256, sha256) == 0)
+			return true;
+	return false;
+}
+
+void
+pd_aa_job_stats(const struct pd_aa_job *j, struct pd_aa_stats *stats)
+{
+	*stats = j->stats;
+	stats->compile_ms = pd_now_ms() - j->t0;
+}
+
+/* The verdict on one item of the run that ended: compiled, rejected, or
+ * (when the run held several files and this one has no message of its own)
+ * to be compiled alone.  Returns true when the item is settled. */
+static bool
+settle(struct pd_aa_job *j, struct job_item *it, const struct pd_spawn_result *r, bool timedout,
+       size_t nrun)
+{
+	_cleanup_free_ char *src = source_path(j->aa, it->sha256);
+	_cleanup_free_ char *error = NULL;
+	struct pd_strv warnings = { 0 };
+
+	attribute(src, it->label, r->err, &error, &warnings);
+	if (error == NULL && compiled_ok(j->aa, it->sha256)) {
+		remember_compiled(j->aa, it->sha256, it->label, &it->names, &warnings);
+		pd_strv_clear(&warnings);
+		j->stats.compiled++;
+		return true;
+	}
+	pd_strv_clear(&warnings);
+	if (error == NULL && nrun > 1) {
+		/* A timed-out batch, or a message that names no file: alone,
+		 * the file gets its own verdict, never another's. */
+		it->solo = true;
+		return false;
+	}
+	if (error == NULL && timedout) {
+		error = pd_xasprintf("the AppArmor parser did not compile this file within %lld s "
+				     "(a rule set whose automaton explodes?); it is not tried "
+				     "again until its content changes",
+				     j->aa->compile_timeout_ms / 1000);
+	} else if (error == NULL) {
+		_cleanup_free_ char *msg = clean_message(r->err, src, it->label);
+
+		error = pd_xasprintf("%s%s(AppArmor parser exit %d)", msg, *msg ? " " : "",
+				     r->status);
+	}
+	remember_error(j->aa, it->sha256, it->label, error);
+	j->stats.rejected++;
+	return true;
+}
+
+static bool
+fd_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+int
+pd_aa_job_step(struct pd_aa_job *j, bool *done, pd_error_t *err)
+{
+	struct pd_spawn_result r = { 0 };
+	bool timedout = false;
+	uint64_t ticks;
+	size_t nrun = 0;
+	int ret;
+
+	if (j->child == NULL) {
+		*done = true;
+		return 0;
+	}
+	if (!fd_readable(pd_child_fd(j->child))) {
+		if (read(j->timerfd, &ticks, sizeof(ticks)) != sizeof(ticks)) {
+			*done = false;
+			return 0; /* neither exited nor out of time */
+		}
+		pd_child_kill(j->child);
+		timedout = true;
+	}
+	epoll_ctl(j->epfd, EPOLL_CTL_DEL, pd_child_fd(j->child), NULL);
+	ret = pd_child_wait(j->child, &r, err);
+	pd_child_free(j->child);
+	j->child = NULL;
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < j->n; i++)
+		nrun += j->v[i].in_run;
+	for (size_t i = 0; i < j->n; i++) {
+		struct job_item *it = &j->v[i];
+
+		if (!it->in_run)
+			continue;
+		it->in_run = false;
+		if (settle(j, it, &r, timedout, nrun))
+			job_unlink_src(j, it);
 	}
 	pd_spawn_result_clear(&r);
-	return ret;
+	for (size_t i = 0; i < j->n; i++) {
+		if (j->v[i].solo) {
+			j->v[i].solo = false;
+			j->v[i].in_run = true;
+			*done = false;
+			return job_run(j, j->aa->compile_timeout_ms, err);
+		}
+	}
+	*done = true;
+	return 0;
+}
+
+void
+pd_aa_job_free(struct pd_aa_job *j)
+{
+	if (j == NULL)
+		return;
+	pd_child_free(j->child);
+	for (size_t i = 0; i < j->n; i++) {
+		job_unlink_src(j, &j->v[i]);
+		free(j->v[i].label);
+		pd_strv_clear(&j->v[i].names);
+	}
+	free(j->v);
+	if (j->epfd >= 0)
+		close(j->epfd);
+	if (j->timerfd >= 0)
+		close(j->timerfd);
+	free(j);
+}
+
+/* ------------------------------------------------------------------------ */
+/* compiling and waiting */
+
+/* Waits for the job to end; the caller's cancel fd stops it. */
+static int
+wait_job(struct pd_aa *aa, struct pd_aa_job *j, pd_error_t *err)
+{
+	bool done = false;
+	int ret;
+
+	while (!done) {
+		struct pollfd p[2] = {
+			{ .fd = pd_aa_job_fd(j), .events = POLLIN },
+			{ .fd = aa->cancel != NULL ? aa->cancel->fd : -1, .events = POLLIN },
+		};
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return pd_make_error(err, errno, "poll");
+		}
+		if ((p[1].revents & POLLIN) && aa->cancel->fn(aa->cancel->arg))
+			return pd_make_plain_error(err, ECANCELED, "`%s` stopped: shutting down",
+						   aa->parser);
+		if ((p[0].revents & POLLIN) && (ret = pd_aa_job_step(j, &done, err)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int
+pd_aa_compile(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, struct pd_aa_stats *stats,
+	      pd_error_t *err)
+{
+	struct pd_aa_job *j = NULL;
+	struct pd_aa_stats st;
+	int ret;
+
+	if ((ret = pd_aa_resolve(aa, units, n, NULL, &st, err)) < 0)
+		return ret;
+	if (st.pending > 0) {
+		if ((ret = pd_aa_job_start(aa, units, n, &j, err)) < 0)
+			return ret;
+		ret = wait_job(aa, j, err);
+		pd_aa_job_stats(j, stats);
+		pd_aa_job_free(j);
+		if (ret < 0)
+			return ret;
+	} else {
+		memset(stats, 0, sizeof(*stats));
+	}
+	stats->cached = st.cached;
+	stats->rejected = 0;
+	/* The job left every verdict in the cache. */
+	for (size_t i = 0; i < n; i++) {
+		struct pd_aa_unit *u = &units[i];
+
+		if (u->pending) {
+			u->pending = false;
+			pd_strv_clear(&u->names);
+			if (!cached(aa, u)) {
+				pd_aa_unit_clear(u);
+				if (!cached_error(aa, u))
+					u->error =
+						pd_xstrdup("compiled, but the AppArmor cache could "
+							   "not keep the result");
+			}
+		}
+		if (u->error != NULL)
+			stats->rejected++;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */

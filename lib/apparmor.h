@@ -4,12 +4,16 @@
  *
  * Profile names come from the AppArmor parser (`-N`), never from file names.
  * Compiling is one batched parser run for every file not already in the
- * cache, using the node's cores (`-j`).  The cache is keyed by the sha256 of
- * the source, inside a folder named by the context (the parser's version
- * and bytes, the features, every file under the include folder: aacache.h)
- * and, through the parser's own cache layout, by the feature set compiled
- * for, so a restart or a reboot loads without compiling, and an upgraded
- * parser or a changed abstraction never reuses an old binary or refusal.  Loading
+ * cache, using the node's cores (`-j`), in the background (a job an event
+ * loop polls) or waited for (pd_aa_compile).  A run that outlives its
+ * budget is killed with its workers; a batch that timed out is compiled
+ * again file by file, so only the slow file is rejected.  The cache is keyed
+ * by the sha256 of the source, inside a folder named by the context (the
+ * parser's version and bytes, the features, every file under the include
+ * folder: aacache.h) and, through the parser's own cache layout, by the
+ * feature set compiled for, so a restart or a reboot loads without
+ * compiling, and an upgraded parser or a changed abstraction never reuses an
+ * old binary or refusal.  Loading
  * goes through libapparmor's kernel interface (replace semantics); what the
  * kernel holds is read back from its `profiles` list.
  *
@@ -27,24 +31,30 @@
 #include "spawn.h"
 #include "util.h"
 
-#define PD_AA_DEFAULT_PARSER	"apparmor_parser"
-#define PD_AA_DEFAULT_FEATURES	"/usr/share/apparmor-features/features"
-#define PD_AA_PARSER_CONF	"/etc/apparmor/parser.conf"
-#define PD_AA_INCLUDE_ROOT	"/etc/apparmor.d"
-#define PD_AA_PARSER_TIMEOUT_MS (5 * 60 * 1000)
-#define PD_AA_NAMES_TIMEOUT_MS	(60 * 1000)
+#define PD_AA_DEFAULT_PARSER   "apparmor_parser"
+#define PD_AA_DEFAULT_FEATURES "/usr/share/apparmor-features/features"
+#define PD_AA_PARSER_CONF      "/etc/apparmor/parser.conf"
+#define PD_AA_INCLUDE_ROOT     "/etc/apparmor.d"
+#define PD_AA_NAMES_TIMEOUT_MS (60 * 1000)
+/* Budgets of a compile run (docs/apparmor.md has the measurements): one
+ * file alone gets PD_AA_COMPILE_TIMEOUT_MS (the heaviest normal profile
+ * takes about 1 s on a busy node); a batch that much plus
+ * PD_AA_BATCH_MS_PER_FILE for each file (about 70 ms a file measured). */
+#define PD_AA_COMPILE_TIMEOUT_MS (30 * 1000)
+#define PD_AA_BATCH_MS_PER_FILE	 250
 
 struct pd_aa_options {
-	const char *parser;	  /* NULL: apparmor_parser on PATH */
-	const char *fs;		  /* AppArmor securityfs folder; NULL: the kernel's */
-	bool load;		  /* false: compile only, never touch fs */
-	const char *features;	  /* compile against this features file/folder; NULL:
-				   * the kernel's when loading into a kernel, else the
-				   * parser's configured policy-features pin */
-	const char *cache_dir;	  /* NULL: a private temporary folder, removed on free */
-	int jobs;		  /* parser threads; 0: the online CPUs */
-	const char *include_root; /* the only folder includes may name, and the
-				   * parser's --base; NULL: PD_AA_INCLUDE_ROOT */
+	const char *parser;	      /* NULL: apparmor_parser on PATH */
+	const char *fs;		      /* AppArmor securityfs folder; NULL: the kernel's */
+	bool load;		      /* false: compile only, never touch fs */
+	const char *features;	      /* compile against this features file/folder; NULL:
+				       * the kernel's when loading into a kernel, else the
+				       * parser's configured policy-features pin */
+	const char *cache_dir;	      /* NULL: a private temporary folder, removed on free */
+	int jobs;		      /* parser threads; 0: the online CPUs */
+	long long compile_timeout_ms; /* budget of one file; 0: PD_AA_COMPILE_TIMEOUT_MS */
+	const char *include_root;     /* the only folder includes may name, and the
+				       * parser's --base; NULL: PD_AA_INCLUDE_ROOT */
 };
 
 struct pd_aa; /* opaque */
@@ -86,19 +96,47 @@ struct pd_aa_unit {
 	struct pd_strv names;	 /* declared profile names, in file order */
 	char *binary;		 /* compiled policy in the cache */
 	bool cached;		 /* found in the cache: nothing compiled */
+	bool pending;		 /* needs a compile (pd_aa_resolve) */
 	char *error;		 /* why it was rejected; NULL when compiled */
 	struct pd_strv warnings; /* the parser's warnings */
 };
 
 struct pd_aa_stats {
-	unsigned cached, compiled, rejected;
-	long long compile_ms; /* wall time of the batched parser run */
+	unsigned cached, compiled, rejected, pending;
+	long long compile_ms; /* wall time of the parser runs */
 };
 
-/* Compiles every unit not in the cache in one parser run.  Fails as a whole
- * only when the parser cannot run at all; a bad file sets its unit's error. */
+/* Compiles every unit not in the cache and waits for the result.  Fails as
+ * a whole only when the parser cannot run at all; a bad file sets its
+ * unit's error. */
 int pd_aa_compile(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, struct pd_aa_stats *stats,
 		  pd_error_t *err);
+
+struct pd_aa_job; /* opaque: parser runs in the background */
+
+/*
+ * Fills each unit from the cache without compiling: compiled (names,
+ * binary, warnings), rejected (error, remembered ones included), or
+ * pending: it needs a compile (its names are checked with `-N` first,
+ * unless running already compiles it).
+ */
+int pd_aa_resolve(struct pd_aa *aa, struct pd_aa_unit *units, size_t n,
+		  const struct pd_aa_job *running, struct pd_aa_stats *stats, pd_error_t *err);
+
+/*
+ * Starts compiling the pending units in the background (their data is
+ * copied).  pd_aa_job_fd() is readable when pd_aa_job_step() has work: a
+ * parser run ended or outlived its budget.  Each verdict goes to the cache
+ * (a timeout too), so a pd_aa_resolve() after *done finds them all.  The
+ * job must be freed before aa; freeing it kills a run in progress.
+ */
+int pd_aa_job_start(struct pd_aa *aa, const struct pd_aa_unit *units, size_t n,
+		    struct pd_aa_job **out, pd_error_t *err);
+int pd_aa_job_fd(const struct pd_aa_job *j);
+bool pd_aa_job_has(const struct pd_aa_job *j, const char *sha256);
+int pd_aa_job_step(struct pd_aa_job *j, bool *done, pd_error_t *err);
+void pd_aa_job_stats(const struct pd_aa_job *j, struct pd_aa_stats *stats);
+void pd_aa_job_free(struct pd_aa_job *j);
 
 void pd_aa_unit_clear(struct pd_aa_unit *u);
 

@@ -8,7 +8,9 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,7 +76,11 @@ start(char *const argv[], int in, int out, int errfd, pid_t *pid, pd_error_t *er
 	sigfillset(&all);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	/* Its own process group: the parser forks workers (`--jobs`), and
+	 * a kill must reach them too (kill_group). */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+						POSIX_SPAWN_SETPGROUP);
 	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, errfd, STDERR_FILENO);
@@ -83,6 +89,36 @@ start(char *const argv[], int in, int out, int errfd, pid_t *pid, pd_error_t *er
 	posix_spawnattr_destroy(&attr);
 	if (ret != 0)
 		return pd_make_error(err, ret, "run `%s`", argv[0]);
+	return 0;
+}
+
+/*
+ * Kills the child's whole process group and reaps the child.  The group
+ * is signalled while the child is at most a zombie (not reaped), so its id
+ * cannot have been reused.
+ */
+static void
+kill_group(pid_t pid)
+{
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Reaps a child that exited, after killing what it left in its group (a
+ * worker it forked and did not wait for).  Fills *wstatus. */
+static int
+reap(pid_t pid, int *wstatus)
+{
+	siginfo_t si;
+
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0)
+		if (errno != EINTR)
+			return -errno;
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, wstatus, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
 	return 0;
 }
 
@@ -132,22 +168,20 @@ pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
 		int n;
 
 		if (left <= 0) {
-			kill(pid, SIGKILL);
+			kill(-pid, SIGKILL);
 			res->timedout = 1;
 			break;
 		}
 		n = poll(pfd, 4, (int)(left > 1000 ? 1000 : left));
 		if (n < 0 && errno != EINTR) {
 			ret = pd_make_error(err, errno, "poll");
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
+			kill_group(pid);
 			goto out;
 		}
 		if (n <= 0)
 			continue;
 		if ((pfd[3].revents & POLLIN) && cancel->fn(cancel->arg)) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
+			kill_group(pid);
 			ret = pd_make_plain_error(err, ECANCELED, "`%s` stopped: shutting down",
 						  argv[0]);
 			goto out;
@@ -173,11 +207,9 @@ pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
 			}
 		}
 	}
-	while (waitpid(pid, &wstatus, 0) < 0) {
-		if (errno != EINTR) {
-			ret = pd_make_error(err, errno, "wait for `%s`", argv[0]);
-			goto out;
-		}
+	if ((ret = reap(pid, &wstatus)) < 0) {
+		ret = pd_make_error(err, -ret, "wait for `%s`", argv[0]);
+		goto out;
 	}
 	res->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 	res->out = so.buf != NULL ? so.buf : pd_xstrdup("");
@@ -203,4 +235,120 @@ pd_spawn_result_clear(struct pd_spawn_result *res)
 	free(res->out);
 	free(res->err);
 	memset(res, 0, sizeof(*res));
+}
+
+/* ------------------------------------------------------------------------ */
+/* in the background */
+
+struct pd_child {
+	pid_t pid;
+	int pidfd;
+	int outfd, errfd; /* memory files holding what it wrote */
+	bool reaped;
+	char *name;
+};
+
+/* What the program wrote into a memory file, at most PD_SPAWN_MAX_OUTPUT. */
+static void
+read_mem(int fd, char **out, size_t *len)
+{
+	char *buf = pd_xmalloc(16384);
+	size_t n = 0, cap = 16384;
+
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 >= cap) {
+			if (cap > PD_SPAWN_MAX_OUTPUT)
+				break;
+			cap *= 2;
+			buf = pd_xrealloc(buf, cap, 1);
+		}
+		r = pread(fd, buf + n, cap - 1 - n, (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > PD_SPAWN_MAX_OUTPUT)
+		n = PD_SPAWN_MAX_OUTPUT;
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+}
+
+int
+pd_child_start(char *const argv[], struct pd_child **out, pd_error_t *err)
+{
+	_cleanup_close_ int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int o = memfd_create("stdout", MFD_CLOEXEC);
+	_cleanup_close_ int e = memfd_create("stderr", MFD_CLOEXEC);
+	struct pd_child *c;
+	pid_t pid;
+	int ret, pidfd;
+
+	if (in < 0 || o < 0 || e < 0)
+		return pd_make_error(err, errno, "create the output files of `%s`", argv[0]);
+	if ((ret = start(argv, in, o, e, &pid, err)) < 0)
+		return ret;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		ret = pd_make_error(err, errno, "pidfd_open");
+		kill_group(pid);
+		return ret;
+	}
+	c = pd_xcalloc(1, sizeof(*c));
+	c->pid = pid;
+	c->pidfd = pidfd; /* pidfd_open sets close-on-exec */
+	c->outfd = o;
+	c->errfd = e;
+	o = e = -1;
+	c->name = pd_xstrdup(argv[0]);
+	*out = c;
+	return 0;
+}
+
+int
+pd_child_fd(const struct pd_child *c)
+{
+	return c->pidfd;
+}
+
+void
+pd_child_kill(struct pd_child *c)
+{
+	if (!c->reaped)
+		kill(-c->pid, SIGKILL);
+}
+
+int
+pd_child_wait(struct pd_child *c, struct pd_spawn_result *res, pd_error_t *err)
+{
+	int ret, wstatus;
+
+	if (c->reaped)
+		return pd_make_plain_error(err, ECHILD, "`%s` was already waited for", c->name);
+	if ((ret = reap(c->pid, &wstatus)) < 0)
+		return pd_make_error(err, -ret, "wait for `%s`", c->name);
+	c->reaped = true;
+	memset(res, 0, sizeof(*res));
+	res->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+	read_mem(c->outfd, &res->out, &res->out_len);
+	read_mem(c->errfd, &res->err, &res->err_len);
+	return 0;
+}
+
+void
+pd_child_free(struct pd_child *c)
+{
+	if (c == NULL)
+		return;
+	if (!c->reaped)
+		kill_group(c->pid);
+	close(c->pidfd);
+	close(c->outfd);
+	close(c->errfd);
+	free(c->name);
+	free(c);
 }

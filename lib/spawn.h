@@ -42,4 +42,23 @@ int pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
 
 void pd_spawn_result_clear(struct pd_spawn_result *res);
 
+/*
+ * A program started in the background, for an event loop: stdin is
+ * /dev/null, stdout and stderr go to memory files (read up to
+ * PD_SPAWN_MAX_OUTPUT each).  The program runs in its own process group;
+ * killing it kills the group, so the workers it forked die with it.
+ *
+ * pd_child_fd() (a pidfd) is readable once the program exited; then
+ * pd_child_wait() reaps it without blocking and fills res (timedout is
+ * left to the caller).  pd_child_kill() kills the group; pd_child_free()
+ * does so too when the program was not reaped, then reaps it.
+ */
+struct pd_child; /* opaque */
+
+int pd_child_start(char *const argv[], struct pd_child **out, pd_error_t *err);
+int pd_child_fd(const struct pd_child *c);
+void pd_child_kill(struct pd_child *c);
+int pd_child_wait(struct pd_child *c, struct pd_spawn_result *res, pd_error_t *err);
+void pd_child_free(struct pd_child *c);
+
 #endif
