@@ -34,12 +34,18 @@ node_open(struct agent *a)
 		_cleanup_free_ char *first = pd_xstrndup(kc, strcspn(kc, ":"));
 
 		ret = pd_kubeconfig_load(first, &cfg, &err);
-	} else {
+	} else if (pd_kube_incluster_detected()) {
+		/* In a pod, whatever is missing is a configuration error: local
+		 * mode there would leave the Node unlabeled and tainted. */
 		ret = pd_kube_incluster(PD_SA_DIR, &cfg, &err);
-		if (ret == -ENOENT) {
-			pd_error_release(&err);
-			return 0; /* local mode */
-		}
+	} else if (o->remove_taint_key != NULL) {
+		ret = pd_make_plain_error(
+			&err, EINVAL,
+			"--remove-taint needs the API server: no --kubeconfig, no "
+			"$KUBECONFIG, and not in a pod (KUBERNETES_SERVICE_HOST "
+			"unset)");
+	} else {
+		return 0; /* local mode */
 	}
 	if (ret < 0)
 		goto fail;
@@ -52,6 +58,7 @@ node_open(struct agent *a)
 	n = pd_xcalloc(1, sizeof(*n));
 	if ((ret = pd_kube_new(&cfg, &n->kube, &err)) < 0) {
 		free(n);
+		ret = pd_error_wrap(&err, ret, "%s", cfg.source);
 		goto fail;
 	}
 	n->node = o->node_name;
@@ -137,9 +144,8 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 	msg = pd_kube_status_message(r);
 	switch (r->status) {
 	case 401:
-		log_error(
-			"API server: unauthorized (the token was re-read and refused); will retry",
-			"request", what, "error", msg, NULL);
+		log_error("API server: unauthorized: the credentials were refused; will retry",
+			  "request", what, "auth", pd_kube_auth(n->kube), "error", msg, NULL);
 		break;
 	case 403:
 		log_error("API server: forbidden; the service account needs RBAC get and patch on "
