@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "log.h"
@@ -117,6 +119,16 @@ node_close(struct agent *a)
 
 /* ---- the API's answers ---------------------------------------------------- */
 
+static unsigned long long
+jitter(void)
+{
+	unsigned long long r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (unsigned long long)pd_now_ms() ^ (unsigned long long)getpid() << 20;
+	return r;
+}
+
 /*
  * Turns a failed request into a log line that says what to do, and the
  * delay before the next try: 0 when retrying cannot help until something
@@ -129,14 +141,19 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 	_cleanup_free_ char *msg = NULL;
 	long long delay;
 
+	/* Aborted by the agent itself (a change is pending, or SIGTERM): not
+	 * a failure of the server, so the backoff stays where it was; the
+	 * loop sends the update again after the local work. */
+	if (ret == -ECANCELED)
+		return 0;
 	n->retry_ms = n->retry_ms == 0 ? BACKOFF_MIN_MS : n->retry_ms * 2;
 	if (n->retry_ms > BACKOFF_MAX_MS)
 		n->retry_ms = BACKOFF_MAX_MS;
-	/* Full jitter: anywhere in [retry/2, retry]. */
-	delay = n->retry_ms / 2 + (long long)(random() % (n->retry_ms / 2 + 1));
+	/* Jitter: anywhere in [retry/2, retry], from the kernel's random
+	 * bytes: random() is never seeded, so every agent of the cluster
+	 * would wait the same and come back at once. */
+	delay = n->retry_ms / 2 + (long long)(jitter() % (unsigned long long)(n->retry_ms / 2 + 1));
 	if (ret < 0) {
-		if (ret == -ECANCELED)
-			return 0;
 		log_warn("API server unreachable; will retry", "request", what, "error",
 			 pd_error_msg(err), NULL);
 		return delay;

@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# The agent's memory of its Node and of its failures, against the strict
+# API stand-in: a Node deleted and registered again (a new metadata.uid,
+# the start-up taint back) is worked on again from scratch; requests the
+# agent aborts itself (a profiles change pending) do not grow the backoff,
+# so the first retry after a real failure is still about 1 s.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+TAINT=profiled.io/not-ready
+
+setup_file() {
+	export API_CERTS=$BATS_FILE_TMPDIR/certs
+	api_certs "$API_CERTS"
+}
+
+setup() {
+	common_setup
+	mkdir -p "$P"
+	api_start
+}
+
+teardown() {
+	common_teardown
+}
+
+# delay_after_500: the retry delay chosen after the 500, from the first
+# "node update postponed" line after it.
+delay_after_500() {
+	awk '/API server error; will retry/ {f = 1} f && /node update postponed/ {sub(/.*retry_in_ms=/, ""); print $1; exit}' "$LOG"
+}
+
+have_delay() { [ -n "$(delay_after_500)" ]; }
+
+@test "aborted requests do not grow the backoff: after many aborts, a 500 is retried after at most 1 s" {
+	fixtures_into "$P"
+	start_daemon --kubeconfig "$KC" --resync-interval 1h --log-level debug
+	wait_until 10 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/audit"
+	# a slow server: every GET of the Node takes 20 s, so each is still in
+	# flight when the next profiles change aborts it
+	ctl POST /control/fault '{"method": "GET", "path_prefix": "/api/v1/nodes/node-1", "delay_ms": 20000}' >/dev/null
+	aborts=6
+	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/c0.json"
+	for i in $(seq 1 $aborts); do
+		wait_for_log "seccomp profile published profile=c$((i - 1))" 10
+		pause 0.2 # the Node update (its GET) is in flight
+		seccomp_json SCMP_ACT_ERRNO mkdir >"$P/c$i.json"
+		wait_for_log 'API request aborted: a profiles change is pending' 10 "$i"
+	done
+	wait_for_log "seccomp profile published profile=c$aborts" 10
+	# now a fast server with one real failure
+	ctl DELETE /control/faults >/dev/null
+	ctl POST /control/fault '{"method": "GET", "status": 500, "count": 1}' >/dev/null
+	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/last.json"
+	wait_for_log 'API server error; will retry' 15
+	wait_until 5 have_delay
+	aborted=$(count_log 'API request aborted')
+	delay=$(delay_after_500)
+	echo "# $aborted aborted requests, then one 500: retried after ${delay} ms (backoff 1 s with jitter: 500-1000)" >&3
+	[ "$aborted" -ge "$aborts" ]
+	[ -n "$delay" ]
+	[ "$delay" -ge 500 ]
+	[ "$delay" -le 1000 ]
+	wait_until 15 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/last"
+	stop_daemon
+	[ "$DAEMON_RC" -eq 0 ]
+}
