@@ -408,6 +408,40 @@ node_request(struct agent *a, const char *method, const char *sub, const char *c
 	return 0;
 }
 
+static void
+forget_seen_events(struct node_sync *n)
+{
+	for (size_t i = 0; i < n->nseen; i++) {
+		free(n->seen[i].key);
+		free(n->seen[i].name);
+		free(n->seen[i].first_time);
+	}
+	n->nseen = 0;
+}
+
+/*
+ * The Node was deleted and registered again (a new metadata.uid): it is
+ * another object, which carries none of what was done to the old one (it
+ * may carry the start-up taint again).  Everything remembered about the
+ * old one goes, so that the whole work is done again.
+ */
+static void
+forget_node(struct node_sync *n, const char *uid)
+{
+	log_info("the Node was registered again (new uid): labels, condition and start-up "
+		 "taint are done again",
+		 "node", n->node, "old_uid", n->node_uid, "uid", uid, NULL);
+	n->taint_done = false;
+	n->in_sync = false;
+	pd_labels_clear(&n->applied);
+	free(n->applied_profiles);
+	n->applied_profiles = NULL;
+	free(n->applied_ready);
+	n->applied_ready = NULL;
+	/* Aggregated events belong to the old object. */
+	forget_seen_events(n);
+}
+
 static int
 get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
 {
@@ -428,6 +462,8 @@ get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
 		return -EAGAIN;
 	}
 	if (m->uid != NULL && (n->node_uid == NULL || strcmp(n->node_uid, m->uid) != 0)) {
+		if (n->node_uid != NULL)
+			forget_node(n, m->uid);
 		free(n->node_uid);
 		n->node_uid = pd_xstrdup(m->uid);
 	}
@@ -865,6 +901,8 @@ node_sync(struct agent *a, bool force_get)
 	n->in_sync = false;
 	if (get_node(a, &m, &retry) < 0)
 		goto out;
+	/* The GET may show a Node registered again, with the taint back. */
+	untaint = a->opt->remove_taint_key != NULL && a->ready.ready && !n->taint_done;
 	fit_annotations(a, &m, profiles, owned, &ann);
 	patch = pd_node_patch(a->opt->label_domain, &m, &want, &ann, NODE_ANNOTATION_OWNED, false);
 	if (patch != NULL) {

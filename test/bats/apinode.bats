@@ -25,6 +25,63 @@ teardown() {
 	common_teardown
 }
 
+node_field() { # python expression on the node n
+	ctl GET /control/nodes/node-1 | python3 -c "import json, sys; n = json.load(sys.stdin); print($1)"
+}
+
+uid() { node_field 'n["metadata"]["uid"]'; }
+taints() { node_field '" ".join(t["key"] for t in n.get("spec", {}).get("taints") or [])'; }
+cond() { node_field '"".join(c["status"] for c in n.get("status", {}).get("conditions", []) if c["type"] == "ProfilesReady")'; }
+
+# reregister: the Node is deleted and the kubelet registers it again, with
+# the start-up taint (as a node's kubelet does with --register-with-taints).
+reregister() {
+	ctl DELETE /control/nodes/node-1 >/dev/null
+	ctl PUT /control/nodes/node-1 "{\"spec\": {\"taints\": [{\"key\": \"$TAINT\", \"effect\": \"NoSchedule\"}]}, \"manager\": \"kubelet\"}" >/dev/null
+}
+
+converged() { # the agent's labels, its condition, and no taint
+	labels | grep -qx 'seccomp.profiled.io/audit=true' && [ "$(cond)" = True ] && [ -z "$(taints)" ]
+}
+
+@test "a Node deleted and registered again with the start-up taint: labels, condition and taint are done again" {
+	fixtures_into "$P"
+	ctl PUT /control/nodes/node-1 "{\"spec\": {\"taints\": [{\"key\": \"$TAINT\", \"effect\": \"NoSchedule\"}]}, \"manager\": \"kubelet\"}" >/dev/null
+	start_daemon --kubeconfig "$KC" --resync-interval 1h --remove-taint "$TAINT"
+	wait_until 10 converged
+	uid0=$(uid)
+	# 1. registered again while the agent is idle: the next GET (here a
+	# resync, SIGHUP) sees the new uid
+	reregister
+	uid1=$(uid)
+	[ "$uid1" != "$uid0" ]
+	[ "$(taints)" = "$TAINT" ]
+	[ -z "$(labels | grep profiled.io)" ]
+	kill -HUP "$DAEMON_PID"
+	wait_until 10 converged
+	wait_for_log "the Node was registered again \(new uid\).*old_uid=$uid0 uid=$uid1" 5
+	# 2. deleted while the agent works on it (404), then registered again:
+	# the retry finds the new Node
+	ctl DELETE /control/nodes/node-1 >/dev/null
+	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/new.json"
+	wait_for_log 'not found; is --node-name the name of this Node' 10
+	reregister
+	uid2=$(uid)
+	wait_until 15 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/new"
+	wait_until 10 converged
+	wait_for_log "the Node was registered again \(new uid\).*old_uid=$uid1 uid=$uid2" 5
+	[ "$(count_log 'start-up taint removed')" -eq 3 ]
+	# the events about the new Node name its uid, not the old one's
+	ctl GET /control/events | python3 -c '
+import json, sys
+es = [e for e in json.load(sys.stdin) if e["reason"] == "TaintRemoved"]
+uids = [e["involvedObject"].get("uid") for e in es]
+print("# TaintRemoved events for uids", uids)
+assert sys.argv[1] in uids and sys.argv[2] in uids and sys.argv[3] in uids, (uids, sys.argv)' "$uid0" "$uid1" "$uid2" >&3
+	stop_daemon
+	[ "$DAEMON_RC" -eq 0 ]
+}
+
 # delay_after_500: the retry delay chosen after the 500, from the first
 # "node update postponed" line after it.
 delay_after_500() {
