@@ -25,6 +25,13 @@ teardown() {
 	common_teardown
 }
 
+# put_profile NAME: a new valid seccomp profile NAME.json, in place at once
+# (a shell redirection would show an empty file first, a change of its own).
+put_profile() {
+	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/.$1.tmp"
+	mv "$P/.$1.tmp" "$P/$1.json"
+}
+
 node_field() { # python expression on the node n
 	ctl GET /control/nodes/node-1 | python3 -c "import json, sys; n = json.load(sys.stdin); print($1)"
 }
@@ -63,7 +70,7 @@ converged() { # the agent's labels, its condition, and no taint
 	# 2. deleted while the agent works on it (404), then registered again:
 	# the retry finds the new Node
 	ctl DELETE /control/nodes/node-1 >/dev/null
-	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/new.json"
+	put_profile new
 	wait_for_log 'not found; is --node-name the name of this Node' 10
 	reregister
 	uid2=$(uid)
@@ -98,18 +105,18 @@ have_delay() { [ -n "$(delay_after_500)" ]; }
 	# flight when the next profiles change aborts it
 	ctl POST /control/fault '{"method": "GET", "path_prefix": "/api/v1/nodes/node-1", "delay_ms": 20000}' >/dev/null
 	aborts=6
-	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/c0.json"
+	put_profile c0
 	for i in $(seq 1 $aborts); do
 		wait_for_log "seccomp profile published profile=c$((i - 1))" 10
 		pause 0.2 # the Node update (its GET) is in flight
-		seccomp_json SCMP_ACT_ERRNO mkdir >"$P/c$i.json"
+		put_profile c$i
 		wait_for_log 'API request aborted: a profiles change is pending' 10 "$i"
 	done
 	wait_for_log "seccomp profile published profile=c$aborts" 10
 	# now a fast server with one real failure
 	ctl DELETE /control/faults >/dev/null
 	ctl POST /control/fault '{"method": "GET", "status": 500, "count": 1}' >/dev/null
-	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/last.json"
+	put_profile last
 	wait_for_log 'API server error; will retry' 15
 	wait_until 5 have_delay
 	aborted=$(count_log 'API request aborted')
