@@ -91,6 +91,7 @@ run_main(int argc, char **argv)
 		 opt.seccomp_root, "state_dir", opt.state_dir, NULL);
 	status = agent_open(&a, &opt);
 	if (status < 0) {
+		agent_close(&a); /* what it opened before the failure */
 		options_clear(&opt);
 		return status == -EINTR ? 0 : 2; /* -EINTR: stopped while waiting for the lock */
 	}

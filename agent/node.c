@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "log.h"
@@ -34,12 +36,18 @@ node_open(struct agent *a)
 		_cleanup_free_ char *first = pd_xstrndup(kc, strcspn(kc, ":"));
 
 		ret = pd_kubeconfig_load(first, &cfg, &err);
-	} else {
+	} else if (pd_kube_incluster_detected()) {
+		/* In a pod, whatever is missing is a configuration error: local
+		 * mode there would leave the Node unlabeled and tainted. */
 		ret = pd_kube_incluster(PD_SA_DIR, &cfg, &err);
-		if (ret == -ENOENT) {
-			pd_error_release(&err);
-			return 0; /* local mode */
-		}
+	} else if (o->remove_taint_key != NULL) {
+		ret = pd_make_plain_error(
+			&err, EINVAL,
+			"--remove-taint needs the API server: no --kubeconfig, no "
+			"$KUBECONFIG, and not in a pod (KUBERNETES_SERVICE_HOST "
+			"unset)");
+	} else {
+		return 0; /* local mode */
 	}
 	if (ret < 0)
 		goto fail;
@@ -52,6 +60,7 @@ node_open(struct agent *a)
 	n = pd_xcalloc(1, sizeof(*n));
 	if ((ret = pd_kube_new(&cfg, &n->kube, &err)) < 0) {
 		free(n);
+		ret = pd_error_wrap(&err, ret, "%s", cfg.source);
 		goto fail;
 	}
 	n->node = o->node_name;
@@ -111,6 +120,16 @@ node_close(struct agent *a)
 
 /* ---- the API's answers ---------------------------------------------------- */
 
+static unsigned long long
+jitter(void)
+{
+	unsigned long long r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (unsigned long long)pd_now_ms() ^ (unsigned long long)getpid() << 20;
+	return r;
+}
+
 /*
  * Turns a failed request into a log line that says what to do, and the
  * delay before the next try: 0 when retrying cannot help until something
@@ -123,14 +142,19 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 	_cleanup_free_ char *msg = NULL;
 	long long delay;
 
+	/* Aborted by the agent itself (a change is pending, or SIGTERM): not
+	 * a failure of the server, so the backoff stays where it was; the
+	 * loop sends the update again after the local work. */
+	if (ret == -ECANCELED)
+		return 0;
 	n->retry_ms = n->retry_ms == 0 ? BACKOFF_MIN_MS : n->retry_ms * 2;
 	if (n->retry_ms > BACKOFF_MAX_MS)
 		n->retry_ms = BACKOFF_MAX_MS;
-	/* Full jitter: anywhere in [retry/2, retry]. */
-	delay = n->retry_ms / 2 + (long long)(random() % (n->retry_ms / 2 + 1));
+	/* Jitter: anywhere in [retry/2, retry], from the kernel's random
+	 * bytes: random() is never seeded, so every agent of the cluster
+	 * would wait the same and come back at once. */
+	delay = n->retry_ms / 2 + (long long)(jitter() % (unsigned long long)(n->retry_ms / 2 + 1));
 	if (ret < 0) {
-		if (ret == -ECANCELED)
-			return 0;
 		log_warn("API server unreachable; will retry", "request", what, "error",
 			 pd_error_msg(err), NULL);
 		return delay;
@@ -138,9 +162,8 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 	msg = pd_kube_status_message(r);
 	switch (r->status) {
 	case 401:
-		log_error(
-			"API server: unauthorized (the token was re-read and refused); will retry",
-			"request", what, "error", msg, NULL);
+		log_error("API server: unauthorized: the credentials were refused; will retry",
+			  "request", what, "auth", pd_kube_auth(n->kube), "error", msg, NULL);
 		break;
 	case 403:
 		log_error("API server: forbidden; the service account needs RBAC get and patch on "
@@ -386,6 +409,40 @@ node_request(struct agent *a, const char *method, const char *sub, const char *c
 	return 0;
 }
 
+static void
+forget_seen_events(struct node_sync *n)
+{
+	for (size_t i = 0; i < n->nseen; i++) {
+		free(n->seen[i].key);
+		free(n->seen[i].name);
+		free(n->seen[i].first_time);
+	}
+	n->nseen = 0;
+}
+
+/*
+ * The Node was deleted and registered again (a new metadata.uid): it is
+ * another object, which carries none of what was done to the old one (it
+ * may carry the start-up taint again).  Everything remembered about the
+ * old one goes, so that the whole work is done again.
+ */
+static void
+forget_node(struct node_sync *n, const char *uid)
+{
+	log_info("the Node was registered again (new uid): labels, condition and start-up "
+		 "taint are done again",
+		 "node", n->node, "old_uid", n->node_uid, "uid", uid, NULL);
+	n->taint_done = false;
+	n->in_sync = false;
+	pd_labels_clear(&n->applied);
+	free(n->applied_profiles);
+	n->applied_profiles = NULL;
+	free(n->applied_ready);
+	n->applied_ready = NULL;
+	/* Aggregated events belong to the old object. */
+	forget_seen_events(n);
+}
+
 static int
 get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
 {
@@ -406,6 +463,8 @@ get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
 		return -EAGAIN;
 	}
 	if (m->uid != NULL && (n->node_uid == NULL || strcmp(n->node_uid, m->uid) != 0)) {
+		if (n->node_uid != NULL)
+			forget_node(n, m->uid);
 		free(n->node_uid);
 		n->node_uid = pd_xstrdup(m->uid);
 	}
@@ -861,6 +920,8 @@ node_sync(struct agent *a, bool force_get)
 	n->in_sync = false;
 	if (get_node(a, &m, &retry) < 0)
 		goto out;
+	/* The GET may show a Node registered again, with the taint back. */
+	untaint = a->opt->remove_taint_key != NULL && a->ready.ready && !n->taint_done;
 	fit_annotations(a, &m, profiles, owned, &ann);
 	patch = label_patch(a, &m, &want, &ann, false);
 	if (patch != NULL) {

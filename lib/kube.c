@@ -5,6 +5,10 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,7 @@
 #include "util.h"
 
 #define TOKEN_RECHECK_MS 60000
+#define PEM_MAX_BYTES	 (1024 * 1024)
 
 struct pd_kube {
 	CURL *curl;
@@ -122,14 +127,15 @@ dup_mem(const char *s, size_t n)
 }
 
 /* Reads the token file when it changed (or was never read).  force: after a
- * 401, read it whatever its mtime says. */
+ * 401, read it whatever its mtime says.  A file that cannot be read, or
+ * holds no usable token, keeps the last token: the kubelet swaps the file
+ * atomically, so this is a moment between two good versions, and the
+ * start-up already refused a file that never held one. */
 static void
 refresh_token(struct pd_kube *k, bool force)
 {
-	_cleanup_close_ int fd = -1;
-	char *buf = NULL;
+	char *tok = NULL;
 	struct stat st;
-	size_t len;
 	long long now = pd_now_ms();
 
 	if (k->cfg.token_file == NULL)
@@ -140,26 +146,186 @@ refresh_token(struct pd_kube *k, bool force)
 		return;
 	k->token_checked_ms = now;
 	if (stat(k->cfg.token_file, &st) < 0)
-		return; /* keep the last token: the file is swapped atomically */
+		return;
 	if (!force && k->token != NULL && st.st_mtim.tv_sec == k->token_mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == k->token_mtime.tv_nsec &&
 	    now - k->token_read_ms < TOKEN_RECHECK_MS)
 		return;
-	fd = open(k->cfg.token_file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || pd_read_fd(fd, 64 * 1024, &buf, &len, NULL) < 0)
+	if (pd_kube_token_read(k->cfg.token_file, &tok, NULL) < 0)
 		return;
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
-		buf[--len] = '\0';
-	if (len == 0) {
-		free(buf);
-		return;
-	}
 	if (k->token != NULL)
 		explicit_bzero(k->token, strlen(k->token));
 	free(k->token);
-	k->token = buf;
+	k->token = tok;
 	k->token_mtime = st.st_mtim;
 	k->token_read_ms = now;
+}
+
+/* The PEM bytes of inline data, or of a file (what names it). */
+static int
+pem_bytes(const char *file, const char *pem, size_t pem_len, const char *what, char **out,
+	  size_t *len, pd_error_t *err)
+{
+	_cleanup_close_ int fd = -1;
+	int ret;
+
+	if (pem != NULL) {
+		*out = dup_mem(pem, pem_len);
+		*len = pem_len;
+		return 0;
+	}
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return pd_make_error(err, errno, "%s `%s`", what, file);
+	if ((ret = pd_read_fd(fd, PEM_MAX_BYTES, out, len, err)) < 0)
+		return pd_error_wrap(err, ret, "%s `%s`", what, file);
+	return 0;
+}
+
+static void
+cleanup_biop(BIO **b)
+{
+	BIO_free(*b);
+}
+
+static void
+cleanup_x509p(X509 **x)
+{
+	X509_free(*x);
+}
+
+static void
+cleanup_pkeyp(EVP_PKEY **p)
+{
+	EVP_PKEY_free(*p);
+}
+
+/* An encrypted key cannot be used: libcurl is given no passphrase. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+static BIO *
+mem_bio(const char *buf, size_t len)
+{
+	BIO *b = BIO_new_mem_buf(buf, (int)len);
+
+	if (b == NULL)
+		pd_oom();
+	return b;
+}
+
+/* The CA bundle must hold at least one certificate: libcurl would fail
+ * every handshake, and later than the start. */
+static int
+check_ca(const struct pd_kube_config *c, pd_error_t *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	const char *what = c->ca_pem != NULL ? "certificate-authority-data" : "CA file";
+	__attribute__((cleanup(cleanup_biop))) BIO *b = NULL;
+	size_t len, n = 0;
+	X509 *x;
+	int ret;
+
+	if (c->ca_pem == NULL && c->ca_file == NULL)
+		return 0; /* the system's CAs (a server with a public certificate) */
+	if ((ret = pem_bytes(c->ca_file, c->ca_pem, c->ca_pem_len, what, &buf, &len, err)) < 0)
+		return ret;
+	b = mem_bio(buf, len);
+	while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
+		X509_free(x);
+		n++;
+	}
+	ERR_clear_error();
+	if (n == 0)
+		return c->ca_pem != NULL ? pd_make_plain_error(err, EINVAL,
+							       "%s holds no PEM certificate", what)
+					 : pd_make_plain_error(err, EINVAL,
+							       "%s `%s` holds no PEM certificate",
+							       what, c->ca_file);
+	return 0;
+}
+
+/* The client certificate and key: both readable, the key unencrypted and
+ * the certificate's, the certificate not expired. */
+static int
+check_client(const struct pd_kube_config *c, pd_error_t *err)
+{
+	_cleanup_free_ char *cbuf = NULL;
+	_cleanup_free_ char *kbuf = NULL;
+	_cleanup_free_ char *cname = NULL;
+	_cleanup_free_ char *kname = NULL;
+	__attribute__((cleanup(cleanup_biop))) BIO *cb = NULL;
+	__attribute__((cleanup(cleanup_biop))) BIO *kb = NULL;
+	__attribute__((cleanup(cleanup_x509p))) X509 *x = NULL;
+	__attribute__((cleanup(cleanup_pkeyp))) EVP_PKEY *pk = NULL;
+	size_t clen, klen;
+	int ret;
+
+	if (c->cert_pem == NULL && c->cert_file == NULL)
+		return 0;
+	cname = c->cert_pem != NULL ? pd_xstrdup("client-certificate-data")
+				    : pd_xasprintf("client certificate `%s`", c->cert_file);
+	kname = c->key_pem != NULL ? pd_xstrdup("client-key-data")
+				   : pd_xasprintf("client key `%s`", c->key_file);
+	if ((ret = pem_bytes(c->cert_file, c->cert_pem, c->cert_pem_len, "client certificate",
+			     &cbuf, &clen, err)) < 0 ||
+	    (ret = pem_bytes(c->key_file, c->key_pem, c->key_pem_len, "client key", &kbuf, &klen,
+			     err)) < 0)
+		return ret;
+	cb = mem_bio(cbuf, clen);
+	kb = mem_bio(kbuf, klen);
+	x = PEM_read_bio_X509(cb, NULL, no_passphrase, NULL);
+	pk = PEM_read_bio_PrivateKey(kb, NULL, no_passphrase, NULL);
+	ERR_clear_error();
+	if (klen > 0)
+		explicit_bzero(kbuf, klen);
+	if (x == NULL)
+		return pd_make_plain_error(err, EINVAL, "%s holds no PEM certificate", cname);
+	if (pk == NULL)
+		return pd_make_plain_error(
+			err, EINVAL, "%s holds no PEM private key (or an encrypted one)", kname);
+	if (X509_check_private_key(x, pk) != 1) {
+		ERR_clear_error();
+		return pd_make_plain_error(err, EINVAL, "%s does not match %s", kname, cname);
+	}
+	if (X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
+		return pd_make_plain_error(err, EINVAL, "%s has expired", cname);
+	return 0;
+}
+
+/* Whatever will authenticate the requests must be usable now: a request
+ * sent without it would only be refused (401), and reported as if the
+ * server had changed its mind. */
+static int
+check_credentials(struct pd_kube *k, const struct pd_kube_config *cfg, pd_error_t *err)
+{
+	int ret;
+
+	if ((ret = check_ca(cfg, err)) < 0 || (ret = check_client(cfg, err)) < 0)
+		return ret;
+	if (cfg->token_file != NULL) {
+		char *tok = NULL;
+		struct stat st;
+
+		if (stat(cfg->token_file, &st) == 0)
+			k->token_mtime = st.st_mtim;
+		if ((ret = pd_kube_token_read(cfg->token_file, &tok, err)) < 0)
+			return ret;
+		if (k->token != NULL)
+			explicit_bzero(k->token, strlen(k->token));
+		free(k->token);
+		k->token = tok;
+		k->token_checked_ms = k->token_read_ms = pd_now_ms();
+	}
+	if (k->token == NULL && cfg->cert_pem == NULL && cfg->cert_file == NULL)
+		return pd_make_plain_error(err, EINVAL,
+					   "no credentials: a token, a token file or a client "
+					   "certificate is needed");
+	return 0;
 }
 
 int
@@ -167,6 +333,7 @@ pd_kube_new(const struct pd_kube_config *cfg, struct pd_kube **out, pd_error_t *
 {
 	static bool global_done;
 	struct pd_kube *k;
+	int ret;
 
 	if (!global_done) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -191,13 +358,9 @@ pd_kube_new(const struct pd_kube_config *cfg, struct pd_kube **out, pd_error_t *
 	k->cfg.key_pem = dup_mem(cfg->key_pem, cfg->key_pem_len);
 	k->cfg.key_pem_len = cfg->key_pem_len;
 	k->token = dup_or_null(cfg->token);
-	refresh_token(k, true);
-	if (k->token == NULL && k->cfg.token_file != NULL) {
-		int saved = errno;
-
+	if ((ret = check_credentials(k, cfg, err)) < 0) {
 		pd_kube_free(k);
-		return pd_make_error(err, saved ? saved : EINVAL, "read the token `%s`",
-				     cfg->token_file);
+		return ret;
 	}
 	*out = k;
 	return 0;
@@ -209,9 +372,21 @@ pd_kube_free(struct pd_kube *k)
 	if (k == NULL)
 		return;
 	curl_easy_cleanup(k->curl);
+	if (k->token != NULL)
+		explicit_bzero(k->token, strlen(k->token));
 	free(k->token);
 	pd_kube_config_clear(&k->cfg);
 	free(k);
+}
+
+const char *
+pd_kube_auth(const struct pd_kube *k)
+{
+	if (k->cfg.token_file != NULL)
+		return "token file (re-read after the 401)";
+	if (k->token != NULL)
+		return "token";
+	return "client certificate";
 }
 
 unsigned long

@@ -33,7 +33,10 @@ struct pd_kube_response {
 	long retry_after_s; /* Retry-After in seconds, or -1 */
 };
 
-/* Takes what it needs from cfg (copied). */
+/* Takes what it needs from cfg (copied).  Refuses credentials that cannot
+ * work: a CA with no certificate, a client key that is not the
+ * certificate's (or is encrypted), an expired client certificate, a token
+ * file that is missing or holds no token, no credentials at all. */
 int pd_kube_new(const struct pd_kube_config *cfg, struct pd_kube **out, pd_error_t *err);
 void pd_kube_free(struct pd_kube *k);
 
@@ -56,6 +59,10 @@ char *pd_kube_status_message(const struct pd_kube_response *r);
 
 /* Called after every request with its HTTP status (0: no answer). */
 void pd_kube_set_observer(struct pd_kube *k, void (*fn)(void *arg, long status), void *arg);
+
+/* What authenticates the requests, for log lines: "token file (re-read
+ * after the 401)", "token" or "client certificate". */
+const char *pd_kube_auth(const struct pd_kube *k);
 
 /* Counters, for logs and tests. */
 unsigned long pd_kube_requests(const struct pd_kube *k);

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -47,6 +49,20 @@ scalar(yaml_node_t *n)
 	if (n == NULL || n->type != YAML_SCALAR_NODE || n->data.scalar.length == 0)
 		return NULL;
 	return (const char *)n->data.scalar.value;
+}
+
+/* Whether key is set at all in mapping n: any value but a null or "". */
+static bool
+present(yaml_document_t *doc, yaml_node_t *n, const char *key)
+{
+	yaml_node_t *v = map_get(doc, n, key);
+
+	if (v == NULL)
+		return false;
+	if (v->type != YAML_SCALAR_NODE)
+		return true;
+	return scalar(v) != NULL && strcmp(scalar(v), "null") != 0 && strcmp(scalar(v), "~") != 0 &&
+	       strcmp(scalar(v), "Null") != 0 && strcmp(scalar(v), "NULL") != 0;
 }
 
 /* In a list of {name: X, <field>: {...}}, the <field> of the entry named
@@ -102,6 +118,50 @@ resolve(const char *base_dir, const char *p)
 	return pd_xasprintf("%s/%s", base_dir, p);
 }
 
+int
+pd_kube_token_clean(char *tok, const char *what, pd_error_t *err)
+{
+	size_t start = strspn(tok, " \t\r\n\v\f"), len;
+
+	memmove(tok, tok + start, strlen(tok + start) + 1);
+	len = strlen(tok);
+	while (len > 0 && strchr(" \t\r\n\v\f", tok[len - 1]) != NULL)
+		tok[--len] = '\0';
+	if (len == 0)
+		return pd_make_plain_error(err, EINVAL, "%s is empty", what);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)tok[i] <= 0x20 || (unsigned char)tok[i] >= 0x7f)
+			return pd_make_plain_error(
+				err, EINVAL,
+				"%s holds a space or control character inside: not a bearer token",
+				what);
+	return 0;
+}
+
+int
+pd_kube_token_read(const char *path, char **out, pd_error_t *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *what = NULL;
+	size_t len;
+	int ret;
+
+	if (fd < 0)
+		return pd_make_error(err, errno, "token file `%s`", path);
+	if ((ret = pd_read_fd(fd, PD_KUBE_TOKEN_MAX_BYTES, &buf, &len, err)) < 0)
+		return pd_error_wrap(err, ret, "token file `%s`", path);
+	if (memchr(buf, '\0', len) != NULL)
+		return pd_make_plain_error(err, EINVAL, "token file `%s` holds a NUL byte", path);
+	what = pd_xasprintf("token file `%s`", path);
+	if ((ret = pd_kube_token_clean(buf, what, err)) < 0) {
+		explicit_bzero(buf, len);
+		return ret;
+	}
+	*out = pd_steal(&buf);
+	return 0;
+}
+
 void
 pd_kube_config_clear(struct pd_kube_config *c)
 {
@@ -117,6 +177,72 @@ pd_kube_config_clear(struct pd_kube_config *c)
 	free(c->namespace);
 	free(c->source);
 	memset(c, 0, sizeof(*c));
+}
+
+/* Ways a kubeconfig user can authenticate that profiled does not speak:
+ * sending its requests without them would only earn 401s. */
+static const struct {
+	const char *field, *what;
+} unsupported_auth[] = {
+	{ "exec", "an `exec` credential plugin" },
+	{ "auth-provider", "an `auth-provider`" },
+	{ "username", "basic authentication (`username`/`password`)" },
+	{ "password", "basic authentication (`username`/`password`)" },
+	{ "as", "impersonation (`as`)" },
+	{ "as-groups", "impersonation (`as-groups`)" },
+	{ "as-uid", "impersonation (`as-uid`)" },
+	{ "as-user-extra", "impersonation (`as-user-extra`)" },
+};
+
+static int
+fill_user(yaml_document_t *doc, const char *base_dir, const char *uname, yaml_node_t *user,
+	  struct pd_kube_config *c, pd_error_t *err)
+{
+	const char *v;
+	int ret;
+
+	for (size_t i = 0; i < ARRAY_SIZE(unsupported_auth); i++)
+		if (present(doc, user, unsupported_auth[i].field))
+			return pd_make_plain_error(
+				err, EINVAL,
+				"user \"%s\" uses %s, which profiled does not support: use `token`, "
+				"`tokenFile` or `client-certificate`/`client-key`",
+				uname, unsupported_auth[i].what);
+	if ((v = scalar(map_get(doc, user, "token"))) != NULL) {
+		_cleanup_free_ char *what = pd_xasprintf("user \"%s\": `token`", uname);
+
+		c->token = pd_xstrdup(v);
+		if ((ret = pd_kube_token_clean(c->token, what, err)) < 0)
+			return ret;
+	}
+	if ((v = scalar(map_get(doc, user, "tokenFile"))) != NULL)
+		c->token_file = resolve(base_dir, v);
+	if ((v = scalar(map_get(doc, user, "client-certificate-data"))) != NULL) {
+		if ((ret = b64decode(v, &c->cert_pem, &c->cert_pem_len, "client-certificate-data",
+				     err)) < 0)
+			return ret;
+	} else if ((v = scalar(map_get(doc, user, "client-certificate"))) != NULL) {
+		c->cert_file = resolve(base_dir, v);
+	}
+	if ((v = scalar(map_get(doc, user, "client-key-data"))) != NULL) {
+		if ((ret = b64decode(v, &c->key_pem, &c->key_pem_len, "client-key-data", err)) < 0)
+			return ret;
+	} else if ((v = scalar(map_get(doc, user, "client-key"))) != NULL) {
+		c->key_file = resolve(base_dir, v);
+	}
+	if ((c->cert_file != NULL || c->cert_pem != NULL) !=
+	    (c->key_file != NULL || c->key_pem != NULL))
+		return pd_make_plain_error(
+			err, EINVAL, "user \"%s\": a client certificate needs its key and back",
+			uname);
+	if (c->token == NULL && c->token_file == NULL && c->cert_file == NULL &&
+	    c->cert_pem == NULL)
+		return pd_make_plain_error(
+			err, EINVAL,
+			"user \"%s\" has no credentials: `token`, `tokenFile` or "
+			"`client-certificate`/`client-key` is needed",
+			uname);
+	return 0;
 }
 
 static int
@@ -157,8 +283,11 @@ fill(yaml_document_t *doc, const char *base_dir, struct pd_kube_config *c, pd_er
 	/* a trailing slash would double in every request path */
 	while (strlen(c->server) > 8 && c->server[strlen(c->server) - 1] == '/')
 		c->server[strlen(c->server) - 1] = '\0';
+	/* YAML 1.1 booleans, as the kubeconfig loader reads them: anything
+	 * but an explicit false is refused. */
 	v = scalar(map_get(doc, cluster, "insecure-skip-tls-verify"));
-	if (v != NULL && strcmp(v, "true") == 0)
+	if (v != NULL && strcasecmp(v, "false") != 0 && strcasecmp(v, "no") != 0 &&
+	    strcasecmp(v, "off") != 0 && strcasecmp(v, "n") != 0)
 		return pd_make_plain_error(
 			err, EINVAL,
 			"cluster \"%s\": insecure-skip-tls-verify is refused: TLS is always verified",
@@ -171,36 +300,15 @@ fill(yaml_document_t *doc, const char *base_dir, struct pd_kube_config *c, pd_er
 		c->ca_file = resolve(base_dir, v);
 	}
 
-	if (uname != NULL) {
-		user = named(doc, root, "users", "user", uname);
-		if (user == NULL)
-			return pd_make_plain_error(err, EINVAL, "user \"%s\" is not in `users`",
-						   uname);
-		if ((v = scalar(map_get(doc, user, "token"))) != NULL)
-			c->token = pd_xstrdup(v);
-		if ((v = scalar(map_get(doc, user, "tokenFile"))) != NULL)
-			c->token_file = resolve(base_dir, v);
-		if ((v = scalar(map_get(doc, user, "client-certificate-data"))) != NULL) {
-			if ((ret = b64decode(v, &c->cert_pem, &c->cert_pem_len,
-					     "client-certificate-data", err)) < 0)
-				return ret;
-		} else if ((v = scalar(map_get(doc, user, "client-certificate"))) != NULL) {
-			c->cert_file = resolve(base_dir, v);
-		}
-		if ((v = scalar(map_get(doc, user, "client-key-data"))) != NULL) {
-			if ((ret = b64decode(v, &c->key_pem, &c->key_pem_len, "client-key-data",
-					     err)) < 0)
-				return ret;
-		} else if ((v = scalar(map_get(doc, user, "client-key"))) != NULL) {
-			c->key_file = resolve(base_dir, v);
-		}
-		if ((c->cert_file != NULL || c->cert_pem != NULL) !=
-		    (c->key_file != NULL || c->key_pem != NULL))
-			return pd_make_plain_error(
-				err, EINVAL,
-				"user \"%s\": a client certificate needs its key and back", uname);
-	}
-	return 0;
+	if (uname == NULL)
+		return pd_make_plain_error(err, EINVAL,
+					   "context \"%s\" names no user: requests would carry no "
+					   "credentials",
+					   cur);
+	user = named(doc, root, "users", "user", uname);
+	if (user == NULL)
+		return pd_make_plain_error(err, EINVAL, "user \"%s\" is not in `users`", uname);
+	return fill_user(doc, base_dir, uname, user, c, err);
 }
 
 int
@@ -261,28 +369,73 @@ pd_kubeconfig_load(const char *path, struct pd_kube_config *out, pd_error_t *err
 	return 0;
 }
 
+bool
+pd_kube_incluster_detected(void)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST");
+	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+
+	return (host != NULL && *host != '\0') || (port != NULL && *port != '\0');
+}
+
 int
 pd_kube_incluster(const char *sa_dir, struct pd_kube_config *out, pd_error_t *err)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+	struct pd_kube_config c = { 0 };
 	_cleanup_free_ char *ns_path = NULL;
+	_cleanup_free_ char *token = NULL;
 	_cleanup_close_ int fd = -1;
+	char *end;
+	long p;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (host == NULL || *host == '\0' || port == NULL || *port == '\0')
+	if (!pd_kube_incluster_detected())
 		return pd_make_plain_error(
 			err, ENOENT, "not in a cluster (KUBERNETES_SERVICE_HOST/_PORT unset)");
+	if (host == NULL || *host == '\0')
+		return pd_make_plain_error(
+			err, EINVAL,
+			"KUBERNETES_SERVICE_PORT is set but KUBERNETES_SERVICE_HOST is not");
+	if (port == NULL || *port == '\0')
+		return pd_make_plain_error(
+			err, EINVAL,
+			"KUBERNETES_SERVICE_HOST is set but KUBERNETES_SERVICE_PORT is not");
+	errno = 0;
+	p = strtol(port, &end, 10);
+	if (errno != 0 || *end != '\0' || p < 1 || p > 65535 || !(*port >= '0' && *port <= '9'))
+		return pd_make_plain_error(
+			err, EINVAL, "KUBERNETES_SERVICE_PORT \"%s\" is not a port number", port);
+	if (host[strcspn(host, "/@?# \t\r\n[]")] != '\0')
+		return pd_make_plain_error(
+			err, EINVAL, "KUBERNETES_SERVICE_HOST \"%s\" is not a host name or address",
+			host);
 	/* An IPv6 service address needs brackets in a URL. */
-	out->server = strchr(host, ':') != NULL ? pd_xasprintf("https://[%s]:%s", host, port)
-						: pd_xasprintf("https://%s:%s", host, port);
-	out->ca_file = pd_xasprintf("%s/ca.crt", sa_dir);
-	out->token_file = pd_xasprintf("%s/token", sa_dir);
-	if (access(out->token_file, R_OK) < 0) {
-		int saved = errno;
-
-		pd_kube_config_clear(out);
-		return pd_make_error(err, saved, "service account token `%s/token`", sa_dir);
+	c.server = strchr(host, ':') != NULL ? pd_xasprintf("https://[%s]:%ld", host, p)
+					     : pd_xasprintf("https://%s:%ld", host, p);
+	c.ca_file = pd_xasprintf("%s/ca.crt", sa_dir);
+	c.token_file = pd_xasprintf("%s/token", sa_dir);
+	/* In a pod, the service account is the only way in: a missing token
+	 * (automountServiceAccountToken: false) is a configuration error,
+	 * not local mode. */
+	if ((ret = pd_kube_token_read(c.token_file, &token, err)) < 0) {
+		pd_kube_config_clear(&c);
+		/* Never -ENOENT: that code means "not in a cluster". */
+		return pd_error_wrap(
+			err, ret == -ENOENT ? -EINVAL : ret,
+			"in a pod (KUBERNETES_SERVICE_HOST is set) without a usable service account "
+			"token (automountServiceAccountToken: false?)");
+	}
+	explicit_bzero(token, strlen(token));
+	if (access(c.ca_file, F_OK) < 0) {
+		pd_make_error(err, errno,
+			      "in a pod (KUBERNETES_SERVICE_HOST is set) without the service "
+			      "account CA `%s`",
+			      c.ca_file);
+		pd_kube_config_clear(&c);
+		return -EINVAL;
 	}
 	ns_path = pd_xasprintf("%s/namespace", sa_dir);
 	fd = open(ns_path, O_RDONLY | O_CLOEXEC);
@@ -293,11 +446,12 @@ pd_kube_incluster(const char *sa_dir, struct pd_kube_config *out, pd_error_t *er
 		if (pd_read_fd(fd, 256, &ns, &len, NULL) == 0) {
 			ns[strcspn(ns, " \t\r\n")] = '\0';
 			if (*ns != '\0')
-				out->namespace = ns;
+				c.namespace = ns;
 			else
 				free(ns);
 		}
 	}
-	out->source = pd_xstrdup("in-cluster");
+	c.source = pd_xstrdup("in-cluster");
+	*out = c;
 	return 0;
 }

@@ -145,6 +145,7 @@ in_cluster_from_env_and_files(void **state)
 	assert_contains(pd_error_msg(err), "token");
 	pd_error_release(&err);
 	unit_write_str(dir, "token", "t0k3n\n");
+	unit_write_str(dir, "ca.crt", "(checked by pd_kube_new)\n");
 	unit_write_str(dir, "namespace", "kube-system\n");
 	assert_int_equal(pd_kube_incluster(dir, &c, &err), 0);
 	assert_string_equal(c.server, "https://[fd00::1]:443");
