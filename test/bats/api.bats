@@ -58,7 +58,7 @@ want = hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()
 assert got["audit"]["sha256"] == want and got["audit"]["state"] == "published", got' "$P/audit.json"
 	# a profile removed: its label goes, nothing else
 	rm "$P/audit.json"
-	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/new.json"
+	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
 	api_once
 	[ "$status" -eq 0 ]
 	labels | tee "$T/l2"
@@ -85,7 +85,7 @@ for r in json.load(sys.stdin):
 	steady=$(nreq)
 	echo "# steady state: $steady API requests in 3 s" >&3
 	[ "$steady" -eq 0 ]
-	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/new.json"
+	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
 	wait_until 10 sh -c "curl -s $CTL/control/requests | grep -q '\"PATCH\"'"
 	pause 0.5
 	requests | tee "$T/req"
@@ -121,7 +121,7 @@ for r in json.load(sys.stdin):
 	# 429 with Retry-After: 2 — the next try waits at least 2 s
 	ctl POST /control/reset-requests >/dev/null
 	ctl POST /control/fault '{"status": 429, "retry_after": 2, "count": 1}' >/dev/null
-	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/new.json"
+	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
 	wait_until 15 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/new"
 	ctl GET /control/requests | python3 -c '
 import datetime, json, sys
@@ -144,7 +144,7 @@ assert len(rs) <= 6, rs' >&3
 	wait_until 10 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/audit"
 	# rotate: the old token is refused from now on; the file has the new one
 	ctl POST /control/rotate-token '{"token": "secret-2"}' >/dev/null
-	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/new.json"
+	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
 	wait_until 15 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/new"
 	not grep -q 'unauthorized' "$LOG"
 	not grep -q 'secret-' "$LOG"
@@ -177,13 +177,13 @@ assert second["seccomp.profiled.io/audit"] == "true", second'
 }
 
 @test "events: posted on the node, the same one aggregated into a count" {
-	printf '{"defaultAction": "SCMP_ACT_BOGUS"}' >"$P/bad.json"
+	printf '{"defaultAction": "SCMP_ACT_BOGUS"}' | put "$P/bad.json"
 	start_daemon --kubeconfig "$KC"
 	wait_until 10 sh -c "curl -s $CTL/control/events | grep -q ProfileRejected"
 	# fixed, then broken the same way again: the same event, count 2
-	seccomp_json SCMP_ACT_ALLOW >"$P/bad.json"
+	seccomp_json SCMP_ACT_ALLOW | put "$P/bad.json"
 	wait_for_log 'seccomp profile published profile=bad' 5
-	printf '{"defaultAction": "SCMP_ACT_BOGUS"}' >"$P/bad.json"
+	printf '{"defaultAction": "SCMP_ACT_BOGUS"}' | put "$P/bad.json"
 	wait_until 10 sh -c "curl -s $CTL/control/events | python3 -c '
 import json, sys
 e = [x for x in json.load(sys.stdin) if x[\"reason\"] == \"ProfileRejected\"]

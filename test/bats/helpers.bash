@@ -268,6 +268,15 @@ wait_for_content() {
 	wait_until "${3:-5}" cmp -s "$1" "$2"
 }
 
+# put FILE: stdin into FILE through a dot-named temporary and a rename, as
+# the kubelet's writer makes a key appear whole.  A test that counts the
+# agent's reconciles or requests must not let it see a half-written file.
+put() {
+	local tmp
+	tmp="$(dirname "$1")/.$(basename "$1").put-$$"
+	cat >"$tmp" && mv -f "$tmp" "$1"
+}
+
 gone() { [ ! -e "$1" ] && [ ! -L "$1" ]; }
 
 # wait_for_gone FILE [TIMEOUT_S]

@@ -78,7 +78,7 @@ set_taints() { # JSON list
 	pause 2
 	[ "$(nreq)" -eq 0 ]
 	# a new good profile: labels change, the condition does not
-	seccomp_json SCMP_ACT_ERRNO mkdir >"$P/new.json"
+	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
 	wait_until 10 sh -c "curl -s $CTL/control/requests | grep -q '\"PATCH\"'"
 	pause 0.5
 	requests | tee "$T/req1"
@@ -93,7 +93,7 @@ set_taints() { # JSON list
 
 @test "ProfilesReady: False names the file and why; lastTransitionTime moves only when the status does; one status PATCH per change" {
 	fixtures_into "$P"
-	echo '{"defaultAction": "SCMP_ACT_BOGUS"}' >"$P/bad.json"
+	echo '{"defaultAction": "SCMP_ACT_BOGUS"}' | put "$P/bad.json"
 	start_daemon --kubeconfig "$KC" --resync-interval 1h
 	wait_until 10 sh -c "curl -s $CTL/control/requests | grep -q '/status'"
 	[ "$(cond status)" = False ]
@@ -105,7 +105,7 @@ set_taints() { # JSON list
 	pause 1.1
 	# a second problem: still False, another message, same transition time
 	ctl POST /control/reset-requests >/dev/null
-	echo 'not json' >"$P/worse.json"
+	echo 'not json' | put "$P/worse.json"
 	wait_until 10 sh -c "curl -s $CTL/control/requests | grep -q '/status'"
 	pause 0.5
 	[ "$(cond status)" = False ]
@@ -143,7 +143,7 @@ set_taints() { # JSON list
 
 @test "--remove-taint: kept while a profile fails, removed after the first good reconcile, other taints kept, never re-added" {
 	fixtures_into "$P"
-	echo '{"defaultAction": "SCMP_ACT_BOGUS"}' >"$P/bad.json"
+	echo '{"defaultAction": "SCMP_ACT_BOGUS"}' | put "$P/bad.json"
 	set_taints "[{\"key\": \"other.io/x\", \"effect\": \"NoExecute\"}, {\"key\": \"$TAINT\", \"effect\": \"NoSchedule\"}]"
 	start_daemon --kubeconfig "$KC" --resync-interval 1h --remove-taint "$TAINT:NoSchedule"
 	wait_until 10 sh -c "curl -s $CTL/control/requests | grep -q '/status'"
