@@ -51,7 +51,8 @@ struct agent {
 struct reconcile_result {
 	unsigned published, unchanged, rejected, removed, failed;
 	unsigned loaded, unloaded; /* AppArmor */
-	bool retry; /* a write on this node failed (full, read-only...): try again soon */
+	bool retry;	/* a write on this node failed (full, read-only...): try again soon */
+	bool cancelled; /* SIGTERM came during the seccomp part: the rest was skipped */
 };
 
 /* Opens the state folder (waiting for another agent's lock) and the

@@ -204,3 +204,15 @@ pd_spawn_result_clear(struct pd_spawn_result *res)
 	free(res->err);
 	memset(res, 0, sizeof(*res));
 }
+
+bool
+pd_cancel_requested(const struct pd_spawn_cancel *cancel)
+{
+	struct pollfd p;
+
+	if (cancel == NULL)
+		return false;
+	p.fd = cancel->fd;
+	p.events = POLLIN;
+	return poll(&p, 1, 0) == 1 && cancel->fn(cancel->arg);
+}
