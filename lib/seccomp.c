@@ -1073,13 +1073,93 @@ arch_names(scmp_filter_ctx ctx, const struct pd_seccomp_env *env, char *buf, siz
 	}
 }
 
-/* Generating the BPF is what proves the filter is complete; its length is
- * what the kernel checks (BPF_MAXINSNS) when the runtime loads it. */
+/* The kernel architecture (AUDIT_ARCH_*) runc groups a libseccomp one
+ * under: x86_64 and x32 share one. */
+static uint32_t
+audit_group(uint32_t arch)
+{
+	return arch == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : arch;
+}
+
+/* Whether a rule of the variant names a syscall above 0 on arch: runc
+ * leaves an architecture out of its stub otherwise. */
+static bool
+has_syscall_on(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool all_caps,
+	       uint32_t arch)
+{
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct sc_rule *r = &p->rules[i];
+
+		for (size_t j = 0; j < r->names.n && rule_applies(r, env, all_caps); j++)
+			if (seccomp_syscall_resolve_name_arch(arch, r->names.v[j]) > 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * runc (1.1) loads its own -ENOSYS stub in front of the filter libseccomp
+ * generates, unless the default action is ALLOW, LOG or TRACE or
+ * defaultErrnoRet is ENOSYS; the kernel's limit applies to the sum.  Its
+ * length (runc's patchbpf/enosys_linux.go, generateEnosysStub): 4, plus
+ * for each kernel architecture among the listed ones with a syscall of the
+ * profile a jump, a load and the range check: 2 more, 3 for x86_64 or x32
+ * alone, 4 for both, 4 for s390 and s390x.
+ */
+static size_t
+runc_stub_len(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool all_caps)
+{
+	uint32_t groups[PD_SECCOMP_MAX_LIST + 1];
+	unsigned members[PD_SECCOMP_MAX_LIST + 1];
+	const uint32_t *list = p->arches;
+	size_t n = p->narches, ngroups = 0, len = 4;
+	uint32_t base = p->def_action & 0xffff0000u; /* SECCOMP_RET_ACTION_FULL */
+
+	if (base == SCMP_ACT_ALLOW || base == SCMP_ACT_LOG || base == SCMP_ACT_TRACE(0) ||
+	    p->def_action == SCMP_ACT_ERRNO(ENOSYS))
+		return 0;
+	for (size_t i = 0; i < p->narchmap; i++) {
+		if (p->archmap[i].arch == env->native_arch) {
+			/* The engine hands runc the entry's architecture and
+			 * its sub-architectures. */
+			groups[ngroups] = audit_group(env->native_arch);
+			members[ngroups++] = 1u << (env->native_arch == SCMP_ARCH_X32);
+			list = p->archmap[i].subs;
+			n = p->archmap[i].nsubs;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t g = 0;
+
+		if (!has_syscall_on(p, env, all_caps, list[i]))
+			continue;
+		while (g < ngroups && groups[g] != audit_group(list[i]))
+			g++;
+		if (g == ngroups) {
+			groups[ngroups] = audit_group(list[i]);
+			members[ngroups++] = 0;
+		}
+		members[g] |= 1u << (list[i] == SCMP_ARCH_X32);
+	}
+	for (size_t g = 0; g < ngroups; g++) {
+		len += 2 + 2;
+		if (groups[g] == SCMP_ARCH_X86_64)
+			len += members[g] == 3 ? 2 : 1;
+		else if (groups[g] == SCMP_ARCH_S390 || groups[g] == SCMP_ARCH_S390X)
+			len += 2;
+	}
+	return len;
+}
+
+/* Generating the BPF is what proves the filter is complete; its length,
+ * with what runc adds, is what the kernel checks (BPF_MAXINSNS) when the
+ * runtime loads it. */
 static int
-export_and_count(scmp_filter_ctx ctx, const struct pd_seccomp_env *env, pd_error_t *err)
+export_and_count(scmp_filter_ctx ctx, const struct pd_seccomp_env *env, size_t stub,
+		 pd_error_t *err)
 {
 	_cleanup_close_ int fd = memfd_create("profiled-bpf", MFD_CLOEXEC);
-	char arches[256];
+	char arches[256], with[64] = "";
 	off_t size;
 	int ret;
 
@@ -1091,14 +1171,16 @@ export_and_count(scmp_filter_ctx ctx, const struct pd_seccomp_env *env, pd_error
 	size = lseek(fd, 0, SEEK_CUR);
 	if (size < 0)
 		return pd_make_error(err, errno, "lseek");
-	if (size / 8 > PD_SECCOMP_MAX_INSNS) {
+	if ((size_t)size / 8 + stub > PD_SECCOMP_MAX_INSNS) {
 		arch_names(ctx, env, arches, sizeof(arches));
+		if (stub > 0)
+			snprintf(with, sizeof(with), " with the %zu runc adds", stub);
 		return pd_make_plain_error(
 			err, E2BIG,
-			"the filter is %lld BPF instructions, the kernel's limit is %d (%s)",
-			(long long)(size / 8), PD_SECCOMP_MAX_INSNS, arches);
+			"the filter is %zu BPF instructions%s, the kernel's limit is %d (%s)",
+			(size_t)size / 8 + stub, with, PD_SECCOMP_MAX_INSNS, arches);
 	}
-	return (int)(size / 8);
+	return 0;
 }
 
 static int
@@ -1148,8 +1230,7 @@ compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bo
 	}
 	if (pd_cancel_requested(env->cancel))
 		return pd_make_plain_error(err, ECANCELED, "stopped: shutting down");
-	ret = export_and_count(ctx, env, err);
-	return ret < 0 ? ret : 0;
+	return export_and_count(ctx, env, runc_stub_len(p, env, all_caps), err);
 }
 
 /* Every rule, whichever variant or capability it applies to and even when

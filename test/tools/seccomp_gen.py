@@ -16,6 +16,9 @@ tests and benchmarks of validation cost and of the kernel's filter limit.
   seccomp_gen.py chains N       N entries, each 14 syscalls with six
                                 conditions ANDed (long chains)
 --tag T adds a comment field, so that files of the same shape differ.
+--base FILE starts from that profile (its default action, architectures
+and entries) and appends the shape's entries with --action (default: the
+opposite of the default action).
 """
 import json
 import sys
@@ -26,7 +29,8 @@ NAMES14 = ["read", "write", "openat", "close", "fstat", "lseek", "mmap",
 
 def main(argv):
     args = list(argv[1:])
-    opts = {"--default": None, "--arches": None, "--tag": None}
+    opts = {"--default": None, "--arches": None, "--tag": None, "--base": None,
+            "--action": None}
     for k in list(opts):
         if k in args:
             i = args.index(k)
@@ -34,9 +38,15 @@ def main(argv):
             del args[i:i + 2]
     shape = args[0]
     n = int(args[1]) if len(args) > 1 else 0
-    default = opts["--default"] or "SCMP_ACT_ALLOW"
-    act = "SCMP_ACT_ERRNO" if default != "SCMP_ACT_ERRNO" else "SCMP_ACT_ALLOW"
-    p = {"defaultAction": default}
+    base = {"defaultAction": opts["--default"] or "SCMP_ACT_ALLOW", "syscalls": []}
+    if opts["--base"]:
+        with open(opts["--base"]) as f:
+            base = json.load(f)
+    default = base["defaultAction"]
+    act = opts["--action"] or ("SCMP_ACT_ERRNO" if default != "SCMP_ACT_ERRNO"
+                               else "SCMP_ACT_ALLOW")
+    p = dict(base)
+    before = list(base.get("syscalls") or [])
     if opts["--arches"]:
         p["architectures"] = opts["--arches"].split(",")
     if opts["--tag"]:
@@ -63,6 +73,7 @@ def main(argv):
                           "args": [cond(i * 6 + k, k) for k in range(6)]} for i in range(n)]
     else:
         sys.exit("unknown shape %r" % shape)
+    p["syscalls"] = before + p.get("syscalls", [])
     json.dump(p, sys.stdout, separators=(",", ":"))
     sys.stdout.write("\n")
 
