@@ -949,13 +949,11 @@ cmp_u64(uint64_t a, uint64_t b)
 	return (a > b) - (a < b);
 }
 
-/* Orders by syscall and conditions, then profile order: rules matching the
- * same calls end up next to each other, the earliest first. */
+/* Orders by syscall, then conditions: rules matching the same calls
+ * compare equal. */
 static int
-cmp_add(const void *pa, const void *pb)
+cmp_match(const struct sc_add *a, const struct sc_add *b)
 {
-	const struct sc_add *a = *(const struct sc_add *const *)pa;
-	const struct sc_add *b = *(const struct sc_add *const *)pb;
 	int c = cmp_u64((uint64_t)(int64_t)a->nr, (uint64_t)(int64_t)b->nr);
 
 	if (c == 0)
@@ -969,14 +967,18 @@ cmp_add(const void *pa, const void *pb)
 		if (c == 0)
 			c = cmp_u64(a->conds[i].datum_b, b->conds[i].datum_b);
 	}
-	return c != 0 ? c : cmp_u64(a->order, b->order);
+	return c;
 }
 
-static bool
-same_match(const struct sc_add *a, const struct sc_add *b)
+/* cmp_match, then profile order: the earliest of equal rules first. */
+static int
+cmp_add(const void *pa, const void *pb)
 {
-	return a->nr == b->nr && a->nconds == b->nconds &&
-	       memcmp(a->conds, b->conds, a->nconds * sizeof(*a->conds)) == 0;
+	const struct sc_add *a = *(const struct sc_add *const *)pa;
+	const struct sc_add *b = *(const struct sc_add *const *)pb;
+	int c = cmp_match(a, b);
+
+	return c != 0 ? c : cmp_u64(a->order, b->order);
 }
 
 /* What a variant hands to libseccomp: every (syscall, conditions) of the
@@ -1014,7 +1016,7 @@ collect_adds(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool 
 	for (size_t i = 0; i < a->n; i++) {
 		struct sc_add *cur = sorted[i];
 
-		if (first == NULL || !same_match(first, cur)) {
+		if (first == NULL || cmp_match(first, cur) != 0) {
 			first = cur; /* the earliest of its group: the one added */
 			u++;
 			continue;
