@@ -15,6 +15,10 @@ tests and benchmarks of validation cost and of the kernel's filter limit.
                                 different actions
   seccomp_gen.py chains N       N entries, each 14 syscalls with six
                                 conditions ANDed (long chains)
+  seccomp_gen.py wide K M       K entries, one of 14 syscalls each with six
+                                64-bit conditions ANDed, then M entries of
+                                the `conds` shape: K for many instructions
+                                per rule, M to reach one exact length
 --tag T adds a comment field, so that files of the same shape differ.
 --base FILE starts from that profile (its default action, architectures
 and entries) and appends the shape's entries with --action (default: the
@@ -71,6 +75,14 @@ def main(argv):
     elif shape == "chains":
         p["syscalls"] = [{"names": NAMES14, "action": act,
                           "args": [cond(i * 6 + k, k) for k in range(6)]} for i in range(n)]
+    elif shape == "wide":
+        m = int(args[2])
+        big = lambda i: ((i + 1) << 33) + i
+        p["syscalls"] = [{"names": [NAMES14[i % 14]], "action": act,
+                          "args": [{"index": k, "value": big(i * 6 + k), "op": "SCMP_CMP_EQ"}
+                                   for k in range(6)]} for i in range(n)]
+        p["syscalls"] += [{"names": ["personality"], "action": act, "args": [cond(i)]}
+                          for i in range(m)]
     else:
         sys.exit("unknown shape %r" % shape)
     p["syscalls"] = before + p.get("syscalls", [])
