@@ -1103,32 +1103,33 @@ has_syscall_on(const struct pd_seccomp *p, const struct pd_seccomp_env *env, boo
  * runc (1.1) loads its own -ENOSYS stub in front of the filter libseccomp
  * generates, unless the default action is ALLOW, LOG or TRACE or
  * defaultErrnoRet is ENOSYS; the kernel's limit applies to the sum.  Its
- * length (runc's patchbpf/enosys_linux.go, generateEnosysStub): 4, plus
- * for each kernel architecture among the listed ones with a syscall of the
- * profile a jump, a load and the range check: 2 more, 3 for x86_64 or x32
- * alone, 4 for both, 4 for s390 and s390x.
+ * length (runc's patchbpf/enosys_linux.go, generateEnosysStub): 4, plus for
+ * each kernel architecture (AUDIT_ARCH_*) among the ones the engine hands
+ * runc (`architectures`, or the node's archMap entry and its
+ * sub-architectures) that has a syscall of the profile: its jump, a load
+ * and a range check with its jumps, 4 in all; 5 for x86_64 or x32 alone,
+ * 6 for both, 6 for s390 and s390x.
  */
 static size_t
 runc_stub_len(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool all_caps)
 {
-	uint32_t groups[PD_SECCOMP_MAX_LIST + 1];
+	uint32_t list[PD_SECCOMP_MAX_LIST + 1], groups[PD_SECCOMP_MAX_LIST + 1];
 	unsigned members[PD_SECCOMP_MAX_LIST + 1];
-	const uint32_t *list = p->arches;
-	size_t n = p->narches, ngroups = 0, len = 4;
+	size_t n = 0, ngroups = 0, len = 4;
 	uint32_t base = p->def_action & 0xffff0000u; /* SECCOMP_RET_ACTION_FULL */
 
 	if (base == SCMP_ACT_ALLOW || base == SCMP_ACT_LOG || base == SCMP_ACT_TRACE(0) ||
 	    p->def_action == SCMP_ACT_ERRNO(ENOSYS))
 		return 0;
+	for (size_t i = 0; i < p->narches; i++)
+		list[n++] = p->arches[i];
 	for (size_t i = 0; i < p->narchmap; i++) {
-		if (p->archmap[i].arch == env->native_arch) {
-			/* The engine hands runc the entry's architecture and
-			 * its sub-architectures. */
-			groups[ngroups] = audit_group(env->native_arch);
-			members[ngroups++] = 1u << (env->native_arch == SCMP_ARCH_X32);
-			list = p->archmap[i].subs;
-			n = p->archmap[i].nsubs;
-		}
+		if (p->archmap[i].arch != env->native_arch)
+			continue;
+		n = 0;
+		list[n++] = env->native_arch;
+		for (size_t j = 0; j < p->archmap[i].nsubs; j++)
+			list[n++] = p->archmap[i].subs[j];
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t g = 0;
@@ -1144,7 +1145,7 @@ runc_stub_len(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool
 		members[g] |= 1u << (list[i] == SCMP_ARCH_X32);
 	}
 	for (size_t g = 0; g < ngroups; g++) {
-		len += 2 + 2;
+		len += 4;
 		if (groups[g] == SCMP_ARCH_X86_64)
 			len += members[g] == 3 ? 2 : 1;
 		else if (groups[g] == SCMP_ARCH_S390 || groups[g] == SCMP_ARCH_S390X)

@@ -318,6 +318,55 @@ filter_over_the_kernel_limit_is_refused_with_its_length(void **state)
 	free(json);
 }
 
+/* 130 entries of six 64-bit conditions, default def, archMap for x86_64. */
+static char *
+archmap_profile(const char *def)
+{
+	static const char *const names[] = { "read",  "write", "openat",   "close",  "fstat",
+					     "lseek", "mmap",  "mprotect", "munmap", "brk" };
+	struct buf b;
+
+	buf_open(&b);
+	fprintf(b.f,
+		"{\"defaultAction\":\"%s\",\"archMap\":["
+		"{\"architecture\":\"SCMP_ARCH_AARCH64\",\"subArchitectures\":[\"SCMP_ARCH_ARM\"]},"
+		"{\"architecture\":\"SCMP_ARCH_X86_64\",\"subArchitectures\":"
+		"[\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]}],\"syscalls\":[",
+		def);
+	for (unsigned long i = 0; i < 130; i++) {
+		fprintf(b.f, "%s{\"names\":[\"%s\"],\"action\":\"SCMP_ACT_LOG\",\"args\":[",
+			i ? "," : "", names[i % ARRAY_SIZE(names)]);
+		for (unsigned long k = 0; k < 6; k++)
+			fprintf(b.f, "%s{\"index\":%lu,\"value\":%lu,\"op\":\"SCMP_CMP_EQ\"}",
+				k ? "," : "", k, ((i * 6 + k + 1) << 33) + i * 6 + k);
+		fputs("]}", b.f);
+	}
+	fputs("]}", b.f);
+	return buf_close(&b);
+}
+
+/* runc's -ENOSYS stub with default ERRNO: 4, plus 6 for x86_64 with x32,
+ * plus 4 for x86 (the node's archMap entry); none with default ALLOW.  The
+ * consumer test proves the count against runc. */
+static void
+runc_stub_is_counted_for_the_architectures_runc_gets(void **state)
+{
+	char *errno_def = archmap_profile("SCMP_ACT_ERRNO");
+	char *allow_def = archmap_profile("SCMP_ACT_ALLOW");
+	char msg[512];
+
+	(void)state;
+	if (native.native_arch != SCMP_ARCH_X86_64)
+		skip();
+	assert_int_equal(validate(errno_def, &native, NULL, msg, sizeof(msg)), -E2BIG);
+	assert_contains(msg, " BPF instructions with the 14 runc adds, the kernel's limit is 4096 "
+			     "(x86_64, x86, x32)");
+	assert_int_equal(validate(allow_def, &native, NULL, msg, sizeof(msg)), -E2BIG);
+	assert_contains(msg, " BPF instructions, the kernel's limit is 4096 (x86_64, x86, x32)");
+	free(errno_def);
+	free(allow_def);
+}
+
 /* ---- findings and cancellation -------------------------------------------- */
 
 static void
@@ -398,6 +447,7 @@ main(void)
 		cmocka_unit_test(duplicate_rules_are_merged),
 		cmocka_unit_test(same_match_with_another_action_is_refused_as_runc_does),
 		cmocka_unit_test(filter_over_the_kernel_limit_is_refused_with_its_length),
+		cmocka_unit_test(runc_stub_is_counted_for_the_architectures_runc_gets),
 		cmocka_unit_test(findings_are_capped),
 		cmocka_unit_test(cancel_stops_a_compile),
 	};
