@@ -25,21 +25,26 @@
 /*
  * Bounds on what a profile may ask for, so that the work of validating one
  * stays small whatever the file holds (libseccomp's cost grows with the
- * square of the rules it is given).  They are ten times what real profiles
- * need: Docker's default has 28 entries naming 415 syscalls (346 in one
- * entry), containers-common's 35 entries and 473 names, the old moby format
- * 311 entries; none has more than 2 argument conditions in an entry.
+ * square of the rules it is given).  They are several times what real
+ * profiles need: Docker's default has 28 entries naming 415 syscalls (346
+ * in one entry), containers-common's 35 entries and 473 names, the old
+ * moby format 311 entries; none has more than 2 argument conditions in an
+ * entry.
  */
 #define PD_SECCOMP_MAX_RULES	   4096 /* entries of `syscalls` */
 #define PD_SECCOMP_MAX_NAMES	   4096 /* names of one entry */
 #define PD_SECCOMP_MAX_TOTAL_NAMES 8192 /* names in all entries together */
-#define PD_SECCOMP_MAX_LIST                                                                        \
-	64 /* architectures, archMap, subArchitectures,                                            \
-	      includes/excludes caps and arches */
+/* Entries of `architectures`, `archMap`, `subArchitectures`, and of
+ * includes/excludes `caps` and `arches`. */
+#define PD_SECCOMP_MAX_LIST 64
 /* Distinct rules handed to libseccomp for one filter, duplicates merged,
- * counted once per architecture of the filter.  Nearly every rule adds at
- * least one BPF instruction, so a filter with more would not load anyway;
- * containers-common's profile needs 1,419 (473 for x86_64, x86, x32). */
+ * times the architectures of the filter: a bound on libseccomp's work
+ * (about 0.25 s of CPU at the bound for one variant), not on the filter,
+ * whose length is checked after the export.  containers-common's profile
+ * needs 1,419 (473 rules for x86_64, x86, x32); a filter this bound
+ * refuses is close to the kernel's limit or over it for one architecture,
+ * but libseccomp shares identical code between architectures, so 959
+ * conditions for four (1,247 instructions) are refused too. */
 #define PD_SECCOMP_MAX_FILTER_RULES 4096
 /* Findings reported for one profile; past it one line says how many more. */
 #define PD_SECCOMP_MAX_WARNINGS 32
