@@ -476,6 +476,7 @@ loop_run(struct agent *a)
 	l.api_cancel = (struct pd_spawn_cancel){ .fd = l.epfd, .fn = cancel_api, .arg = &l };
 	if (a->aa != NULL)
 		pd_aa_set_cancel(a->aa, &l.cancel);
+	a->env.cancel = &l.cancel; /* a long seccomp compile stops on SIGTERM too */
 	if (a->node != NULL) {
 		pd_kube_set_cancel(a->node->kube, &l.api_cancel);
 		pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
@@ -518,6 +519,7 @@ loop_run(struct agent *a)
 	}
 	if (a->aa != NULL)
 		pd_aa_set_cancel(a->aa, NULL);
+	a->env.cancel = NULL;
 	if (a->node != NULL)
 		pd_kube_set_cancel(a->node->kube, NULL);
 	teardown(&l);

@@ -280,31 +280,39 @@ profile_name(const char *file)
 }
 
 /* Validates s unless this content was validated and published before;
- * true when it may be published. */
-static bool
+ * 1 when it may be published, 0 when rejected, -ECANCELED when the agent
+ * is stopping. */
+static int
 validate_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_result *res,
 		 struct pd_strv *now)
 {
 	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
 	struct pd_strv warnings = { 0 };
 	pd_error_t err = NULL;
+	int ret;
 
 	/* Content already validated and published needs no second compile;
 	 * the store still compares bytes, so drift on disk is repaired. */
 	if (e != NULL && strcmp(e->sha256, s->sha256) == 0)
-		return true;
-	if (pd_seccomp_validate(s->data, s->len, &a->env, &warnings, &err) < 0) {
+		return 1;
+	ret = pd_seccomp_validate(s->data, s->len, &a->env, &warnings, &err);
+	if (ret == -ECANCELED) {
+		pd_error_release(&err);
+		pd_strv_clear(&warnings);
+		return ret;
+	}
+	if (ret < 0) {
 		res->rejected++;
 		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
 			     pd_error_msg(err));
 		pd_error_release(&err);
 		pd_strv_clear(&warnings);
-		return false;
+		return 0;
 	}
 	for (size_t i = 0; i < warnings.n; i++)
 		agent_report(a, now, LOG_LVL_WARN, "seccomp profile warning", s, warnings.v[i]);
 	pd_strv_clear(&warnings);
-	return true;
+	return 1;
 }
 
 /*
@@ -405,6 +413,7 @@ reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv 
 	_cleanup_free_ const struct pd_source **ok = pd_xcalloc(src->n + 1, sizeof(*ok));
 	_cleanup_free_ bool *claimed = NULL;
 	size_t n = 0;
+	int ret;
 
 	for (size_t i = 0; i < src->n; i++) {
 		const struct pd_source *s = &src->v[i];
@@ -424,7 +433,12 @@ reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv 
 				     s->errmsg);
 			continue;
 		}
-		if (validate_seccomp(a, s, res, now))
+		ret = validate_seccomp(a, s, res, now);
+		if (ret == -ECANCELED) {
+			res->cancelled = true;
+			return;
+		}
+		if (ret > 0)
 			ok[n++] = s;
 	}
 	claimed = pd_xcalloc(n + 1, sizeof(*claimed));
@@ -439,8 +453,15 @@ reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv 
 				publish_seccomp(a, ok[i], false, res, now, placed);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		/* Each publish fsyncs: thousands take seconds.  Stopping
+		 * here leaves at most a saved claim without its file. */
+		if (pd_cancel_requested(a->env.cancel)) {
+			res->cancelled = true;
+			return;
+		}
 		publish_seccomp(a, ok[i], claimed[i], res, now, placed);
+	}
 }
 
 static void
@@ -834,10 +855,16 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 		}
 	}
 	reconcile_seccomp(a, &src, &present, res, &now, &placed);
-	if (complete)
+	/* Stopped part-way: `present` is incomplete (removing by it would
+	 * delete files), and the signal is read, so the AppArmor parser
+	 * would not see it. */
+	if (res->cancelled)
+		log_info("reconcile stopped: shutting down", NULL);
+	if (complete && !res->cancelled)
 		remove_gone(a, &present, res);
 	find_missing(a, &placed);
-	agent_reconcile_apparmor(a, &src, complete, res, &now);
+	if (!res->cancelled)
+		agent_reconcile_apparmor(a, &src, complete, res, &now);
 	if (a->state_unknown || rewrite || !pd_state_equal(&before, &a->state)) {
 		pd_error_t err = NULL;
 

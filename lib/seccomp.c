@@ -8,6 +8,7 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ struct sc_filter {
 
 struct sc_rule {
 	struct pd_strv names;
+	int *nrs; /* names resolved by libseccomp; __NR_SCMP_ERROR when unknown */
 	uint32_t action;
 	struct scmp_arg_cmp conds[MAX_ARGS * 4];
 	size_t nconds;
@@ -144,6 +146,7 @@ pd_seccomp_free(struct pd_seccomp *p)
 		return;
 	for (size_t i = 0; i < p->nrules; i++) {
 		pd_strv_clear(&p->rules[i].names);
+		free(p->rules[i].nrs);
 		filter_clear(&p->rules[i].inc);
 		filter_clear(&p->rules[i].exc);
 	}
@@ -271,6 +274,23 @@ get_array(const cJSON *obj, const char *key, const char *path, const cJSON **out
 	if (!cJSON_IsArray(v))
 		return type_error(err, path, "an array");
 	*out = v;
+	return 0;
+}
+
+/* get_array() that also refuses more than max entries. */
+static int
+get_bounded_array(const cJSON *obj, const char *key, const char *path, int max, const cJSON **out,
+		  pd_error_t *err)
+{
+	int ret = get_array(obj, key, path, out, err);
+	int n;
+
+	if (ret < 0 || *out == NULL)
+		return ret;
+	n = cJSON_GetArraySize(*out);
+	if (n > max)
+		return pd_make_plain_error(err, E2BIG, "`%s` has %d entries, over the limit of %d",
+					   path, n, max);
 	return 0;
 }
 
@@ -433,13 +453,13 @@ parse_filter(const cJSON *rule, const char *key, const char *rpath, struct sc_fi
 		return type_error(err, path, "an object");
 
 	snprintf(path, sizeof(path), "%s.%s.caps", rpath, key);
-	if ((ret = get_array(obj, "caps", path, &arr, err)) < 0)
+	if ((ret = get_bounded_array(obj, "caps", path, PD_SECCOMP_MAX_LIST, &arr, err)) < 0)
 		return ret;
 	if (arr != NULL && (ret = parse_string_list(arr, path, &f->caps, err)) < 0)
 		return ret;
 
 	snprintf(path, sizeof(path), "%s.%s.arches", rpath, key);
-	if ((ret = get_array(obj, "arches", path, &arr, err)) < 0)
+	if ((ret = get_bounded_array(obj, "arches", path, PD_SECCOMP_MAX_LIST, &arr, err)) < 0)
 		return ret;
 	if (arr != NULL && (ret = parse_string_list(arr, path, &f->arches, err)) < 0)
 		return ret;
@@ -463,6 +483,15 @@ parse_filter(const cJSON *rule, const char *key, const char *rpath, struct sc_fi
 		f->has_min_kernel = true;
 	}
 	return 0;
+}
+
+static int
+cmp_cond_arg(const void *a, const void *b)
+{
+	unsigned x = ((const struct scmp_arg_cmp *)a)->arg,
+		 y = ((const struct scmp_arg_cmp *)b)->arg;
+
+	return (x > y) - (x < y);
 }
 
 static int
@@ -519,12 +548,18 @@ parse_args(const cJSON *args, const char *rpath, struct sc_rule *r, pd_error_t *
 						   opname, path);
 		c->arg = (unsigned)idx;
 		c->datum_a = a;
-		c->datum_b = b;
+		/* libseccomp reads valueTwo only as MASKED_EQ's datum: zeroed
+		 * otherwise, so that equal conditions compare equal. */
+		c->datum_b = c->op == SCMP_CMP_MASKED_EQ ? b : 0;
 		if (seen & (1u << idx))
 			r->dup_index = true;
 		seen |= 1u << idx;
 		r->nconds++;
 	}
+	/* One condition per argument: their order does not matter to
+	 * libseccomp, so sort them and equal rules compare equal. */
+	if (!r->dup_index)
+		qsort(r->conds, r->nconds, sizeof(r->conds[0]), cmp_cond_arg);
 	return 0;
 }
 
@@ -542,7 +577,7 @@ parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warning
 		return type_error(err, rpath, "an object");
 
 	snprintf(path, sizeof(path), "%s.names", rpath);
-	if ((ret = get_array(it, "names", path, &names, err)) < 0)
+	if ((ret = get_bounded_array(it, "names", path, PD_SECCOMP_MAX_NAMES, &names, err)) < 0)
 		return ret;
 	if (names != NULL && (ret = parse_string_list(names, path, &r->names, err)) < 0)
 		return ret;
@@ -558,6 +593,10 @@ parse_rule(const cJSON *it, size_t i, struct sc_rule *r, struct pd_strv *warning
 	}
 	if (r->names.n == 0 && warnings != NULL)
 		pd_strv_pushf(warnings, "`%s` names no syscall and has no effect", rpath);
+	/* Resolved once here: the compile needs numbers, twice per profile. */
+	r->nrs = pd_xcalloc(r->names.n + 1, sizeof(*r->nrs));
+	for (size_t k = 0; k < r->names.n; k++)
+		r->nrs[k] = seccomp_syscall_resolve_name(r->names.v[k]);
 
 	snprintf(path, sizeof(path), "%s.action", rpath);
 	if ((ret = get_string(it, "action", path, &action, err)) < 0)
@@ -608,7 +647,9 @@ parse_archmap(const cJSON *arr, struct pd_seccomp *p, struct pd_strv *warnings, 
 		if (ret < 0)
 			return ret;
 		snprintf(path, sizeof(path), "archMap[%zu].subArchitectures", i++);
-		if ((ret = get_array(it, "subArchitectures", path, &subs, err)) < 0)
+		ret = get_bounded_array(it, "subArchitectures", path, PD_SECCOMP_MAX_LIST, &subs,
+					err);
+		if (ret < 0)
 			return ret;
 		if (subs != NULL &&
 		    (ret = parse_arch_list(subs, path, &m->subs, &m->nsubs, NULL, err)) < 0)
@@ -659,7 +700,7 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 {
 	const cJSON *arr, *archmap, *it;
 	const char *s;
-	size_t i = 0;
+	size_t i = 0, total_names = 0;
 	int ret;
 
 	if (!cJSON_IsObject(root))
@@ -678,9 +719,12 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 			err, EINVAL,
 			"`defaultAction` cannot be SCMP_ACT_NOTIFY (the kernel refuses it)");
 
-	if ((ret = get_array(root, "architectures", "architectures", &arr, err)) < 0)
+	ret = get_bounded_array(root, "architectures", "architectures", PD_SECCOMP_MAX_LIST, &arr,
+				err);
+	if (ret < 0)
 		return ret;
-	if ((ret = get_array(root, "archMap", "archMap", &archmap, err)) < 0)
+	ret = get_bounded_array(root, "archMap", "archMap", PD_SECCOMP_MAX_LIST, &archmap, err);
+	if (ret < 0)
 		return ret;
 	if (cJSON_GetArraySize(arr) > 0 && cJSON_GetArraySize(archmap) > 0)
 		return pd_make_plain_error(
@@ -707,7 +751,8 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 	if ((ret = get_string(root, "listenerMetadata", "listenerMetadata", &s, err)) < 0)
 		return ret;
 
-	if ((ret = get_array(root, "syscalls", "syscalls", &arr, err)) < 0)
+	ret = get_bounded_array(root, "syscalls", "syscalls", PD_SECCOMP_MAX_RULES, &arr, err);
+	if (ret < 0)
 		return ret;
 	if (arr == NULL)
 		return 0;
@@ -717,6 +762,12 @@ parse_top(const cJSON *root, struct pd_seccomp *p, struct pd_strv *warnings, pd_
 		p->nrules++; /* counted even on failure so that free() sees it */
 		if (ret < 0)
 			return ret;
+		total_names += p->rules[p->nrules - 1].names.n;
+		if (total_names > PD_SECCOMP_MAX_TOTAL_NAMES)
+			return pd_make_plain_error(
+				err, E2BIG,
+				"`syscalls[%zu].names`: the profile names more than %d syscalls in all",
+				i - 1, PD_SECCOMP_MAX_TOTAL_NAMES);
 		p->uses_notify |= p->rules[p->nrules - 1].action == SCMP_ACT_NOTIFY;
 	}
 	if (p->uses_notify && p->listener_path == NULL)
@@ -825,13 +876,15 @@ rule_applies(const struct sc_rule *r, const struct pd_seccomp_env *env, bool all
 	return true;
 }
 
+/* Adds the filter's architectures besides the native one; returns how many
+ * the filter then holds (the native one included). */
 static int
 add_arches(scmp_filter_ctx ctx, const struct pd_seccomp *p, const struct pd_seccomp_env *env,
 	   pd_error_t *err)
 {
 	const uint32_t *list = p->arches;
 	size_t n = p->narches;
-	int ret;
+	int ret, count = 1;
 
 	for (size_t i = 0; i < p->narchmap; i++) {
 		if (p->archmap[i].arch == env->native_arch) {
@@ -843,29 +896,293 @@ add_arches(scmp_filter_ctx ctx, const struct pd_seccomp *p, const struct pd_secc
 		ret = seccomp_arch_add(ctx, list[i]);
 		if (ret < 0 && ret != -EEXIST)
 			return pd_make_error(err, -ret, "add architecture token 0x%x", list[i]);
+		count += ret == 0;
 	}
+	return count;
+}
+
+/* One rule as libseccomp gets it: a syscall, an action, conditions ANDed. */
+struct sc_add {
+	int nr;
+	uint32_t action;
+	unsigned nconds;
+	const struct scmp_arg_cmp *conds;
+	const struct sc_rule *rule;
+	size_t name;  /* index in rule->names */
+	size_t order; /* position in the profile */
+	bool dup;     /* the same as an earlier one: not added again */
+};
+
+struct sc_adds {
+	struct sc_add *v;
+	size_t n, cap;
+};
+
+static void
+adds_clear(struct sc_adds *a)
+{
+	free(a->v);
+}
+#define _cleanup_adds_ __attribute__((cleanup(adds_clear)))
+
+static void
+adds_push(struct sc_adds *a, const struct sc_rule *r, size_t name, const struct scmp_arg_cmp *conds,
+	  unsigned nconds)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->v = pd_xrealloc(a->v, a->cap, sizeof(*a->v));
+	}
+	a->v[a->n] = (struct sc_add){ .nr = r->nrs[name],
+				      .action = r->action,
+				      .nconds = nconds,
+				      .conds = conds,
+				      .rule = r,
+				      .name = name,
+				      .order = a->n };
+	a->n++;
+}
+
+static int
+cmp_u64(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+/* Orders by syscall, then conditions: rules matching the same calls
+ * compare equal. */
+static int
+cmp_match(const struct sc_add *a, const struct sc_add *b)
+{
+	int c = cmp_u64((uint64_t)(int64_t)a->nr, (uint64_t)(int64_t)b->nr);
+
+	if (c == 0)
+		c = cmp_u64(a->nconds, b->nconds);
+	for (unsigned i = 0; c == 0 && i < a->nconds; i++) {
+		c = cmp_u64(a->conds[i].arg, b->conds[i].arg);
+		if (c == 0)
+			c = cmp_u64(a->conds[i].op, b->conds[i].op);
+		if (c == 0)
+			c = cmp_u64(a->conds[i].datum_a, b->conds[i].datum_a);
+		if (c == 0)
+			c = cmp_u64(a->conds[i].datum_b, b->conds[i].datum_b);
+	}
+	return c;
+}
+
+/* cmp_match, then profile order: the earliest of equal rules first. */
+static int
+cmp_add(const void *pa, const void *pb)
+{
+	const struct sc_add *a = *(const struct sc_add *const *)pa;
+	const struct sc_add *b = *(const struct sc_add *const *)pb;
+	int c = cmp_match(a, b);
+
+	return c != 0 ? c : cmp_u64(a->order, b->order);
+}
+
+/* What a variant hands to libseccomp: every (syscall, conditions) of the
+ * rules that apply, each once.  Conditions on the same argument cannot be
+ * ANDed by libseccomp: runtimes add one rule per condition, and so does
+ * this.  Two rules that match the same calls with different actions are
+ * an error: libseccomp refuses the second (EEXIST), and runc with it. */
+static int
+collect_adds(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool all_caps,
+	     struct sc_adds *a, size_t *unique, pd_error_t *err)
+{
+	_cleanup_free_ struct sc_add **sorted = NULL;
+	const struct sc_add *first = NULL;
+	size_t u = 0;
+
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct sc_rule *r = &p->rules[i];
+
+		/* libseccomp refuses a rule equal to the default; runtimes drop it. */
+		if (r->action == p->def_action || !rule_applies(r, env, all_caps))
+			continue;
+		for (size_t j = 0; j < r->names.n; j++) {
+			if (r->nrs[j] == __NR_SCMP_ERROR)
+				continue; /* warned about by unknown_names() */
+			if (!r->dup_index)
+				adds_push(a, r, j, r->conds, (unsigned)r->nconds);
+			for (size_t k = 0; r->dup_index && k < r->nconds; k++)
+				adds_push(a, r, j, &r->conds[k], 1);
+		}
+	}
+	sorted = pd_xcalloc(a->n + 1, sizeof(*sorted));
+	for (size_t i = 0; i < a->n; i++)
+		sorted[i] = &a->v[i];
+	qsort(sorted, a->n, sizeof(*sorted), cmp_add);
+	for (size_t i = 0; i < a->n; i++) {
+		struct sc_add *cur = sorted[i];
+
+		if (first == NULL || cmp_match(first, cur) != 0) {
+			first = cur; /* the earliest of its group: the one added */
+			u++;
+			continue;
+		}
+		cur->dup = true;
+		/* Without conditions libseccomp keeps the first action and
+		 * ignores the next; with conditions it refuses them. */
+		if (cur->action != first->action && cur->nconds > 0)
+			return pd_make_plain_error(
+				err, EEXIST,
+				"`syscalls[%zu]`: syscall \"%s\" has the same arguments as in `syscalls[%zu]` but another action; libseccomp refuses that, and so does runc",
+				cur->rule->json_index, cur->rule->names.v[cur->name],
+				first->rule->json_index);
+	}
+	*unique = u;
 	return 0;
 }
 
 static int
-add_rule(scmp_filter_ctx ctx, const struct sc_rule *r, int nr, const char *name, pd_error_t *err)
+add_rule(scmp_filter_ctx ctx, const struct sc_add *add, pd_error_t *err)
 {
+	const struct sc_rule *r = add->rule;
 	int ret;
 
-	if (r->nconds == 0) {
-		ret = seccomp_rule_add(ctx, r->action, nr, 0);
-	} else if (!r->dup_index) {
-		ret = seccomp_rule_add_array(ctx, r->action, nr, (unsigned)r->nconds, &r->conds[0]);
-	} else {
-		/* Conditions on the same argument cannot be ANDed by
-		 * libseccomp: runtimes add one rule per condition. */
-		ret = 0;
-		for (size_t i = 0; i < r->nconds && ret == 0; i++)
-			ret = seccomp_rule_add_array(ctx, r->action, nr, 1, &r->conds[i]);
-	}
-	if (ret < 0 && ret != -EEXIST)
+	ret = seccomp_rule_add_array(ctx, add->action, add->nr, add->nconds, add->conds);
+	if (ret == -EEXIST)
+		return pd_make_plain_error(
+			err, EEXIST,
+			"`syscalls[%zu]`: syscall \"%s\" overlaps an earlier rule of the same syscall with another action; libseccomp refuses that, and so does runc",
+			r->json_index, r->names.v[add->name]);
+	if (ret < 0)
 		return pd_make_error(err, -ret, "`syscalls[%zu]`: syscall \"%s\"", r->json_index,
-				     name);
+				     r->names.v[add->name]);
+	return 0;
+}
+
+/* "x86_64, x86, x32": the architectures of ctx, the native one first. */
+static void
+arch_names(scmp_filter_ctx ctx, const struct pd_seccomp_env *env, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < ARRAY_SIZE(format_arches); i++) {
+			uint32_t tok = seccomp_arch_resolve_name(format_arches[i]);
+
+			if (tok == 0 || (tok == env->native_arch) != (pass == 0) ||
+			    seccomp_arch_exist(ctx, tok) != 0)
+				continue;
+			used += (size_t)snprintf(buf + used, size - used, "%s%s",
+						 used > 0 ? ", " : "", format_arches[i]);
+			if (used >= size)
+				return;
+		}
+	}
+}
+
+/* The kernel architecture (AUDIT_ARCH_*) runc groups a libseccomp one
+ * under: x86_64 and x32 share one. */
+static uint32_t
+audit_group(uint32_t arch)
+{
+	return arch == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : arch;
+}
+
+/* Whether a rule of the variant names a syscall above 0 on arch: runc
+ * leaves an architecture out of its stub otherwise. */
+static bool
+has_syscall_on(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool all_caps,
+	       uint32_t arch)
+{
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct sc_rule *r = &p->rules[i];
+
+		for (size_t j = 0; j < r->names.n && rule_applies(r, env, all_caps); j++)
+			if (seccomp_syscall_resolve_name_arch(arch, r->names.v[j]) > 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * runc (1.1) loads its own -ENOSYS stub in front of the filter libseccomp
+ * generates, unless the default action is ALLOW, LOG or TRACE or
+ * defaultErrnoRet is ENOSYS; the kernel's limit applies to the sum.  Its
+ * length (runc's patchbpf/enosys_linux.go, generateEnosysStub): 4, plus for
+ * each kernel architecture (AUDIT_ARCH_*) among the ones the engine hands
+ * runc (`architectures`, or the node's archMap entry and its
+ * sub-architectures) that has a syscall of the profile: its jump, a load
+ * and a range check with its jumps, 4 in all; 5 for x86_64 or x32 alone,
+ * 6 for both, 6 for s390 and s390x.
+ */
+static size_t
+runc_stub_len(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bool all_caps)
+{
+	uint32_t list[PD_SECCOMP_MAX_LIST + 1], groups[PD_SECCOMP_MAX_LIST + 1];
+	unsigned members[PD_SECCOMP_MAX_LIST + 1];
+	size_t n = 0, ngroups = 0, len = 4;
+	uint32_t base = p->def_action & 0xffff0000u; /* SECCOMP_RET_ACTION_FULL */
+
+	if (base == SCMP_ACT_ALLOW || base == SCMP_ACT_LOG || base == SCMP_ACT_TRACE(0) ||
+	    p->def_action == SCMP_ACT_ERRNO(ENOSYS))
+		return 0;
+	for (size_t i = 0; i < p->narches; i++)
+		list[n++] = p->arches[i];
+	for (size_t i = 0; i < p->narchmap; i++) {
+		if (p->archmap[i].arch != env->native_arch)
+			continue;
+		n = 0;
+		list[n++] = env->native_arch;
+		for (size_t j = 0; j < p->archmap[i].nsubs; j++)
+			list[n++] = p->archmap[i].subs[j];
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t g = 0;
+
+		if (!has_syscall_on(p, env, all_caps, list[i]))
+			continue;
+		while (g < ngroups && groups[g] != audit_group(list[i]))
+			g++;
+		if (g == ngroups) {
+			groups[ngroups] = audit_group(list[i]);
+			members[ngroups++] = 0;
+		}
+		members[g] |= 1u << (list[i] == SCMP_ARCH_X32);
+	}
+	for (size_t g = 0; g < ngroups; g++) {
+		len += 4;
+		if (groups[g] == SCMP_ARCH_X86_64)
+			len += members[g] == 3 ? 2 : 1;
+		else if (groups[g] == SCMP_ARCH_S390 || groups[g] == SCMP_ARCH_S390X)
+			len += 2;
+	}
+	return len;
+}
+
+/* Generating the BPF is what proves the filter is complete; its length,
+ * with what runc adds, is what the kernel checks (BPF_MAXINSNS) when the
+ * runtime loads it. */
+static int
+export_and_count(scmp_filter_ctx ctx, const struct pd_seccomp_env *env, size_t stub,
+		 pd_error_t *err)
+{
+	_cleanup_close_ int fd = memfd_create("profiled-bpf", MFD_CLOEXEC);
+	char arches[256], with[64] = "";
+	off_t size;
+	int ret;
+
+	if (fd < 0)
+		return pd_make_error(err, errno, "memfd_create");
+	ret = seccomp_export_bpf(ctx, fd);
+	if (ret < 0)
+		return pd_make_error(err, -ret, "libseccomp could not generate the filter");
+	size = lseek(fd, 0, SEEK_CUR);
+	if (size < 0)
+		return pd_make_error(err, errno, "lseek");
+	if ((size_t)size / 8 + stub > PD_SECCOMP_MAX_INSNS) {
+		arch_names(ctx, env, arches, sizeof(arches));
+		if (stub > 0)
+			snprintf(with, sizeof(with), " with the %zu runc adds", stub);
+		return pd_make_plain_error(
+			err, E2BIG,
+			"the filter is %zu BPF instructions%s, the kernel's limit is %d (%s)",
+			(size_t)size / 8 + stub, with, PD_SECCOMP_MAX_INSNS, arches);
+	}
 	return 0;
 }
 
@@ -874,8 +1191,9 @@ compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bo
 		pd_error_t *err)
 {
 	_cleanup_scmp_ scmp_filter_ctx ctx = NULL;
-	_cleanup_close_ int devnull = -1;
-	int ret;
+	_cleanup_adds_ struct sc_adds adds = { 0 };
+	size_t unique = 0, added = 0;
+	int ret, narches;
 
 #ifdef PD_VALGRIND_BUILD
 	/* Test builds only (make valgrind): valgrind 3.19 does not pass
@@ -887,8 +1205,8 @@ compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bo
 	if (ctx == NULL)
 		return pd_make_plain_error(err, EINVAL, "libseccomp refused default action %s",
 					   p->def_action_name);
-	if ((ret = add_arches(ctx, p, env, err)) < 0)
-		return ret;
+	if ((narches = add_arches(ctx, p, env, err)) < 0)
+		return narches;
 	if (p->flag_log && (ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1)) < 0)
 		return pd_make_error(err, -ret, "flag SECCOMP_FILTER_FLAG_LOG");
 	if (p->flag_ssb && (ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1)) < 0)
@@ -896,29 +1214,26 @@ compile_variant(const struct pd_seccomp *p, const struct pd_seccomp_env *env, bo
 	if (p->flag_tsync && (ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) < 0)
 		return pd_make_error(err, -ret, "flag SECCOMP_FILTER_FLAG_TSYNC");
 
-	for (size_t i = 0; i < p->nrules; i++) {
-		const struct sc_rule *r = &p->rules[i];
-
-		/* libseccomp refuses a rule equal to the default; runtimes drop it. */
-		if (r->action == p->def_action || !rule_applies(r, env, all_caps))
+	if ((ret = collect_adds(p, env, all_caps, &adds, &unique, err)) < 0)
+		return ret;
+	/* libseccomp's work grows with the square of the rules it holds, per
+	 * architecture: bounded before it starts. */
+	if (unique * (size_t)narches > PD_SECCOMP_MAX_FILTER_RULES)
+		return pd_make_plain_error(
+			err, E2BIG,
+			"`syscalls`: the filter needs %zu rules for each of %d architectures (duplicates merged), over the limit of %d in all",
+			unique, narches, PD_SECCOMP_MAX_FILTER_RULES);
+	for (size_t i = 0; i < adds.n; i++) {
+		if (adds.v[i].dup)
 			continue;
-		for (size_t j = 0; j < r->names.n; j++) {
-			int nr = seccomp_syscall_resolve_name(r->names.v[j]);
-
-			if (nr == __NR_SCMP_ERROR)
-				continue; /* warned about by unknown_names() */
-			if ((ret = add_rule(ctx, r, nr, r->names.v[j], err)) < 0)
-				return ret;
-		}
+		if (++added % 64 == 0 && pd_cancel_requested(env->cancel))
+			return pd_make_plain_error(err, ECANCELED, "stopped: shutting down");
+		if ((ret = add_rule(ctx, &adds.v[i], err)) < 0)
+			return ret;
 	}
-	/* Generating the BPF is what proves the filter is complete. */
-	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (devnull < 0)
-		return pd_make_error(err, errno, "open /dev/null");
-	ret = seccomp_export_bpf(ctx, devnull);
-	if (ret < 0)
-		return pd_make_error(err, -ret, "libseccomp could not generate the filter");
-	return 0;
+	if (pd_cancel_requested(env->cancel))
+		return pd_make_plain_error(err, ECANCELED, "stopped: shutting down");
+	return export_and_count(ctx, env, runc_stub_len(p, env, all_caps), err);
 }
 
 /* Every rule, whichever variant or capability it applies to and even when
@@ -930,7 +1245,7 @@ unknown_names(const struct pd_seccomp *p, struct pd_strv *warnings)
 		const struct sc_rule *r = &p->rules[i];
 
 		for (size_t j = 0; j < r->names.n; j++)
-			if (seccomp_syscall_resolve_name(r->names.v[j]) == __NR_SCMP_ERROR)
+			if (r->nrs[j] == __NR_SCMP_ERROR)
 				pd_strv_pushf(
 					warnings,
 					"unknown syscall \"%s\" at `syscalls[%zu]`, skipped as container runtimes do",
@@ -945,6 +1260,22 @@ pd_seccomp_rule_applies(const struct pd_seccomp *p, size_t i, const struct pd_se
 	return i < p->nrules && rule_applies(&p->rules[i], env, all_caps);
 }
 
+/* Keeps the first PD_SECCOMP_MAX_WARNINGS findings added since n0 and says
+ * how many more there were: a profile cannot flood the log. */
+static void
+cap_warnings(struct pd_strv *warnings, size_t n0)
+{
+	size_t more;
+
+	if (warnings == NULL || warnings->n - n0 <= PD_SECCOMP_MAX_WARNINGS)
+		return;
+	more = warnings->n - n0 - PD_SECCOMP_MAX_WARNINGS;
+	while (warnings->n > n0 + PD_SECCOMP_MAX_WARNINGS)
+		free(warnings->v[--warnings->n]);
+	warnings->v[warnings->n] = NULL;
+	pd_strv_pushf(warnings, "%zu more findings not listed", more);
+}
+
 int
 pd_seccomp_compile(const struct pd_seccomp *p, const struct pd_seccomp_env *env,
 		   struct pd_strv *warnings, pd_error_t *err)
@@ -952,12 +1283,14 @@ pd_seccomp_compile(const struct pd_seccomp *p, const struct pd_seccomp_env *env,
 	int ret;
 
 	unknown_names(p, warnings);
+	if (pd_cancel_requested(env->cancel))
+		return pd_make_plain_error(err, ECANCELED, "stopped: shutting down");
 	ret = compile_variant(p, env, false, err);
 	if (ret < 0)
-		return pd_error_wrap(err, ret, "without capabilities");
+		return ret == -ECANCELED ? ret : pd_error_wrap(err, ret, "without capabilities");
 	ret = compile_variant(p, env, true, err);
 	if (ret < 0)
-		return pd_error_wrap(err, ret, "with all capabilities");
+		return ret == -ECANCELED ? ret : pd_error_wrap(err, ret, "with all capabilities");
 	return 0;
 }
 
@@ -966,11 +1299,16 @@ pd_seccomp_validate(const char *buf, size_t len, const struct pd_seccomp_env *en
 		    struct pd_strv *warnings, pd_error_t *err)
 {
 	_cleanup_seccomp_ struct pd_seccomp *p = NULL;
+	size_t n0 = warnings != NULL ? warnings->n : 0;
 	int ret = pd_seccomp_parse(buf, len, &p, warnings, err);
 
-	if (ret < 0)
+	if (ret < 0) {
+		cap_warnings(warnings, n0);
 		return ret;
-	return pd_seccomp_compile(p, env, warnings, err);
+	}
+	ret = pd_seccomp_compile(p, env, warnings, err);
+	cap_warnings(warnings, n0);
+	return ret;
 }
 
 int
@@ -979,6 +1317,7 @@ pd_seccomp_env_native(struct pd_seccomp_env *env, pd_error_t *err)
 	struct utsname u;
 
 	env->native_arch = seccomp_arch_native();
+	env->cancel = NULL;
 	if (uname(&u) < 0)
 		return pd_make_error(err, errno, "uname");
 	if (sscanf(u.release, "%d.%d", &env->kernel_major, &env->kernel_minor) != 2)

@@ -352,3 +352,15 @@ pd_child_free(struct pd_child *c)
 	free(c->name);
 	free(c);
 }
+
+bool
+pd_cancel_requested(const struct pd_spawn_cancel *cancel)
+{
+	struct pollfd p;
+
+	if (cancel == NULL)
+		return false;
+	p.fd = cancel->fd;
+	p.events = POLLIN;
+	return poll(&p, 1, 0) == 1 && cancel->fn(cancel->arg);
+}

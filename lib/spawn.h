@@ -34,6 +34,10 @@ struct pd_spawn_cancel {
 	void *arg;
 };
 
+/* True when cancel is not NULL, its fd is readable and its fn says stop.
+ * Cheap (one poll with no wait): for loops that check between steps. */
+bool pd_cancel_requested(const struct pd_spawn_cancel *cancel);
+
 /* Runs argv[0] (looked up on PATH when it has no '/') with argv.  Returns 0
  * when the program ran (whatever its exit status), negative errno when it
  * could not be started or waited for. */
