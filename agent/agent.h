@@ -31,6 +31,10 @@ struct agent {
 	struct pd_state_dir *state_dir;
 	struct pd_state state; /* what is published, as last saved */
 	bool state_unknown;    /* no state (lost, corrupt, first start): rebuild and save it */
+	bool proof_window;     /* the state was unknown at start: a loaded profile may be
+				* proven ours by the kernel's copy of its policy (apparmor.c
+				* admit) until a reconcile leaves nothing compiling; with a
+				* known state, what it does not list is never ours */
 	struct pd_store *store;
 	struct pd_seccomp_env env;
 	bool seccomp_enabled;

@@ -106,7 +106,7 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 						   files[j].s->path);
 		if (msg == NULL && kern != NULL && pd_aa_loaded_mode(kern, name) != NULL &&
 		    !owned(a, name)) {
-			ours[k] = proven(a, f, name, bin);
+			ours[k] = a->proof_window && proven(a, f, name, bin);
 			if (!ours[k] && !a->opt->adopt_existing)
 				msg = pd_xasprintf(
 					"profile `%s` is already loaded and was not loaded by "

@@ -154,6 +154,7 @@ open_parts(struct agent *a, const struct options *opt)
 	 * profiles by the kernel's copy of their policy: admit() in
 	 * apparmor.c), never on the word of the Node, and saved. */
 	a->state_unknown = a->state.n == 0;
+	a->proof_window = a->state_unknown;
 	record_domain(a);
 	if ((ret = pd_seccomp_env_native(&a->env, &err)) < 0)
 		goto fail;
@@ -877,6 +878,8 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 			a->state_unknown = false;
 		}
 	}
+	if (res->pending == 0 && !res->cancelled)
+		a->proof_window = false;
 	update_labels(a);
 	set_readiness(a, &now, res, folder_error);
 	pd_strv_clear(&a->reported);

@@ -31,7 +31,8 @@ daemon=$!
 expect "the daemon starts and is ready" wait_for 30 grep -q ' ready' /tmp/daemon.log
 expect "it sees the node's processes (the initial PID namespace): unloading is on" \
 	grep -q 'unloaded once no process runs under it' /tmp/daemon.log
-expect "pd-held is loaded" listed pd-held enforce
+# The compile runs in the background: "ready" can come before the load.
+expect "pd-held is loaded" wait_for 30 listed pd-held enforce
 expect "pd-free is loaded" listed pd-free enforce
 
 echo "# agent: $(grep -E '^(Uid|CapEff|NoNewPrivs)' /proc/$daemon/status | tr -s '\t\n' '  ')"
