@@ -63,7 +63,7 @@ struct reconcile_result {
 	bool reread;	  /* a profiles folder was unmounted: read it again soon */
 	unsigned pending; /* AppArmor files waiting for their compile */
 	const char *pending_path; /* the first of them (valid during the reconcile) */
-	bool cancelled;	  /* SIGTERM came during the seccomp part: the rest was skipped */
+	bool cancelled;		  /* SIGTERM came during the seccomp part: the rest was skipped */
 };
 
 /* Opens the state folder (waiting for another agent's lock) and the

@@ -81,6 +81,7 @@ take_back(struct agent *a, const struct aa_file *f, const char *name)
 	struct pd_state_entry *e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
 
 	pd_state_set_source(e, f->s->name);
+	pd_state_set_policy(e, pd_aa_context(a->aa)); /* proven: the binary of this context */
 	log_info("apparmor profile taken back: the kernel holds the policy compiled from this file",
 		 "profile", name, "file", f->s->path, "sha256", f->s->sha256, NULL);
 }
@@ -134,10 +135,10 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 			pd_state_find(&a->state, PD_KIND_APPARMOR, u->names.v[k]);
 		bool same = e != NULL && strcmp(e->sha256, f->s->sha256) == 0;
 
-		/* A binary compiled now (not from the cache) was made by
-		 * another parser or from changed abstractions: the kernel's copy
-		 * is stale even if the source is the same. */
-		if (!same || !u->cached)
+		/* Policy loaded in another compile context was made by another
+		 * parser or from other abstractions: the kernel's copy is stale
+		 * even if the source is the same. */
+		if (!same || strcmp(e->policy, pd_aa_context(a->aa)) != 0)
 			f->load = true;
 		else if (pd_aa_loaded_mode(kern, u->names.v[k]) == NULL)
 			f->load = f->restore = true;
@@ -178,6 +179,7 @@ confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 
 		e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
 		pd_state_set_source(e, f->s->name);
+		pd_state_set_policy(e, pd_aa_context(a->aa));
 		if (mode == NULL) {
 			_cleanup_free_ char *msg = pd_xasprintf(
 				"profile `%s` was loaded but the kernel does not list it", name);

@@ -58,6 +58,12 @@ pd_aa_fs(const struct pd_aa *aa)
 }
 
 const char *
+pd_aa_context(const struct pd_aa *aa)
+{
+	return aa->context;
+}
+
+const char *
 pd_aa_features_desc(const struct pd_aa *aa)
 {
 	return aa->features != NULL ? aa->features : "kernel";

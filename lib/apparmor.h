@@ -75,6 +75,9 @@ void pd_aa_set_cancel(struct pd_aa *aa, const struct pd_spawn_cancel *cancel);
 /* The folder libapparmor loads into, and the features used to compile. */
 const char *pd_aa_fs(const struct pd_aa *aa);
 const char *pd_aa_features_desc(const struct pd_aa *aa);
+/* The compile context in force (sha256 hex of the parser, features and
+ * include folder: aacache.h); policy compiled in another one is stale. */
+const char *pd_aa_context(const struct pd_aa *aa);
 
 /*
  * Refuses any `include`/`#include`/`abi` the parser could read (as its lexer

@@ -176,6 +176,7 @@ load_kind(const cJSON *root, enum pd_kind kind, struct pd_state *st, struct pd_s
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(it, "name");
 		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(it, "sha256");
 		const cJSON *source = cJSON_GetObjectItemCaseSensitive(it, "source");
+		const cJSON *policy = cJSON_GetObjectItemCaseSensitive(it, "policy");
 		struct pd_state_entry *e;
 
 		if (!cJSON_IsString(name) || !cJSON_IsString(sha) || !valid_hex(sha->valuestring) ||
@@ -190,6 +191,9 @@ load_kind(const cJSON *root, enum pd_kind kind, struct pd_state *st, struct pd_s
 		e = pd_state_put(st, kind, name->valuestring, sha->valuestring);
 		if (source != NULL)
 			pd_state_set_source(e, source->valuestring);
+		/* Unknown or malformed: the policy is loaded again once. */
+		if (cJSON_IsString(policy))
+			pd_state_set_policy(e, policy->valuestring);
 	}
 }
 
@@ -275,6 +279,8 @@ pd_state_save(struct pd_state_dir *sd, const struct pd_state *st, pd_error_t *er
 		cJSON_AddStringToObject(o, "sha256", st->v[i].sha256);
 		if (st->v[i].source != NULL)
 			cJSON_AddStringToObject(o, "source", st->v[i].source);
+		if (st->v[i].policy[0] != '\0')
+			cJSON_AddStringToObject(o, "policy", st->v[i].policy);
 		cJSON_AddItemToArray(kinds[st->v[i].kind], o);
 	}
 	{
@@ -317,6 +323,7 @@ pd_state_put(struct pd_state *st, enum pd_kind kind, const char *name, const cha
 		e->kind = kind;
 		e->name = pd_xstrdup(name);
 		e->source = NULL;
+		e->policy[0] = '\0';
 	}
 	snprintf(e->sha256, sizeof(e->sha256), "%s", sha256);
 	return e;
@@ -350,6 +357,16 @@ pd_state_add_domain(struct pd_state *st, const char *domain)
 }
 
 void
+pd_state_set_policy(struct pd_state_entry *e, const char *context)
+{
+	if (context == NULL || !valid_hex(context)) {
+		e->policy[0] = '\0';
+		return;
+	}
+	memcpy(e->policy, context, sizeof(e->policy));
+}
+
+void
 pd_state_set_source(struct pd_state_entry *e, const char *source)
 {
 	free(e->source);
@@ -375,7 +392,7 @@ pd_state_equal(const struct pd_state *a, const struct pd_state *b)
 			pd_state_find((struct pd_state *)b, a->v[i].kind, a->v[i].name);
 
 		if (o == NULL || strcmp(o->sha256, a->v[i].sha256) != 0 ||
-		    !str_eq(o->source, a->v[i].source))
+		    !str_eq(o->source, a->v[i].source) || strcmp(o->policy, a->v[i].policy) != 0)
 			return false;
 	}
 	return true;
@@ -392,6 +409,7 @@ pd_state_copy(struct pd_state *dst, const struct pd_state *src)
 			pd_state_put(dst, src->v[i].kind, src->v[i].name, src->v[i].sha256);
 
 		pd_state_set_source(e, src->v[i].source);
+		pd_state_set_policy(e, src->v[i].policy);
 	}
 }
 

@@ -24,6 +24,10 @@ struct pd_state_entry {
 	char *name; /* seccomp: the published file name, e.g. "audit.json" */
 	char sha256[PD_SHA256_HEX_LEN + 1]; /* of the source file */
 	char *source; /* AppArmor: the profiles-folder entry that declares it */
+	/* AppArmor: the compile context (parser, features, includes: aacache.h)
+	 * of the policy loaded; "" when unknown.  Another context means the
+	 * kernel holds a binary another parser or other abstractions made. */
+	char policy[PD_SHA256_HEX_LEN + 1];
 };
 
 struct pd_state {
@@ -71,6 +75,8 @@ struct pd_state_entry *pd_state_find(struct pd_state *st, enum pd_kind kind, con
 struct pd_state_entry *pd_state_put(struct pd_state *st, enum pd_kind kind, const char *name,
 				    const char *sha256);
 void pd_state_set_source(struct pd_state_entry *e, const char *source);
+/* Sets e->policy; NULL or a value that is not a sha256 in hex clears it. */
+void pd_state_set_policy(struct pd_state_entry *e, const char *context);
 void pd_state_remove(struct pd_state *st, enum pd_kind kind, const char *name);
 /* Records domain as one the agent sets labels under; true when it was not
  * recorded yet.  The oldest is forgotten past PD_STATE_MAX_DOMAINS. */

@@ -81,7 +81,7 @@ aa_daemon() {
 	# the batch, then the slow file alone
 	cat "$PARSER_LOG"
 	[ "$(compiles)" -ge 2 ]
-	[ "$(grep -- '--write-cache' "$PARSER_LOG" | tail -1 | grep -o "$S/apparmor-cache/src/" | wc -l)" -eq 1 ]
+	[ "$(grep -- '--write-cache' "$PARSER_LOG" | tail -1 | grep -oE "$S/apparmor-cache/ctx-[0-9a-f]+/src/" | wc -l)" -eq 1 ]
 	# nothing of the parser is left (zombies reaped by init aside)
 	wait_until 5 no_parser_left
 	stop_daemon

@@ -337,6 +337,43 @@ state_load_unreadable_file_is_empty_with_a_warning(void **state)
 	free(dir);
 }
 
+/* The compile context of the loaded policy: saved, loaded, compared and
+ * copied; a malformed one is dropped (the policy is then loaded again). */
+static void
+state_policy_is_saved_loaded_and_compared(void **state)
+{
+	const char *tmp = *state;
+	struct pd_state_dir *sd = open_state(tmp);
+	struct pd_state st = { 0 }, back = { 0 }, copy = { 0 };
+	struct pd_strv warnings = { 0 };
+	struct pd_state_entry *e;
+
+	e = pd_state_put(&st, PD_KIND_APPARMOR, "pd-a", SHA_A);
+	assert_string_equal(e->policy, "");
+	pd_state_set_policy(e, SHA_B);
+	assert_string_equal(e->policy, SHA_B);
+	assert_int_equal(pd_state_save(sd, &st, NULL), 0);
+	assert_int_equal(pd_state_load(sd, &back, &warnings, NULL), 0);
+	assert_int_equal(warnings.n, 0);
+	assert_string_equal(pd_state_find(&back, PD_KIND_APPARMOR, "pd-a")->policy, SHA_B);
+	assert_true(pd_state_equal(&st, &back));
+	pd_state_copy(&copy, &st);
+	assert_string_equal(pd_state_find(&copy, PD_KIND_APPARMOR, "pd-a")->policy, SHA_B);
+
+	/* Another context is another state; a value that is not a sha256 clears it. */
+	pd_state_set_policy(pd_state_find(&back, PD_KIND_APPARMOR, "pd-a"), SHA_A);
+	assert_false(pd_state_equal(&st, &back));
+	pd_state_set_policy(e, "../not-hex");
+	assert_string_equal(e->policy, "");
+	pd_state_set_policy(e, NULL);
+	assert_string_equal(e->policy, "");
+
+	pd_state_clear(&st);
+	pd_state_clear(&back);
+	pd_state_clear(&copy);
+	pd_state_dir_free(sd);
+}
+
 static void
 state_source_is_saved_loaded_and_compared(void **state)
 {
@@ -644,6 +681,7 @@ main(void)
 		unit_test_tmp(state_load_drops_malformed_entries_and_keeps_the_rest),
 		unit_test_tmp(state_load_unreadable_file_is_empty_with_a_warning),
 		unit_test_tmp(state_source_is_saved_loaded_and_compared),
+		unit_test_tmp(state_policy_is_saved_loaded_and_compared),
 		unit_test_tmp(state_load_checks_names_by_kind),
 		cmocka_unit_test(state_put_adds_and_updates),
 		cmocka_unit_test(state_put_copies_the_name),
