@@ -27,7 +27,9 @@ for e in policy/versions namespaces io_uring ipc mqueue network_v9 dbus domain/v
 		echo "# features/$e: $(tr '\n' ' ' <"$p")"
 	fi
 done
-for e in $(find "$F" \( -name '*userns*' -o -name '*mqueue*' \) | sort); do
+found=$(find "$F" \( -name '*userns*' -o -name '*mqueue*' \) | sort)
+[ -n "$found" ] || echo "# userns, mqueue: no entry in features/ (this kernel does not mediate them)"
+for e in $found; do
 	if [ -f "$e" ]; then
 		echo "# ${e#"$AA"/}: $(tr '\n' ' ' <"$e")"
 	else
