@@ -3,7 +3,7 @@
 #   make deps          install build and test dependencies (Debian, as root)
 #   make               build build/profiled
 #   make test          unit tests, fuzz regression inputs, black-box tests
-#   make test-vm       AppArmor and advise on a real kernel under QEMU (part of make test)
+#   make test-vm       AppArmor and advise on real kernels under QEMU (part of make test)
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
 #   make soak          thousands of kubelet ConfigMap swaps (SOAK_SECONDS, 360 s)
@@ -104,8 +104,10 @@ faults-long: $(BUILD)/profiled
 		bats --timing test/bats/faults.bats
 
 # AppArmor on a real kernel: Debian's kernel under QEMU (TCG).
+# matrix.sh runs profiled.sh's guest test on Debian 12's, 13's and unstable's
+# kernels; the others stay on the default (Debian 12) kernel.
 test-vm: $(BUILD)/profiled
-	bash test/vm/profiled.sh $(CURDIR)/$(BUILD)/profiled
+	bash test/vm/matrix.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/unload.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/trust.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/advise.sh $(CURDIR)/$(BUILD)/profiled

@@ -80,8 +80,9 @@ REQUIRE=${PROFILED_DEPLOY_REQUIRE:-0} selftest deploy test/deploy/test.sh
 echo "== the image's runtime stage"
 selftest image test/image/check.sh "$PROFILED"
 
-echo "== AppArmor on a real kernel (QEMU)"
-REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-apparmor test/vm/profiled.sh "$PROFILED"
+echo "== AppArmor on real kernels (QEMU)"
+# the end-to-end test (profiled.sh's) on each kernel of the matrix
+REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-matrix test/vm/matrix.sh "$PROFILED"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-unload test/vm/unload.sh "$PROFILED"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-trust test/vm/trust.sh "$PROFILED"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-advise test/vm/advise.sh "$PROFILED"

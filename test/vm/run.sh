@@ -2,7 +2,7 @@
 # Run a shell script as root inside a QEMU VM booted on Debian's stock kernel,
 # which has AppArmor enabled, and exit with the script's exit status.
 #
-#   run.sh [--timeout SECONDS] [--file HOSTPATH[:GUESTPATH]]...
+#   run.sh [--kernel SUITE] [--timeout SECONDS] [--file HOSTPATH[:GUESTPATH]]...
 #          [--bin HOSTBIN[:GUESTPATH]]... [--] GUEST_SCRIPT|-
 #
 # GUEST_SCRIPT runs as /test.sh under busybox sh (`-` reads it from stdin).
@@ -18,6 +18,9 @@
 #                                /usr/local/bin/<name>, which is on PATH)
 #   --file HOSTPATH[:GUESTPATH]  a file or directory (copied recursively);
 #                                default GUESTPATH: the same absolute path
+#   --kernel SUITE               Debian's kernel to boot: bookworm (6.1,
+#                                the default), trixie (6.12) or sid (the
+#                                newest); fetch.sh downloads it once
 #   --timeout SECONDS            hard limit for the whole VM (default 120);
 #                                the guest kills the script itself a bit
 #                                earlier (SECONDS-10, or SECONDS/2 below 20)
@@ -41,8 +44,10 @@
 #                        and print timings
 #   PROFILED_VM_DMESG=1  append the guest's dmesg to the console log even on
 #                        success (it always is on failure)
+#   PROFILED_VM_SUITE    the default for --kernel (bookworm)
 #   PROFILED_VM_KERNEL   boot this kernel instead of fetch.sh's vmlinux
-#                        (a bzImage works too, just slower)
+#                        (a bzImage works too, just slower); a suite name
+#                        (bookworm, trixie, sid) means --kernel SUITE
 #   PROFILED_VM_APPEND   extra kernel command line
 #   PROFILED_VM_MEM      guest memory (default 512M); PROFILED_VM_SMP (2)
 #   PROFILED_VM_ACCEL    QEMU accelerator (default tcg: nested KVM is broken)
@@ -65,6 +70,10 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 timeout_s=120
+suite=${PROFILED_VM_SUITE:-bookworm}
+case ${PROFILED_VM_KERNEL:-} in
+bookworm | trixie | sid) suite=$PROFILED_VM_KERNEL && PROFILED_VM_KERNEL= ;;
+esac
 files=()
 bins=()
 script=
@@ -76,6 +85,12 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	--timeout=*) timeout_s=${1#*=} && shift ;;
+	--kernel)
+		[ $# -ge 2 ] || usage "--kernel needs a value"
+		suite=$2
+		shift 2
+		;;
+	--kernel=*) suite=${1#*=} && shift ;;
 	--file)
 		[ $# -ge 2 ] || usage "--file needs a value"
 		files+=("$2")
@@ -102,6 +117,11 @@ script=$1
 case $timeout_s in
 '' | *[!0-9]* | 0) usage "--timeout must be a positive integer" ;;
 esac
+case $suite in
+bookworm | trixie | sid) ;;
+*) usage "--kernel must be bookworm, trixie or sid" ;;
+esac
+export PROFILED_VM_SUITE=$suite
 if [ "$timeout_s" -ge 20 ]; then guest_timeout=$((timeout_s - 10)); else guest_timeout=$(((timeout_s + 1) / 2)); fi
 
 t_start=$(now)
@@ -112,7 +132,7 @@ if [ -n "${PROFILED_VM_KERNEL:-}" ]; then
 	[ -r "$kernel" ] || die "PROFILED_VM_KERNEL=$kernel is not readable"
 else
 	rc=0
-	kernel=$("$here/fetch.sh") || rc=$?
+	kernel=$("$here/fetch.sh" "$suite") || rc=$?
 	if [ "$rc" = 77 ]; then
 		echo "$kernel"
 		exit 77
