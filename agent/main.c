@@ -90,8 +90,7 @@ run_main(int argc, char **argv)
 	log_info("starting", "version", PROFILED_VERSION, "node", opt.node_name, "seccomp_dir",
 		 opt.seccomp_root, "state_dir", opt.state_dir, NULL);
 	status = agent_open(&a, &opt);
-	if (status < 0) {
-		agent_close(&a); /* what it opened before the failure */
+	if (status < 0) { /* agent_open closed what it had opened */
 		options_clear(&opt);
 		return status == -EINTR ? 0 : 2; /* -EINTR: stopped while waiting for the lock */
 	}
