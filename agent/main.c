@@ -23,55 +23,26 @@
 #define PROFILED_VERSION "0.0.0-dev"
 #endif
 
-static int
-block_signals(void)
-{
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	/* SIGPIPE would kill us on a closed socket or pipe: handle EPIPE. */
-	signal(SIGPIPE, SIG_IGN);
-	return sigprocmask(SIG_BLOCK, &mask, NULL);
-}
-
 /*
  * --once: waits for the AppArmor compile in the background, reconciling
  * when it ends.  SIGTERM/SIGINT meanwhile stop it (the parser's whole
  * process group, when the agent is closed): false then.
  */
 static bool
-once_wait_compile(struct agent *a, struct reconcile_result *r)
+once_wait_compile(struct agent *a, struct reconcile_result *r, struct stopsig *stop)
 {
-	struct signalfd_siginfo si;
-	sigset_t mask;
-	int sfd;
-	bool stopped = false;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	while (!stopped && agent_compile_fd(a) >= 0) {
+	while (agent_compile_fd(a) >= 0) {
 		struct pollfd p[2] = { { .fd = agent_compile_fd(a), .events = POLLIN },
-				       { .fd = sfd, .events = POLLIN } };
+				       { .fd = stop->fd, .events = POLLIN } };
 
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (poll(p, stop->fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
 			break;
-		if ((p[1].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si)) {
-			log_info("stopping", "signal", strsignal((int)si.ssi_signo), NULL);
-			stopped = true;
-		} else if ((p[0].revents & POLLIN) && agent_compile_step(a)) {
+		if ((p[1].revents & POLLIN) && stopsig_pending(stop))
+			return false;
+		if ((p[0].revents & POLLIN) && agent_compile_step(a))
 			agent_reconcile(a, r);
-		}
 	}
-	if (sfd >= 0)
-		close(sfd);
-	sigprocmask(SIG_UNBLOCK, &mask, NULL);
-	return !stopped;
+	return !stop->stop;
 }
 
 static int
@@ -96,7 +67,7 @@ run_main(int argc, char **argv)
 	}
 	if (opt.once) {
 		struct reconcile_result r;
-		struct stopsig stop;
+		struct stopsig stop = { .fd = -1 };
 		struct pd_spawn_cancel cancel = { .fn = stopsig_pending, .arg = &stop };
 		bool synced;
 
@@ -110,10 +81,14 @@ run_main(int argc, char **argv)
 		}
 		node_prune_before_start(&a);
 		agent_reconcile(&a, &r);
-		if (!once_wait_compile(&a, &r)) {
-			agent_close(&a); /* kills the parser */
+		if (r.cancelled || !once_wait_compile(&a, &r, &stop)) {
+			/* Stopped before every profile was in place: not a success.
+			 * agent_close() kills a parser still running. */
+			log_info("stopped before the reconcile ended", NULL);
+			stopsig_close(&stop);
+			agent_close(&a);
 			options_clear(&opt);
-			return 0;
+			return 1;
 		}
 		synced = node_sync(&a, true) == 0;
 		status = r.rejected || r.failed || !synced ? 1 : 0;
@@ -124,7 +99,7 @@ run_main(int argc, char **argv)
 		if (a.node != NULL)
 			pd_kube_set_cancel(a.node->kube, NULL);
 		stopsig_close(&stop);
-	} else if (block_signals() < 0 || loop_run(&a) < 0) {
+	} else if (loop_run(&a) < 0) {
 		status = 2;
 	}
 	agent_close(&a);
