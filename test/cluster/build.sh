@@ -32,6 +32,14 @@ if [ -z "$missing" ]; then
 fi
 
 mkdir -p "$bin"
+# One build at a time (a second caller waits, then finds the binaries).
+exec 9>"$cache/.lock"
+flock 9
+missing=""
+for c in $cmds; do
+	[ -x "$bin/$c" ] || missing="$missing $c"
+done
+[ -n "$missing" ] || { echo "$bin"; exit 0; }
 tmp=$(mktemp -d "$cache/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)

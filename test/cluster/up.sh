@@ -240,7 +240,8 @@ start kube-apiserver "$bin/kube-apiserver" \
 	--audit-policy-file="$STATE/audit-policy.yaml" --audit-log-path="$STATE/logs/audit.log" \
 	--audit-log-maxsize=100 --audit-log-maxbackup=1
 kubectl_admin() { "$bin/kubectl" --kubeconfig "$STATE/admin.kubeconfig" "$@"; }
-wait_for kube-apiserver 120 kubectl_admin get --raw /readyz
+wait_for kube-apiserver 120 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
+	"https://$GW:$API_PORT/readyz"
 
 start kube-controller-manager "$bin/kube-controller-manager" \
 	--kubeconfig="$STATE/controller-manager.kubeconfig" \
@@ -333,6 +334,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   sandbox_image = "$REGISTRY/profiled-pause:1"
   netns_mounts_under_state_dir = true
   enable_selinux = false
+  # Lowering oom_score_adj is not allowed on this machine (the kubelet
+  # asks -998 for every pod sandbox, and runc's init then dies with "can't
+  # get final child's PID from pipe"): clamp to containerd's own value.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
