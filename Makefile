@@ -12,6 +12,11 @@
 #   make bench         benchmarks: figures and ratios against a baseline
 #   make bench-footprint  the idle daemon's memory, CPU and wakeups
 #   make format-check  clang-format check
+#   make image         the Dockerfile built with podman: build/image/{ref,profiled.tar}
+#   make cluster-up    a single-node Kubernetes on this machine (root; test/cluster/)
+#   make cluster-down  removes it, every process, mount and device it made
+#   make e2e           the end-to-end suite on that cluster
+#   make k8s-build     only build the pinned Kubernetes (cached in /var/tmp/profiled-k8s)
 #   make install       honours DESTDIR and PREFIX
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
@@ -49,6 +54,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
+.PHONY: cluster-deps image cluster-up cluster-down e2e k8s-build
 .PHONY: all deps deps-check-quiet test unit regress bats faults-long test-vm asan fuzz fuzz-build run install bench bench-footprint soak valgrind \
 	clean format format-check check-deps
 
@@ -186,6 +192,27 @@ bench-footprint: deps-check-quiet
 run: deps-check-quiet
 	$(MAKE) all
 	sh test/tools/run-local.sh $(BUILD)/profiled
+
+# --- image and test cluster (test/cluster/) --------------------------------------
+
+cluster-deps:
+	sh test/tools/deps.sh cluster
+
+image: cluster-deps
+	sh test/cluster/image.sh
+
+k8s-build:
+	sh test/cluster/build.sh
+
+cluster-up: cluster-deps
+	@[ -s build/image/ref ] || $(MAKE) image
+	bash test/cluster/up.sh
+
+cluster-down:
+	bash test/cluster/down.sh
+
+e2e: cluster-up
+	bash test/e2e/run.sh
 
 # --- housekeeping ------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs what building and testing profiled needs, from Debian's archive.
 # Idempotent: when everything is present it does nothing (and needs no root).
+#   deps.sh           build and test dependencies (make deps)
+#   deps.sh cluster   those plus what make image / cluster-up / e2e need
 set -eu
 
 # Build: compiler, pkg-config and the libraries profiled links.
@@ -12,8 +14,15 @@ TEST_PKGS="libcmocka-dev bats apparmor podman runc clang libclang-rt-14-dev clan
 python3 procps valgrind qemu-system-x86 busybox-static cpio xz-utils
 catatonit slirp4netns fuse-overlayfs uidmap curl openssl yamllint"
 
+# The image and the test cluster (test/cluster/): the base image made with
+# debootstrap, containerd and the CNI plugins of the node, the registry the
+# images are pushed to. Kept apart: make test uses none of them. Go (1.26 or
+# newer, for the pinned Kubernetes) is not Debian 12's: see test/cluster/build.sh.
+CLUSTER_PKGS="debootstrap containerd containernetworking-plugins docker-registry iptables iproute2"
+[ "${1:-}" = cluster ] || CLUSTER_PKGS=""
+
 missing=""
-for p in $BUILD_PKGS $TEST_PKGS; do
+for p in $BUILD_PKGS $TEST_PKGS $CLUSTER_PKGS; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi

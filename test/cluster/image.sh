@@ -1,0 +1,59 @@
+#!/bin/sh
+# make image: builds the Dockerfile with podman and writes
+#   build/image/ref           the local podman reference (localhost/profiled:TAG)
+#   build/image/profiled.tar  the image as a docker-archive
+# No registry is reachable from here: when the Dockerfile's base image is
+# not in podman's store, base-image.sh makes it with debootstrap, for the
+# Debian suite the FROM line names, and imports it under that name.
+#   TAG   default: git describe (as the Makefile's VERSION)
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out="$repo/build/image"
+tag=${TAG:-$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)}
+ref="localhost/profiled:$tag"
+
+# The base: the first FROM, with ${ARG} resolved from its ARG default.
+from=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$repo/Dockerfile" | head -n1)
+case $from in
+'${'*'}' | '$'*)
+	var=$(echo "$from" | sed 's/^\${\{0,1\}\([A-Za-z_][A-Za-z0-9_]*\)}\{0,1\}$/\1/')
+	from=$(sed -n "s/^ARG[[:space:]]\{1,\}$var=\([^[:space:]]*\).*/\1/p" "$repo/Dockerfile" | head -n1)
+	;;
+esac
+[ -n "$from" ] || { echo "image: no base image in the Dockerfile" >&2; exit 1; }
+# The name docker and podman resolve it to.
+case $from in
+*/*/* | *.*/* | localhost/*) full=$from ;;
+*/*) full=docker.io/$from ;;
+*) full=docker.io/library/$from ;;
+esac
+case ${full%%:*} in
+*/debian) ;;
+*) echo "image: base $from is not Debian: cannot make it here" >&2; exit 1 ;;
+esac
+# The suite: the tag without its variant (bookworm-slim -> bookworm).
+t=${full##*:}
+[ "$t" != "$full" ] || t=latest
+suite=${t%%-*}
+case $suite in
+12) suite=bookworm ;;
+13) suite=trixie ;;
+14) suite=forky ;;
+latest | stable) suite=stable ;;
+esac
+sh "$here/base-image.sh" "$suite" "$full"
+
+mkdir -p "$out"
+echo "image: building $ref on $full" >&2
+# --network host: the build's apt-get reaches the Debian archive as the host
+# does, with no bridge or namespace setup. --pull never: only local images.
+nice -n 19 podman --runtime runc build --pull=never --network host \
+	--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+	--build-arg VERSION="$tag" -t "$ref" -f "$repo/Dockerfile" "$repo" >&2
+rm -f "$out/profiled.tar"
+podman save --format docker-archive -o "$out/profiled.tar" "$ref"
+echo "$ref" >"$out/ref.tmp"
+mv "$out/ref.tmp" "$out/ref"
+echo "image: $ref, $(du -h "$out/profiled.tar" | cut -f1) in build/image/profiled.tar" >&2
