@@ -1180,6 +1180,7 @@ pd_aa_compile(struct pd_aa *aa, struct pd_aa_unit *units, size_t n, struct pd_aa
 						pd_xstrdup("compiled, but the AppArmor cache could "
 							   "not keep the result");
 			}
+			u->cached = false; /* compiled by this call, read back from the cache */
 		}
 		if (u->error != NULL)
 			stats->rejected++;
