@@ -46,6 +46,12 @@ ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f s", (b - a) / 1000 }'; }
 
 # --- 1. a ConfigMap edit reaches the agent through the kubelet ---------------
 
+# The ConfigMap run.sh applied has no e2e-new.json: after an earlier run,
+# wait until the agent has seen that (the kubelet's sync) and dropped it.
+for ((i = 0; i < 600; i++)); do
+	[ -z "$(node_label "$NODE" seccomp.profiled.io/e2e-new)" ] && [ ! -e "$seccomp/e2e-new.json" ] && break
+	sleep 0.1
+done
 # A pod that needs a profile no node has yet: it selects its label.
 pod_apply wants-new '{"seccomp.profiled.io/e2e-new": "true"}' \
 	'{"seccompProfile": {"type": "Localhost", "localhostProfile": "profiled/e2e-new.json"}}'
@@ -94,4 +100,69 @@ if wait_running wants-new 60; then
 else
 	notok "the Pending pod is scheduled and Running once the profile's label is on the node" \
 		"$(k -n "$ns" describe pod wants-new 2>&1 | tail -15)"
+fi
+
+# --- 2. a broken profile, and a good profile edited into a broken one --------
+
+# e2e-broken.json is new and invalid; e2e-new.json is replaced by a cut-off
+# copy (profiles/edited/): its last good version must stay.
+write_overlay "$here/profiles/edited/e2e-new.json" "$here/profiles/e2e-broken.json"
+t0=$(now_ms)
+applied=$(k apply -k "$overlay" 2>&1)
+cond=""
+for ((i = 0; i < 600; i++)); do
+	cond=$(condition)
+	[[ $cond == False* ]] && break
+	sleep 0.1
+done
+t_cond=$(now_ms)
+since=$(date -u -d "@$((t0 / 1000 - 1))" +%Y-%m-%dT%H:%M:%SZ)
+described=$(k describe node "$NODE" 2>&1 | grep ProfilesReady)
+if [[ $cond == "False ProfileInvalid: "*e2e-* ]] && [[ $described == *False*ProfileInvalid*/etc/profiled/profiles/e2e-* ]]; then
+	ok "kubectl describe node: ProfilesReady False, ProfileInvalid, naming the file"
+	fig "edit -> condition False: $(ms "$t0" "$t_cond")"
+	fig "condition: $cond"
+else
+	notok "kubectl describe node: ProfilesReady False, ProfileInvalid, naming the file" \
+		"apply: $applied" "condition: $cond" "describe: $described"
+fi
+events=""
+for ((i = 0; i < 100; i++)); do
+	# (only the events of this edit: an earlier run left its own)
+	events=$(k -n default get events --field-selector "involvedObject.kind=Node,involvedObject.name=$NODE,reason=ProfileRejected" \
+		-o jsonpath='{range .items[*]}{.lastTimestamp} {.type} {.reason} {.source.component} {.message}{"\n"}{end}' 2>&1 |
+		awk -v since="$since" '$1 >= since { $1 = ""; sub(/^ /, ""); print }')
+	grep -q '^Warning ProfileRejected .*e2e-broken.json' <<<"$events" &&
+		grep -q '^Warning ProfileRejected .*e2e-new.json' <<<"$events" && break
+	sleep 0.1
+done
+if grep -q '^Warning ProfileRejected .*/etc/profiled/profiles/e2e-broken.json: ' <<<"$events" &&
+	grep -q '^Warning ProfileRejected .*/etc/profiled/profiles/e2e-new.json: ' <<<"$events"; then
+	ok "kubectl get events: a Warning ProfileRejected on the Node for each broken file"
+	while read -r l; do fig "$l"; done <<<"$events"
+else
+	notok "kubectl get events: a Warning ProfileRejected on the Node for each broken file" "events: $events" \
+		"$(k -n default get events 2>&1 | tail -10)"
+fi
+if same_json "$seccomp/e2e-new.json" "$here/profiles/e2e-new.json" &&
+	[ "$(node_label "$NODE" seccomp.profiled.io/e2e-new)" = true ] &&
+	[ ! -e "$seccomp/e2e-broken.json" ] && [ -z "$(node_label "$NODE" seccomp.profiled.io/e2e-broken)" ]; then
+	ok "the last good e2e-new.json stays published and labeled; e2e-broken.json is neither"
+else
+	notok "the last good e2e-new.json stays published and labeled; e2e-broken.json is neither" \
+		"published: $(cat "$seccomp/e2e-new.json" 2>&1 | tr '\n' ' ')" "$(ls -la "$seccomp")" \
+		"labels: $(k get node "$NODE" --show-labels 2>&1)"
+fi
+# Back to the good version: the condition turns True again.
+write_overlay "$here/profiles/e2e-new.json"
+k apply -k "$overlay" >/dev/null 2>&1
+for ((i = 0; i < 600; i++)); do
+	cond=$(condition)
+	[[ $cond == True* ]] && break
+	sleep 0.1
+done
+if [[ $cond == "True ProfilesInPlace: "* ]]; then
+	ok "the broken files removed from the ConfigMap: ProfilesReady True again"
+else
+	notok "the broken files removed from the ConfigMap: ProfilesReady True again" "condition: $cond"
 fi
