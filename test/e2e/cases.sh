@@ -166,3 +166,56 @@ if [[ $cond == "True ProfilesInPlace: "* ]]; then
 else
 	notok "the broken files removed from the ConfigMap: ProfilesReady True again" "condition: $cond"
 fi
+
+# --- 3. the start-up taint ------------------------------------------------------
+
+# The node as it registers with --register-with-taints: the taint is there
+# before any agent runs. The DaemonSet is deleted, the node tainted, then
+# deploy/ applied again (its DaemonSet passes --remove-taint
+# profiled.io/not-ready:NoSchedule).
+k -n profiled-system delete ds profiled --wait=true --timeout=60s >/dev/null 2>&1
+for ((i = 0; i < 600; i++)); do
+	[ -z "$(agent_pods -o name 2>/dev/null)" ] && break
+	sleep 0.1
+done
+k taint node "$NODE" profiled.io/not-ready:NoSchedule --overwrite >/dev/null
+pod_apply plain '{}' '{}'
+sleep 5
+msg=$(pod_field plain '{.status.conditions[?(@.type=="PodScheduled")].message}')
+if [ "$(pod_field plain '{.status.phase}')" = Pending ] && [ -z "$(pod_field plain '{.spec.nodeName}')" ] &&
+	[[ $msg == *"untolerated taint"* ]] &&
+	[[ "$(k get node "$NODE" -o jsonpath='{.spec.taints}')" == *profiled.io/not-ready* ]]; then
+	ok "an ordinary pod stays Pending while the node carries profiled.io/not-ready:NoSchedule (no agent)"
+	fig "scheduler: $msg"
+else
+	notok "an ordinary pod stays Pending while the node carries profiled.io/not-ready:NoSchedule (no agent)" \
+		"phase $(pod_field plain '{.status.phase}'), node '$(pod_field plain '{.spec.nodeName}')', message '$msg'"
+fi
+t0=$(now_ms)
+since=$(date -u -d "@$((t0 / 1000 - 1))" +%Y-%m-%dT%H:%M:%SZ)
+applied=$(k apply -k "$overlay" 2>&1)
+taints=x
+for ((i = 0; i < 1200; i++)); do
+	taints=$(k get node "$NODE" -o jsonpath='{.spec.taints}')
+	[[ $taints != *profiled.io/not-ready* ]] && break
+	sleep 0.1
+done
+t_taint=$(now_ms)
+if [[ $taints != *profiled.io/not-ready* ]] && wait_running plain 60; then
+	ok "the agent removes the taint; the pod is then scheduled and Running"
+	fig "apply -> taint removed: $(ms "$t0" "$t_taint"); -> pod Running: $(ms "$t0" "$(now_ms)")"
+else
+	notok "the agent removes the taint; the pod is then scheduled and Running" "apply: $applied" \
+		"taints: $taints" "pod: $(pod_field plain '{.status.phase}')" \
+		"$(k -n profiled-system logs ds/profiled --tail=20 2>&1)"
+fi
+events=$(k -n default get events --field-selector "involvedObject.kind=Node,involvedObject.name=$NODE,reason=TaintRemoved" \
+	-o jsonpath='{range .items[*]}{.lastTimestamp} {.type} {.message}{"\n"}{end}' 2>&1 |
+	awk -v since="$since" '$1 >= since')
+if grep -q ' Normal ' <<<"$events"; then
+	ok "a Normal TaintRemoved event on the Node"
+	fig "$events"
+else
+	notok "a Normal TaintRemoved event on the Node" "events: $events"
+fi
+k -n profiled-system rollout status ds/profiled --timeout=120s >/dev/null 2>&1
