@@ -219,3 +219,120 @@ else
 	notok "a Normal TaintRemoved event on the Node" "events: $events"
 fi
 k -n profiled-system rollout status ds/profiled --timeout=120s >/dev/null 2>&1
+
+# --- 4. least privilege on the real API server -----------------------------------
+
+sa=system:serviceaccount:profiled-system:profiled
+# can VERB RESOURCE [ARGS...]: kubectl auth can-i as the agent; prints yes/no.
+can() { k auth can-i --as="$sa" "$@" 2>/dev/null; }
+wrong=""
+# What docs/api.md and docs/security.md grant (rbac.yaml).
+for args in "get nodes" "patch nodes" "get nodes --subresource=status" "patch nodes --subresource=status" \
+	"get nodes/$NODE" "patch nodes/$NODE" "create events -n default" "patch events -n default"; do
+	# shellcheck disable=SC2086
+	[ "$(can $args)" = yes ] || wrong="$wrong; not allowed: $args"
+done
+# What it must not have.
+for args in "list nodes" "watch nodes" "update nodes" "delete nodes" "create nodes" "update nodes --subresource=status" \
+	"list secrets -A" "get secrets -n profiled-system" "list configmaps -n profiled-system" \
+	"get configmaps/profiles -n profiled-system" "list pods -A" "create pods -n profiled-system" \
+	"create pods/eviction -n default" "create events -n profiled-system" "create events -n kube-system" \
+	"get events -n default" "list events -n default" "delete events -n default" "create serviceaccounts/token -n profiled-system" \
+	"patch daemonsets.apps -n profiled-system" "patch validatingadmissionpolicies.admissionregistration.k8s.io" \
+	"delete validatingadmissionpolicybindings.admissionregistration.k8s.io" "escalate clusterroles" "impersonate users"; do
+	# shellcheck disable=SC2086
+	[ "$(can $args)" = no ] || wrong="$wrong; allowed: $args"
+done
+if [ -z "$wrong" ]; then
+	ok "kubectl auth can-i as $sa: exactly the verbs of the docs (8 allowed, 24 refused)"
+else
+	notok "kubectl auth can-i as $sa: exactly the verbs of the docs" "${wrong#; }"
+fi
+
+# The agent pod's own kind of token: bound to its pod (and so to its node).
+pod=$(agent_pods -o jsonpath='{.items[0].metadata.name}')
+token=$(k -n profiled-system create token profiled --bound-object-kind Pod --bound-object-name "$pod" --duration 10m 2>&1)
+claims=$(cut -d. -f2 <<<"$token" | tr '_-' '/+' | base64 -d 2>/dev/null)
+[[ $claims == *'"node"'* ]] || claims="$claims}"
+api=https://$GW:$API_PORT
+# call METHOD PATH CONTENT-TYPE BODY: prints the HTTP status, then the body
+# as compact JSON on one line.
+call() {
+	local code
+	code=$(curl -sS --cacert "$STATE/pki/ca.crt" -H "Authorization: Bearer $token" -X "$1" -H "Content-Type: $3" \
+		--data-binary "$4" -o "$out/e2e-call.json" -w '%{http_code}' "$api$2" 2>&1)
+	echo "$code $(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' \
+		"$out/e2e-call.json" 2>&1)"
+}
+other=$NODE-other
+k apply -f - >/dev/null <<-EOF
+apiVersion: v1
+kind: Node
+metadata:
+  name: $other
+EOF
+k taint node "$NODE" e2e.example/other=x:PreferNoSchedule --overwrite >/dev/null
+# taint_index KEY: the index of the first taint with KEY on $NODE.
+taint_index() {
+	k get node "$NODE" -o json | python3 -c 'import json,sys
+t=json.load(sys.stdin)["spec"].get("taints", [])
+print(next(i for i, x in enumerate(t) if x["key"] == sys.argv[1]))' "$1"
+}
+merge=application/merge-patch+json
+jsonp=application/json-patch+json
+smp=application/strategic-merge-patch+json
+vap=""
+expect() { # expect CODE TEXT-IN-BODY WHAT METHOD PATH TYPE BODY
+	local code=$1 text=$2 what=$3 r
+	shift 3
+	r=$(call "$@")
+	if [[ $r == "$code "* ]] && [[ $r == *"$text"* ]]; then
+		fig "$code: $what"
+	else
+		vap="$vap; $what: want $code '$text', got: ${r:0:300}"
+	fi
+}
+expect 200 '"seccomp.profiled.io/e2e-token":"true"' "own Node, own label set" \
+	PATCH "/api/v1/nodes/$NODE" $merge '{"metadata":{"labels":{"seccomp.profiled.io/e2e-token":"true"}}}'
+expect 200 '"kind":"Node"' "own Node, own label removed" \
+	PATCH "/api/v1/nodes/$NODE" $merge '{"metadata":{"labels":{"seccomp.profiled.io/e2e-token":null}}}'
+expect 403 'profiled may change only labels under profiled.io/ and *.profiled.io/, not: example.com/e2e' \
+	"own Node, foreign label refused" \
+	PATCH "/api/v1/nodes/$NODE" $merge '{"metadata":{"labels":{"example.com/e2e":"x"}}}'
+expect 403 'profiled may change only labels' "own Node, a look-alike domain refused (evilprofiled.io)" \
+	PATCH "/api/v1/nodes/$NODE" $merge '{"metadata":{"labels":{"evilprofiled.io/x":"true"}}}'
+expect 403 "profiled on node $NODE may not write Node $other" "another Node, own label refused" \
+	PATCH "/api/v1/nodes/$other" $merge '{"metadata":{"labels":{"seccomp.profiled.io/e2e-token":"true"}}}'
+expect 403 "profiled on node $NODE may not write Node $other" "another Node's status refused" \
+	PATCH "/api/v1/nodes/$other/status" $smp \
+	'{"status":{"conditions":[{"type":"ProfilesReady","status":"True","reason":"ProfilesInPlace","message":"x"}]}}'
+expect 403 "may not change a Node's spec" "own Node cordoned: refused" \
+	PATCH "/api/v1/nodes/$NODE" $merge '{"spec":{"unschedulable":true}}'
+i=$(taint_index e2e.example/other)
+expect 403 "may not change a Node's spec" "own Node, another taint's removal refused" \
+	PATCH "/api/v1/nodes/$NODE" $jsonp \
+	"[{\"op\":\"test\",\"path\":\"/spec/taints/$i/key\",\"value\":\"e2e.example/other\"},{\"op\":\"remove\",\"path\":\"/spec/taints/$i\"}]"
+expect 403 "may not change a Node's status" "own Node, the kubelet's Ready condition refused" \
+	PATCH "/api/v1/nodes/$NODE/status" $smp \
+	'{"status":{"conditions":[{"type":"Ready","status":"False","reason":"Fake","message":"x"}]}}'
+expect 403 'forbidden' "an Event in kube-system refused (RBAC)" \
+	POST "/api/v1/namespaces/kube-system/events" application/json '{"metadata":{"name":"x"}}'
+expect 403 'cannot list resource \"secrets\"' "list secrets refused (RBAC)" GET "/api/v1/secrets" application/json ''
+# The configured taint's removal passes (the agent's own request).
+k taint node "$NODE" profiled.io/not-ready:NoSchedule --overwrite >/dev/null
+i=$(taint_index profiled.io/not-ready)
+expect 200 '"kind":"Node"' "own Node, the configured taint profiled.io/not-ready:NoSchedule removed" \
+	PATCH "/api/v1/nodes/$NODE" $jsonp \
+	"[{\"op\":\"test\",\"path\":\"/spec/taints/$i/key\",\"value\":\"profiled.io/not-ready\"},{\"op\":\"remove\",\"path\":\"/spec/taints/$i\"}]"
+taints=$(k get node "$NODE" -o jsonpath='{.spec.taints}')
+k taint node "$NODE" profiled.io/not-ready:NoSchedule- >/dev/null 2>&1
+k taint node "$NODE" e2e.example/other- >/dev/null 2>&1
+k delete node "$other" --wait=false >/dev/null 2>&1
+labels=$(k get node "$NODE" --show-labels 2>&1)
+if [ -z "$vap" ] && [[ $taints != *profiled.io/not-ready* ]] && [[ $taints == *e2e.example/other* ]] &&
+	[[ $labels != *example.com/e2e* ]] && [[ $labels != *e2e-token* ]]; then
+	ok "the pod-bound agent token through curl: the admission policy allows its own labels and taint, refuses the rest"
+else
+	notok "the pod-bound agent token through curl: the admission policy allows its own labels and taint, refuses the rest" \
+		"${vap#; }" "taints after: $taints" "token claims: ${claims:0:400}"
+fi
