@@ -336,3 +336,97 @@ else
 	notok "the pod-bound agent token through curl: the admission policy allows its own labels and taint, refuses the rest" \
 		"${vap#; }" "taints after: $taints" "token claims: ${claims:0:400}"
 fi
+
+# --- 5. a rolling update and a deleted agent pod: nothing disappears --------------
+
+# The same image under a new tag, pushed as a user pushes a release.
+new_image=${image%:*}:e2e-rollout
+podman push -q --tls-verify=false "$(cat "$repo/build/image/ref")" "docker://$new_image" >/dev/null 2>&1
+labels0=$(k get node "$NODE" -o go-template='{{range $k, $v := .metadata.labels}}{{$k}}={{$v}}{{"\n"}}{{end}}' |
+	grep 'profiled\.io/' | sort)
+files0=$(cd "$seccomp" && ls)
+old_pod=$(agent_pods -o jsonpath='{.items[0].metadata.name}')
+# Every version of the Node, as the API server's watch delivers it.
+k get node "$NODE" -w -o json >"$out/e2e-node-watch.json" 2>/dev/null &
+watch_pid=$!
+# The published files, every 100 ms.
+(
+	while :; do
+		for f in $files0; do [ -s "$seccomp/$f" ] || echo "$(date +%T.%N) $f missing"; done
+		sleep 0.1
+	done
+) >"$out/e2e-files-missing.log" 2>&1 &
+poll_pid=$!
+sleep 1
+t0=$(now_ms)
+set_out=$(k -n profiled-system set image ds/profiled "profiled=$new_image" 2>&1)
+k -n profiled-system rollout status ds/profiled --timeout=120s >/dev/null 2>&1
+t_roll=$(now_ms)
+mid_pod=$(agent_pods -o jsonpath='{.items[0].metadata.name}')
+mid_image=$(agent_pods -o jsonpath='{.items[0].spec.containers[0].image}')
+k -n profiled-system delete pod "$mid_pod" --wait=true --timeout=60s >/dev/null 2>&1
+t1=$(now_ms)
+new_pod="" ready=""
+for ((i = 0; i < 600; i++)); do
+	new_pod=$(agent_pods -o jsonpath='{.items[0].metadata.name}' 2>/dev/null)
+	ready=$(agent_pods -o jsonpath='{.items[0].status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)
+	[ -n "$new_pod" ] && [ "$new_pod" != "$mid_pod" ] && [ "$ready" = True ] && break
+	sleep 0.1
+done
+t_ready=$(now_ms)
+# The new pod works: the label of a profile removed from the ConfigMap
+# goes, and so does the file (e2e-new.json; the ConfigMap run.sh applied).
+write_overlay
+k apply -k "$overlay" >/dev/null 2>&1
+for ((i = 0; i < 600; i++)); do
+	[ -z "$(node_label "$NODE" seccomp.profiled.io/e2e-new)" ] && [ ! -e "$seccomp/e2e-new.json" ] && break
+	sleep 0.1
+done
+removed=$([ -z "$(node_label "$NODE" seccomp.profiled.io/e2e-new)" ] && [ ! -e "$seccomp/e2e-new.json" ] && echo yes)
+kill "$watch_pid" "$poll_pid" 2>/dev/null
+wait "$watch_pid" "$poll_pid" 2>/dev/null
+# Each Node version seen before the removal above: which profiled label of
+# the start is missing from it.
+# Every Node version up to the one where the agent removed e2e-new's label
+# (which proves the watch saw the agent's writes): which profiled label of
+# the start is missing from it.
+gaps=$(python3 - "$out/e2e-node-watch.json" "$labels0" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+want = dict(l.split("=", 1) for l in sys.argv[2].split())
+dec, i, n, gaps, seen_removal = json.JSONDecoder(), 0, 0, [], False
+while True:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text):
+        break
+    obj, i = dec.raw_decode(text, i)
+    labels = obj["metadata"].get("labels", {})
+    if "seccomp.profiled.io/e2e-new" not in labels:
+        seen_removal = True
+        break
+    n += 1
+    for k, v in want.items():
+        if labels.get(k) != v:
+            gaps.append("resourceVersion %s: %s=%s" % (obj["metadata"]["resourceVersion"], k, labels.get(k)))
+print("versions=%d removal=%s" % (n, seen_removal))
+for g in gaps:
+    print(g)
+PY
+)
+versions=$(head -1 <<<"$gaps")
+gaps=$(tail -n +2 <<<"$gaps")
+missing=$(grep -v 'e2e-new.json missing' "$out/e2e-files-missing.log")
+if [ "$mid_pod" != "$old_pod" ] && [ "$mid_image" = "$new_image" ] && [ "$new_pod" != "$mid_pod" ] &&
+	[ "$ready" = True ] && [ "$removed" = yes ] && [[ $versions == *" removal=True" ]] && [ -z "$gaps" ] && [ -z "$missing" ] &&
+	[ "$(wc -l <<<"$labels0")" -ge 4 ]; then
+	ok "rolling update to $new_image, then the agent pod deleted: no profiled label or published file is ever missing; the new pod takes over"
+	fig "pods: $old_pod -> $mid_pod (rollout) -> $new_pod (deleted, replaced)"
+	fig "set image -> rollout done: $(ms "$t0" "$t_roll"); pod deleted -> new pod Ready: $(ms "$t1" "$t_ready")"
+	fig "Node versions watched before the removal: ${versions%% *}; labels held: $(echo $labels0)"
+else
+	notok "rolling update to $new_image, then the agent pod deleted: no profiled label or published file is ever missing; the new pod takes over" \
+		"set image: $set_out" "pods: $old_pod -> $mid_pod ($mid_image) -> $new_pod (ready $ready)" \
+		"e2e-new removed after: ${removed:-no}; $versions" "label gaps: $gaps" "file gaps: $(head -5 <<<"$missing")"
+fi
+rm -f "$out/e2e-call.json"
