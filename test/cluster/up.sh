@@ -388,6 +388,11 @@ evictionHard:
   nodefs.available: "1%"
   imagefs.available: "1%"
 imageGCHighThresholdPercent: 100
+# ConfigMap volumes are refreshed when the kubelet syncs the pod: every
+# syncFrequency (default 1m, plus jitter) with the default Watch strategy.
+# 10 s keeps the e2e ConfigMap-edit cases short; the agent does not care.
+syncFrequency: 10s
+configMapAndSecretChangeDetectionStrategy: Watch
 imageGCLowThresholdPercent: 99
 EOF
 start kubelet "$bin/kubelet" --config="$STATE/kubelet/config.yaml" \

@@ -101,8 +101,14 @@ fi
 
 overlay=$out/deploy
 mkdir -p "$overlay"
-cp "$here/profiles/e2e-deny-mkdir.json" "$overlay/"
-cat >"$overlay/kustomization.yaml" <<EOF
+# write_overlay [FILE...]: the overlay's kustomization, its profiles
+# ConfigMap holding e2e-deny-mkdir.json and FILEs (copied into the overlay).
+write_overlay() {
+	local f
+	rm -f "$overlay"/*.json "$overlay"/*.apparmor
+	cp "$here/profiles/e2e-deny-mkdir.json" "$@" "$overlay/"
+	{
+		cat <<EOF
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
@@ -117,6 +123,9 @@ configMapGenerator:
   behavior: merge
   files:
   - e2e-deny-mkdir.json
+EOF
+		for f in "$@"; do echo "  - ${f##*/}"; done
+		cat <<EOF
   options:
     disableNameSuffixHash: true
 patches:
@@ -137,6 +146,9 @@ patches:
             hostPath:
               path: $STATE/profiled-state
 EOF
+	} >"$overlay/kustomization.yaml"
+}
+write_overlay
 
 if applied=$(k apply -k "$overlay" 2>&1); then
 	ok "kubectl apply -k deploy/ (overlay: image $image)"
@@ -207,6 +219,11 @@ if [ -e /sys/kernel/security/apparmor/profiles ]; then
 else
 	skip "the agent labels its node for the AppArmor profile it loaded" "no AppArmor in this kernel"
 fi
+
+# The cases of cases.sh: ConfigMap edits, a broken profile, the start-up
+# taint, least privilege, a rolling update.
+# shellcheck source=cases.sh
+. "$here/cases.sh"
 
 k -n "$ns" delete pod --all --wait=false >/dev/null 2>&1
 finish
