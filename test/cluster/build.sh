@@ -8,13 +8,13 @@
 # A warm run (every binary present) builds nothing. Prints the bin folder.
 # The build runs under nice: the machine's cores are shared.
 #   GO        the go command (default: go on PATH, else /usr/local/go/bin/go)
-#   GO_PARALLEL  go build -p (default 1)
+#   GO_PARALLEL  go build -p (default: the online CPUs)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${PROFILED_K8S_CACHE:-/var/tmp/profiled-k8s}
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-par=${GO_PARALLEL:-1}
+par=${GO_PARALLEL:-$(nproc)}
 
 version=$(sed -n 's#^[[:space:]]*k8s.io/kubernetes v\([^ ]*\).*#\1#p' "$here/go.mod" | head -n1)
 etcd=$(sed -n 's#^[[:space:]]*go.etcd.io/etcd/server/v3 v\([^ ]*\).*#\1#p' "$here/go.mod" | head -n1)

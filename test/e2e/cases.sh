@@ -430,3 +430,23 @@ else
 		"e2e-new removed after: ${removed:-no}; $versions" "label gaps: $gaps" "file gaps: $(head -5 <<<"$missing")"
 fi
 rm -f "$out/e2e-call.json"
+
+# --- 6. AppArmor on a node whose kernel has none -----------------------------
+
+# The tutorial's AppArmor pod, selecting the label of its profile: on a node
+# without AppArmor no such label exists, so it stays Pending (Unschedulable)
+# rather than being placed here and refused by the kubelet.
+if [ ! -e /sys/kernel/security/apparmor/profiles ]; then
+	pod_apply wants-apparmor '{"apparmor.profiled.io/k8s-apparmor-example-deny-write": "true"}' \
+		'{"appArmorProfile": {"type": "Localhost", "localhostProfile": "k8s-apparmor-example-deny-write"}}'
+	sleep 5
+	reason=$(pod_field wants-apparmor '{.status.conditions[?(@.type=="PodScheduled")].reason}')
+	if [ "$(pod_field wants-apparmor '{.status.phase}')" = Pending ] &&
+		[ -z "$(pod_field wants-apparmor '{.spec.nodeName}')" ] && [ "$reason" = Unschedulable ]; then
+		ok "the AppArmor example pod (selecting its profile's label) stays Pending, Unschedulable, on a node without AppArmor"
+	else
+		notok "the AppArmor example pod stays Pending on a node without AppArmor" \
+			"phase $(pod_field wants-apparmor '{.status.phase}'), node '$(pod_field wants-apparmor '{.spec.nodeName}')', reason '$reason'"
+	fi
+	k -n "$ns" delete pod wants-apparmor --wait=false >/dev/null 2>&1
+fi
