@@ -1,13 +1,14 @@
 """The Kubernetes API objects the stand-in serves, and the rules it applies.
 
-Everything here mirrors a named piece of upstream Kubernetes (v1.32):
+Everything here mirrors a named piece of upstream Kubernetes (v1.37):
 
 - ApiError / status bodies: k8s.io/apimachinery/pkg/api/errors (StatusError,
   NewNotFound, NewConflict, NewInvalid, ...) and the order in which
   metav1.Status is serialized.
 - FieldError: k8s.io/apimachinery/pkg/util/validation/field (Error,
   ErrorBody, ToAggregate).
-- is_qualified_name & co: k8s.io/apimachinery/pkg/util/validation.
+- is_qualified_name & co: k8s.io/apimachinery/pkg/api/validate/content and
+  pkg/util/validation.
 - validate_labels / validate_annotations / validate_object_meta*:
   k8s.io/apimachinery/pkg/apis/meta/v1/validation and
   k8s.io/apimachinery/pkg/api/validation/objectmeta.go.

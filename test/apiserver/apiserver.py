@@ -3,7 +3,7 @@
 
 Serves Nodes, Namespaces and Events (core/v1 and events.k8s.io/v1) over
 HTTPS with bearer-token (and client-certificate) authentication, validates
-and patches the way kube-apiserver v1.32 does, and answers errors with the
+and patches the way kube-apiserver v1.37 does, and answers errors with the
 same metav1.Status bodies and HTTP codes. A plain-HTTP control port on
 127.0.0.1 injects faults, rotates tokens, edits nodes behind the client's
 back and returns every request received. See README.md.
