@@ -112,12 +112,6 @@ def unsupported_media_type_route():
     return ApiError(415, "UnsupportedMediaType", UNSUPPORTED_MEDIA_TYPE_ROUTE, {})
 
 
-def unsupported_media_type(accepted):
-    return ApiError(415, "UnsupportedMediaType",
-                    "the body of the request was in an unknown format - accepted media types include: "
-                    + ", ".join(accepted))
-
-
 def not_acceptable():
     return ApiError(406, "NotAcceptable", "only the following media types are accepted: "
                     "application/json, application/yaml, application/vnd.kubernetes.protobuf")

@@ -50,7 +50,6 @@ DEFAULT_USER = "system:serviceaccount:profiled:profiled"
 MAX_BODY = 3 * 1024 * 1024  # apiserver's MaxRequestBodyBytes
 PATCH_TYPES = ["application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", "application/apply-patch+yaml"]
-BODY_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
 DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
 NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apiserver names.SimpleNameGenerator
 
