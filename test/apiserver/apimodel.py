@@ -1,13 +1,14 @@
 """The Kubernetes API objects the stand-in serves, and the rules it applies.
 
-Everything here mirrors a named piece of upstream Kubernetes (v1.32):
+Everything here mirrors a named piece of upstream Kubernetes (v1.37):
 
 - ApiError / status bodies: k8s.io/apimachinery/pkg/api/errors (StatusError,
   NewNotFound, NewConflict, NewInvalid, ...) and the order in which
   metav1.Status is serialized.
 - FieldError: k8s.io/apimachinery/pkg/util/validation/field (Error,
   ErrorBody, ToAggregate).
-- is_qualified_name & co: k8s.io/apimachinery/pkg/util/validation.
+- is_qualified_name & co: k8s.io/apimachinery/pkg/api/validate/content and
+  pkg/util/validation.
 - validate_labels / validate_annotations / validate_object_meta*:
   k8s.io/apimachinery/pkg/apis/meta/v1/validation and
   k8s.io/apimachinery/pkg/api/validation/objectmeta.go.
@@ -101,10 +102,14 @@ def method_not_allowed():
     return ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
 
 
-def unsupported_media_type(accepted):
-    return ApiError(415, "UnsupportedMediaType",
-                    "the body of the request was in an unknown format - accepted media types include: "
-                    + ", ".join(accepted))
+UNSUPPORTED_MEDIA_TYPE_ROUTE = "415: Unsupported Media Type"
+
+
+def unsupported_media_type_route():
+    """A Content-Type no route consumes: go-restful refuses the request before any handler runs, and
+    the apiserver's serviceErrorHandler answers NewGenericServerResponse(415, ..., "415: Unsupported
+    Media Type"): reason UnsupportedMediaType, that message, an empty details."""
+    return ApiError(415, "UnsupportedMediaType", UNSUPPORTED_MEDIA_TYPE_ROUTE, {})
 
 
 def not_acceptable():
@@ -141,7 +146,14 @@ def forbidden(user, verb, resource, group, namespace, name, path=None):
 
 def invalid(kind, group, name, errs):
     """errors.NewInvalid(GroupKind{group, kind}, name, errs)."""
-    causes = [{"reason": e.type, "message": e.body(), "field": e.field} for e in errs]
+    # kube >= 1.34 removes duplicates from the ErrorList before building the Status: one cause per
+    # distinct (type, field, value, detail) even when several validators (ObjectMeta create- and
+    # update-style, then the strategy) report the same error.
+    causes = []
+    for e in errs:
+        c = {"reason": e.type, "message": e.body(), "field": e.field}
+        if c not in causes:
+            causes.append(c)
     gk = kind + ("." + group if group else "")
     agg = aggregate([str(e) for e in errs])
     msg = '%s "%s" is invalid' % (gk, name)
@@ -289,7 +301,10 @@ def f_not_supported(field, value, valid):
 
 
 # --------------------------------------------------------------------------
-# k8s.io/apimachinery/pkg/util/validation (v1.32 wording)
+# k8s.io/apimachinery/pkg/util/validation and pkg/api/validate/content (v1.37 wording).
+# Label keys (qualified names), label values and the prefix part of a key are checked by the
+# content package: lengths in "bytes", "a valid label key" for a key with several '/'. Object
+# names and namespaces still go through util/validation's IsDNS1123Subdomain/Label: "characters".
 
 QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 QNAME_ERR = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with "
@@ -321,8 +336,9 @@ def blen(s):
     return len(s.encode("utf-8", "surrogatepass"))
 
 
-def max_len_error(n):
-    return "must be no more than %d characters" % n
+def max_len_error(n, content=False):
+    """util/validation.MaxLenError ("characters"), content.MaxLenError ("bytes")."""
+    return "must be no more than %d %s" % (n, "bytes" if content else "characters")
 
 
 def regex_error(msg, fmt, *examples):
@@ -336,10 +352,10 @@ def regex_error(msg, fmt, *examples):
     return msg + "regex used for validation is '" + fmt + "')"
 
 
-def is_dns1123_subdomain(value):
+def is_dns1123_subdomain(value, content=False):
     errs = []
     if blen(value) > DNS1123_SUBDOMAIN_MAX:
-        errs.append(max_len_error(DNS1123_SUBDOMAIN_MAX))
+        errs.append(max_len_error(DNS1123_SUBDOMAIN_MAX, content))
     if not _SUBDOMAIN_RE.fullmatch(value):
         errs.append(regex_error(DNS1123_SUBDOMAIN_ERR, DNS1123_SUBDOMAIN_FMT, "example.com"))
     return errs
@@ -367,14 +383,14 @@ def is_qualified_name(value):
         if not prefix:
             errs.append("prefix part must be non-empty")
         else:
-            errs.extend("prefix part " + m for m in is_dns1123_subdomain(prefix))
+            errs.extend("prefix part " + m for m in is_dns1123_subdomain(prefix, content=True))
     else:
-        return ["a qualified name " + regex_error(QNAME_ERR, QNAME_FMT, "MyName", "my.name", "123-abc")
+        return ["a valid label key " + regex_error(QNAME_ERR, QNAME_FMT, "MyName", "my.name", "123-abc")
                 + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
     if not name:
         errs.append("name part must be non-empty")
     elif blen(name) > QNAME_MAX:
-        errs.append("name part " + max_len_error(QNAME_MAX))
+        errs.append("name part " + max_len_error(QNAME_MAX, content=True))
     if not _QNAME_RE.fullmatch(name):
         errs.append("name part " + regex_error(QNAME_ERR, QNAME_FMT, "MyName", "my.name", "123-abc"))
     return errs
@@ -383,7 +399,7 @@ def is_qualified_name(value):
 def is_valid_label_value(value):
     errs = []
     if blen(value) > LABEL_VALUE_MAX:
-        errs.append(max_len_error(LABEL_VALUE_MAX))
+        errs.append(max_len_error(LABEL_VALUE_MAX, content=True))
     if not _LABEL_VALUE_RE.fullmatch(value):
         errs.append(regex_error(LABEL_VALUE_ERR, LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
     return errs

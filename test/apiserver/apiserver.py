@@ -3,7 +3,7 @@
 
 Serves Nodes, Namespaces and Events (core/v1 and events.k8s.io/v1) over
 HTTPS with bearer-token (and client-certificate) authentication, validates
-and patches the way kube-apiserver v1.32 does, and answers errors with the
+and patches the way kube-apiserver v1.37 does, and answers errors with the
 same metav1.Status bodies and HTTP codes. A plain-HTTP control port on
 127.0.0.1 injects faults, rotates tokens, edits nodes behind the client's
 back and returns every request received. See README.md.
@@ -50,7 +50,6 @@ DEFAULT_USER = "system:serviceaccount:profiled:profiled"
 MAX_BODY = 3 * 1024 * 1024  # apiserver's MaxRequestBodyBytes
 PATCH_TYPES = ["application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json", "application/apply-patch+yaml"]
-BODY_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
 DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
 NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apiserver names.SimpleNameGenerator
 
@@ -92,6 +91,50 @@ def _sanitize(v):
     return v
 
 
+# encoding/json's scanner texts for the errors Python's decoder reports
+_GO_JSON_CONTEXT = {
+    "Expecting value": "looking for beginning of value",
+    "Expecting property name enclosed in double quotes": "looking for beginning of object key string",
+    "Expecting ':' delimiter": "after object key",
+    "Extra data": "after top-level value",
+}
+
+
+def go_syntax_error(text, e):
+    """Go's json.SyntaxError text for a Python JSONDecodeError: `invalid character 'x' looking for
+    beginning of value`."""
+    ch = text[e.pos]
+    quoted = {"'": "'\\''", '"': "'\"'"}.get(ch) or "'" + M.go_quote(ch)[1:-1] + "'"  # Go's quoteChar
+    lit = {"t": "true", "f": "false", "n": "null"}.get(ch) if e.msg == "Expecting value" else None
+    if lit:
+        for i, want in enumerate(lit[1:], 1):
+            if e.pos + i >= len(text):
+                return "unexpected end of JSON input"
+            if text[e.pos + i] != want:
+                bad = text[e.pos + i]
+                q = {"'": "'\\''", '"': "'\"'"}.get(bad) or "'" + M.go_quote(bad)[1:-1] + "'"
+                return "invalid character %s in literal %s (expecting '%s')" % (q, lit, want)
+    ctx = _GO_JSON_CONTEXT.get(e.msg)
+    if ctx is None and e.msg == "Expecting ',' delimiter":
+        # inside an array or an object? the innermost unclosed bracket decides
+        depth, kind = [], None
+        in_str = esc = False
+        for c in text[:e.pos]:
+            if in_str:
+                esc, in_str = (False, True) if esc else (c == "\\", c != '"')
+            elif c == '"':
+                in_str = True
+            elif c in "[{":
+                depth.append(c)
+            elif c in "]}" and depth:
+                depth.pop()
+        kind = depth[-1] if depth else "{"
+        ctx = "after array element" if kind == "[" else "after object key:value pair"
+    if ctx is None:
+        ctx = "in string literal" if "control character" in e.msg else "looking for beginning of value"
+    return "invalid character %s %s" % (quoted, ctx)
+
+
 def parse_json(body):
     """Returns (value, duplicate-field errors). Raises ValueError with a Go-like message."""
     dups = []
@@ -109,8 +152,7 @@ def parse_json(body):
     except json.JSONDecodeError as e:
         if e.pos >= len(text.rstrip()):
             raise ValueError("unexpected end of JSON input") from None
-        raise ValueError("invalid character %s at offset %d: %s" % (M.go_quote(text[e.pos])[1:-1].join("''"),
-                                                                   e.pos + 1, e.msg)) from None
+        raise ValueError(go_syntax_error(text, e)) from None
     return _sanitize(value), dups
 
 
@@ -844,7 +886,7 @@ class App:
 
     def read_body(self, req, kind_for_errors, version):
         if req.content_type.split(";")[0].strip().lower() not in ("application/json", "application/yaml"):
-            raise M.unsupported_media_type(BODY_TYPES)
+            raise M.unsupported_media_type_route()
         try:
             obj, dups = parse_json(req.body)
         except ValueError as e:
@@ -949,12 +991,24 @@ class App:
 
     # ------------------------------------------------------------ handlers
 
+    def check_read_rv(self, req):
+        """The storage parses a read's resourceVersion with strconv.ParseUint (APIObjectVersioner):
+        a value that is not a uint64 is a storage.InvalidError, which the handler does not map to an
+        API status: 500 with no reason and the error text, as kube answers."""
+        rv = req.q("resourceVersion", "")
+        if rv and not (re.fullmatch(r"[0-9]+", rv) and int(rv) < 1 << 64):
+            why = "invalid syntax" if not re.fullmatch(r"[0-9]+", rv) else "value out of range"
+            raise M.ApiError(500, None, 'resourceVersion: Invalid value: %s: strconv.ParseUint: parsing %s: %s'
+                             % (M.go_quote(rv), M.go_quote(rv), why))
+
     def get(self, req, res, ns, name):
+        self.check_read_rv(req)
         with self.store.lock:
             obj = self.lookup(res, ns, name)
             return self.output(req, res, 200, self.external(res, obj))
 
     def list(self, req, res, ns, name):
+        self.check_read_rv(req)
         lsel = parse_label_selector(req.q("labelSelector"))
         fsel = parse_field_selector(req.q("fieldSelector"), res)
         with self.store.lock:
@@ -1066,7 +1120,7 @@ class App:
     def patch(self, req, res, ns, name):
         ctype = req.content_type.split(";")[0].strip().lower()
         if ctype not in PATCH_TYPES:
-            raise M.unsupported_media_type(PATCH_TYPES)
+            raise M.unsupported_media_type_route()
         self.validate_patch_options(req, ctype)
         directive = self.field_validation(req)
         dry = self.dry_run(req)
@@ -1078,6 +1132,10 @@ class App:
             if ctype == "application/apply-patch+yaml":
                 raise M.bad_request("error decoding YAML: %s (this stand-in reads the JSON form of YAML only)"
                                     % e) from None
+            if ctype == "application/merge-patch+json" and directive == "Ignore":
+                # jsonpatch.MergePatch's ErrBadJSONPatch, as jsonPatcher.applyJSPatch answers it
+                raise M.bad_request("Invalid JSON Patch") from None
+            # Warn (the default) and Strict decode the patch first: kjson.UnmarshalStrict's error
             raise M.bad_request("error decoding patch: %s" % e) from None
         with self.store.lock:
             old = self.store.get(res.store, ns, name)
