@@ -219,7 +219,9 @@ fi
 # The guest dies without a status (init exits: kernel panic, reboot).
 PROFILED_VM_APPEND="rdinit=/bin/false" vmrun crash --timeout 60 "$tmp/skip.sh"
 if [ "$status" = 70 ] && grep -q 'no VM-EXIT-STATUS marker' "$tmp/crash.err" &&
-	grep -q 'Kernel panic' "$tmp/crash.err"; then
+	grep -qE 'Kernel panic|[[:space:]]panic\+0x' "$tmp/crash.err"; then
+	# (the last console lines hold the panic line or, when the stack trace
+	# is long, the panic() frame of the trace)
 	ok "VM that dies without a status: exit 70, panic shown (${secs} s)"
 else
 	notok "VM that dies without a status: exit $status (${secs} s)"
