@@ -15,3 +15,22 @@ vm_prepare() {
 		exit "$rc"
 	fi
 }
+
+# vm_run_agent_guest BIN GUEST_SCRIPT: runs a guest script that starts the
+# agent as the DaemonSet does (setpriv gives it only its capabilities), with
+# guest-lib.sh; prints the wall time and returns run.sh's status.
+vm_run_agent_guest() {
+	local setpriv start end rc=0
+	setpriv=$(command -v setpriv || true)
+	[ -n "$setpriv" ] || {
+		echo "$(basename "$2"): setpriv is not installed (util-linux)" >&2
+		return 1
+	}
+	start=${EPOCHREALTIME/./}
+	"$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-120}" --bin "$1:/usr/local/bin/profiled" \
+		--bin "$setpriv:/usr/local/bin/setpriv" \
+		--file "$here/guest-lib.sh:/guest-lib.sh" "$2" || rc=$?
+	end=${EPOCHREALTIME/./}
+	echo "# VM test wall time: $(((end - start) / 1000)) ms"
+	return "$rc"
+}

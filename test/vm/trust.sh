@@ -19,18 +19,7 @@ bin=${1:-$repo/build/profiled}
 . "$here/host-lib.sh"
 vm_prepare "$bin"
 
-# setpriv runs the agent with the DaemonSet's capabilities in the guest.
-setpriv=$(command -v setpriv || true)
-[ -n "$setpriv" ] || {
-	echo "unload.sh: setpriv is not installed (util-linux)" >&2
-	exit 1
-}
-
-start=${EPOCHREALTIME/./}
+# The agent runs with the DaemonSet's capabilities in the guest.
 rc=0
-"$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-120}" --bin "$bin:/usr/local/bin/profiled" \
-	--bin "$setpriv:/usr/local/bin/setpriv" \
-	--file "$here/guest-lib.sh:/guest-lib.sh" "$here/trust-guest.sh" || rc=$?
-end=${EPOCHREALTIME/./}
-echo "# VM test wall time: $(((end - start) / 1000)) ms"
+vm_run_agent_guest "$bin" "$here/trust-guest.sh" || rc=$?
 exit "$rc"
