@@ -8,19 +8,39 @@
 # nothing else.
 
 ARG DEBIAN=debian:bookworm-slim
+# The build stage runs on the build machine's platform (BUILDPLATFORM) and,
+# for another TARGETARCH (docker/podman build --platform linux/arm64),
+# cross-compiles with Debian's cross compiler and the target's -dev packages
+# (dpkg --add-architecture): nothing is emulated but the runtime stage's
+# apt-get. BUILD_BASE: the build stage's base when DEBIAN names an image of
+# the target's platform only (test/cluster/image.sh). Podman 4.3 sets neither
+# BUILDPLATFORM nor TARGETARCH: pass both as --build-arg there.
+ARG BUILD_BASE=${DEBIAN}
 
-FROM ${DEBIAN} AS build
-RUN apt-get update \
+FROM --platform=$BUILDPLATFORM ${BUILD_BASE} AS build
+ARG TARGETARCH
+RUN set -e; host=$(dpkg --print-architecture); target=${TARGETARCH:-$host}; \
+    dev="libc6-dev libseccomp-dev libcjson-dev libapparmor-dev libcurl4-openssl-dev \
+      libinotifytools0-dev libssl-dev libyaml-dev libmicrohttpd-dev"; \
+    case $target in amd64) t=x86_64-linux-gnu ;; arm64) t=aarch64-linux-gnu ;; \
+      *) echo "TARGETARCH $target: no cross compiler named here" >&2; exit 1 ;; esac; \
+    echo "$t" >/etc/profiled-target; \
+    if [ "$target" = "$host" ]; then pkgs="gcc $dev"; \
+    else dpkg --add-architecture "$target"; \
+      pkgs="gcc-$(echo "$t" | tr _ -) $(printf "%s:$target " $dev)"; fi; \
+    apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      gcc make pkg-config libc6-dev git ca-certificates \
-      libseccomp-dev libcjson-dev libapparmor-dev libcurl4-openssl-dev \
-      libinotifytools0-dev libssl-dev libyaml-dev libmicrohttpd-dev \
+      make pkg-config git ca-certificates $pkgs \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 ARG VERSION=
-RUN make VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}" \
- && make install DESTDIR=/out PREFIX=/usr
+RUN set -e; host=$(dpkg --print-architecture); target=${TARGETARCH:-$host}; \
+    if [ "$target" != "$host" ]; then t=$(cat /etc/profiled-target); \
+      set -- CC="$t-gcc" AR="$t-ar" \
+        PKG_CONFIG="PKG_CONFIG_LIBDIR=/usr/lib/$t/pkgconfig:/usr/share/pkgconfig pkg-config"; fi; \
+    make "$@" VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}" \
+ && make "$@" install DESTDIR=/out PREFIX=/usr
 
 FROM ${DEBIAN}
 RUN apt-get update \

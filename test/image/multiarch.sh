@@ -1,0 +1,115 @@
+#!/bin/bash
+# The multi-arch image of `make image`: its manifest list (build/image/manifest)
+# pushed with `podman manifest push --all` to a registry of its own (Debian's
+# docker-registry on a free 127.0.0.1 port, storage in a temp folder, stopped
+# at the end), then read back through the registry API as a node's runtime
+# does: one list, an image for linux/amd64 and one for linux/arm64, each
+# config of its platform; the arm64 image pulled by platform and run (qemu-user
+# through binfmt_misc): its profiled is an aarch64 program and checks the
+# example profiles. Prints each platform's size (compressed in the registry,
+# unpacked in podman's store), ok/not ok lines and "N passed, N failed".
+#
+#   test/image/multiarch.sh       (root; after make image)
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+passed=0 failed=0
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+notok() { echo "not ok - $*"; failed=$((failed + 1)); }
+expect() { # DESCRIPTION COMMAND...
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else notok "$d"; fi
+}
+
+[ -s "$repo/build/image/manifest" ] || { echo "multiarch: no build/image/manifest: make image" >&2; exit 1; }
+list=$(cat "$repo/build/image/manifest")
+tag=${list##*:}
+for t in docker-registry podman curl python3; do
+	command -v "$t" >/dev/null || { echo "multiarch: $t missing: make cluster-deps" >&2; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/profiled-multiarch.XXXXXX")
+reg_pid=
+pulled=
+cleanup() {
+	[ -z "$reg_pid" ] || { kill "$reg_pid" 2>/dev/null; wait "$reg_pid" 2>/dev/null; }
+	[ -z "$pulled" ] || podman rmi -f "$pulled" >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+reg=127.0.0.1:$port
+cat >"$work/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: $reg
+EOF
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+reg_pid=$!
+for _ in $(seq 50); do curl -fsS "http://$reg/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
+
+remote=$reg/profiled:$tag
+expect "podman manifest push --all $list to $remote" \
+	podman manifest push --all --tls-verify=false "$list" "docker://$remote"
+
+# The registry's view: the list, then each image's manifest and config.
+accept='application/vnd.oci.image.index.v1+json,application/vnd.docker.distribution.manifest.list.v2+json,application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json'
+get() { curl -fsS -H "Accept: $accept" "http://$reg/v2/profiled/$1"; }
+get "manifests/$tag" >"$work/list.json" || echo '{}' >"$work/list.json"
+platforms=$(python3 -c '
+import json, sys
+l = json.load(open(sys.argv[1]))
+for m in l.get("manifests", []):
+    p = m.get("platform", {})
+    print(p.get("os"), p.get("architecture"), m["digest"])' "$work/list.json" | sort)
+echo "$platforms" | sed 's/^/# list: /'
+expect "the tag is a manifest list" grep -q '"manifests"' "$work/list.json"
+expect "... of exactly linux/amd64 and linux/arm64" \
+	[ "$(echo "$platforms" | cut -d' ' -f1,2 | tr '\n' ' ')" = "linux amd64 linux arm64 " ]
+while read -r os arch digest; do
+	[ -n "$digest" ] || continue
+	get "manifests/$digest" >"$work/m.json" || { notok "$arch: manifest $digest missing"; continue; }
+	cfg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["digest"])' "$work/m.json")
+	got=$(get "blobs/$cfg" | python3 -c 'import json,sys; c = json.load(sys.stdin); print(c["os"] + "/" + c["architecture"])')
+	expect "$arch: the image's config says $os/$arch" [ "$got" = "$os/$arch" ]
+	bytes=$(python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+print(sum(l["size"] for l in m["layers"]) + m["config"]["size"])' "$work/m.json")
+	echo "# size $os/$arch: $((bytes / 1024)) KiB compressed (layers + config in the registry)"
+done <<<"$platforms"
+
+# unpacked: podman's store, per platform image
+ref=$(cat "$repo/build/image/ref")
+for r in "$ref" "$ref-arm64"; do
+	echo "# size $(podman image inspect --format '{{.Os}}/{{.Architecture}}' "$r"): $(($(podman image inspect --format '{{.Size}}' "$r") / 1024)) KiB unpacked ($r)"
+done
+
+# A node of each platform pulls its own image from the list.
+pulled=$reg/profiled:$tag
+expect "the arm64 image pulls by platform" \
+	podman pull -q --tls-verify=false --platform linux/arm64 "$pulled"
+arch=$(podman image inspect --format '{{.Architecture}}' "$pulled" 2>/dev/null)
+expect "... and is the arm64 one ($arch)" [ "$arch" = arm64 ]
+run() { podman --runtime runc run --rm --pull=never --platform linux/arm64 --network none \
+	--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --entrypoint "$1" "$pulled" "${@:2}"; }
+out=$(run /bin/sh -c 'uname -m; profiled version; apparmor_parser --version | head -n1' 2>&1)
+echo "$out" | sed 's/^/#   arm64 image: /'
+expect "its programs are aarch64 ones (uname -m under qemu-user)" grep -qx aarch64 <<<"$out"
+expect "its profiled runs: $tag" grep -qx "profiled $tag" <<<"$out"
+# An x86_64 profiled would run here too (natively): its ELF machine is read.
+machine=$(run /usr/bin/od -An -tx1 -j18 -N2 /usr/bin/profiled 2>&1 | tr -d ' \n')
+expect "its /usr/bin/profiled is an aarch64 ELF program (e_machine $machine)" [ "$machine" = b700 ]
+out=$(run /usr/bin/profiled check /usr/share/profiled/examples 2>&1)
+rc=$?
+echo "$out" | sed 's/^/#   check: /'
+expect "its profiled checks the example profiles (exit 0)" [ "$rc" -eq 0 ]
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
