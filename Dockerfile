@@ -42,7 +42,7 @@ RUN set -e; host=$(dpkg --print-architecture); target=${TARGETARCH:-$host}; \
     make "$@" VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}" \
  && make "$@" install DESTDIR=/out PREFIX=/usr
 
-FROM ${DEBIAN}
+FROM --platform=$TARGETPLATFORM ${DEBIAN}
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libseccomp2 libcjson1 libapparmor1 libssl3 libinotifytools0 libcurl4 libyaml-0-2 libmicrohttpd12 \
