@@ -234,5 +234,10 @@ fi
 # shellcheck source=cases.sh
 . "$here/cases.sh"
 
+# docs/getting-started.md run as written, last: it uninstalls profiled (and
+# installs this overlay again afterwards).
+# shellcheck source=getting-started.sh
+. "$here/getting-started.sh"
+
 k -n "$ns" delete pod --all --wait=false >/dev/null 2>&1
 finish
