@@ -95,9 +95,10 @@ compiles() { grep -c -- '--write-cache' "$PARSER_LOG" || true; }
 	not grep -q 'apparmor profile warning' "$LOG"
 	wait_until 10 sh -c "curl -s $CTL/control/events | grep -q RulesNotEnforced"
 	# a resync finds the same: no second line, no second Event
+	ctl POST /control/reset-requests >/dev/null
 	kill -HUP "$DAEMON_PID"
-	wait_for_log 'resync' 5 || true
-	pause 1
+	wait_until 10 sh -c "curl -s $CTL/control/requests | grep -q GET"
+	pause 0.5
 	[ "$(count_log 'apparmor rules not enforced')" -eq 1 ]
 	ctl GET /control/events | python3 -c '
 import json, sys
