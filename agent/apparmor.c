@@ -104,12 +104,7 @@ report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps, s
 					 f->s->path, f->s->sha256, pd_aa_context(a->aa), g->profile,
 					 ne, dg);
 
-		for (int c = 0; c < PD_AA_RULE_N_CLASSES; c++) {
-			if (g->not_enforced & (1u << c))
-				pd_aa_gaps_add(gaps, g->profile, c, PD_AA_GAP_NOT_ENFORCED);
-			if (g->downgraded & (1u << c))
-				pd_aa_gaps_add(gaps, g->profile, c, PD_AA_GAP_DOWNGRADED);
-		}
+		pd_aa_gaps_merge(gaps, g);
 		if (!pd_strv_contains(&a->reported, key)) {
 			_cleanup_free_ char *text = pd_aa_gap_text(g);
 
@@ -671,13 +666,8 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 			const struct pd_aa_gap *g =
 				pd_aa_gaps_find(&a->aa_gaps, units[i].names.v[k]);
 
-			for (int c = 0; g != NULL && c < PD_AA_RULE_N_CLASSES; c++) {
-				if (g->not_enforced & (1u << c))
-					pd_aa_gaps_add(&gaps, g->profile, c,
-						       PD_AA_GAP_NOT_ENFORCED);
-				if (g->downgraded & (1u << c))
-					pd_aa_gaps_add(&gaps, g->profile, c, PD_AA_GAP_DOWNGRADED);
-			}
+			if (g != NULL)
+				pd_aa_gaps_merge(&gaps, g);
 		}
 	pd_aa_gaps_clear(&a->aa_gaps);
 	a->aa_gaps = gaps;

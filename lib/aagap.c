@@ -172,6 +172,17 @@ pd_aa_gaps_add(struct pd_aa_gaps *g, const char *profile, enum pd_aa_rule_class 
 	e->downgraded &= ~e->not_enforced;
 }
 
+void
+pd_aa_gaps_merge(struct pd_aa_gaps *g, const struct pd_aa_gap *src)
+{
+	for (int c = 0; c < PD_AA_RULE_N_CLASSES; c++) {
+		if (src->not_enforced & (1u << c))
+			pd_aa_gaps_add(g, src->profile, c, PD_AA_GAP_NOT_ENFORCED);
+		if (src->downgraded & (1u << c))
+			pd_aa_gaps_add(g, src->profile, c, PD_AA_GAP_DOWNGRADED);
+	}
+}
+
 const struct pd_aa_gap *
 pd_aa_gaps_find(const struct pd_aa_gaps *g, const char *profile)
 {

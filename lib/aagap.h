@@ -61,6 +61,8 @@ struct pd_aa_gaps {
 /* Adds the class to the profile's record (one record per profile). */
 void pd_aa_gaps_add(struct pd_aa_gaps *g, const char *profile, enum pd_aa_rule_class cls,
 		    enum pd_aa_gap_kind kind);
+/* Adds every class of src to the record of src->profile. */
+void pd_aa_gaps_merge(struct pd_aa_gaps *g, const struct pd_aa_gap *src);
 /* The record of profile, or NULL. */
 const struct pd_aa_gap *pd_aa_gaps_find(const struct pd_aa_gaps *g, const char *profile);
 void pd_aa_gaps_clear(struct pd_aa_gaps *g);
