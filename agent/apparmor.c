@@ -86,6 +86,41 @@ take_back(struct agent *a, const struct aa_file *f, const char *name)
 		 "profile", name, "file", f->s->path, "sha256", f->s->sha256, NULL);
 }
 
+/*
+ * What this node's kernel will not enforce of f's profiles (aagap.h):
+ * logged once per profile, source and compile context (features included),
+ * with a Warning Event, and kept in gaps for the profiles annotation.
+ */
+static void
+report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps, struct pd_strv *now)
+{
+	const struct pd_aa_unit *u = f->u;
+
+	for (size_t i = 0; i < u->gaps.n; i++) {
+		const struct pd_aa_gap *g = &u->gaps.v[i];
+		_cleanup_free_ char *ne = pd_aa_classes_text(g->not_enforced, ",");
+		_cleanup_free_ char *dg = pd_aa_classes_text(g->downgraded, ",");
+		char *key = pd_xasprintf("apparmor rules not enforced\n%s\n%s\n%s\n%s\n%s\n%s",
+					 f->s->path, f->s->sha256, pd_aa_context(a->aa), g->profile,
+					 ne, dg);
+
+		pd_aa_gaps_merge(gaps, g);
+		if (!pd_strv_contains(&a->reported, key)) {
+			_cleanup_free_ char *text = pd_aa_gap_text(g);
+
+			log_warn("apparmor rules not enforced", "file", f->s->path, "profile",
+				 g->profile, "not_enforced", ne[0] != '\0' ? ne : NULL,
+				 "downgraded", dg[0] != '\0' ? dg : NULL, "features",
+				 pd_aa_features_desc(a->aa), NULL);
+			node_event(a, "Warning", "RulesNotEnforced", "%s: %s", f->s->path, text);
+		} else {
+			log_debug("apparmor rules not enforced", "file", f->s->path, "profile",
+				  g->profile, "repeated", "true", NULL);
+		}
+		pd_strv_push(now, key);
+	}
+}
+
 /* Decides whether f may load: its names are not declared by an earlier
  * file and are not someone else's loaded profiles. */
 static void
@@ -526,6 +561,7 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 	_cleanup_free_ struct aa_file *files = pd_xcalloc(src->n + 1, sizeof(*files));
 	_cleanup_free_ struct pd_aa_unit *units = pd_xcalloc(src->n + 1, sizeof(*units));
 	struct pd_aa_loaded kern = { 0 }, *kp = NULL;
+	struct pd_aa_gaps gaps = { 0 };
 	struct pd_strv present = { 0 };
 	struct pd_aa_stats stats;
 	pd_error_t err = NULL;
@@ -607,6 +643,8 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 			continue;
 		}
 		admit(a, files, i, kp, res, now);
+		if (files[i].ok && kp != NULL)
+			report_gaps(a, &files[i], &gaps, now);
 		if (files[i].ok && !files[i].load && kp != NULL) {
 			/* Loaded as it is; a retired profile declared again,
 			 * or one that moved to another file, follows it. */
@@ -621,6 +659,19 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 			res->unchanged++;
 		}
 	}
+	/* Files still compiling have no verdict yet: their profiles keep
+	 * what the last one found. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; units[i].pending && k < units[i].names.n; k++) {
+			const struct pd_aa_gap *g =
+				pd_aa_gaps_find(&a->aa_gaps, units[i].names.v[k]);
+
+			if (g != NULL)
+				pd_aa_gaps_merge(&gaps, g);
+		}
+	pd_aa_gaps_clear(&a->aa_gaps);
+	a->aa_gaps = gaps;
+	gaps = (struct pd_aa_gaps){ 0 };
 	if (kp == NULL)
 		goto out; /* no AppArmor in this kernel: validated only */
 	for (size_t i = 0; i < n; i++) {
@@ -642,6 +693,7 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 out:
 	for (size_t i = 0; i < n; i++)
 		pd_aa_unit_clear(&units[i]);
+	pd_aa_gaps_clear(&gaps);
 	pd_aa_loaded_clear(&kern);
 	pd_strv_clear(&present);
 }

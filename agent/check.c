@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `profiled check [--apparmor-parser PATH] PATH...`: validates files or
- * folders exactly as the daemon would, touching nothing (AppArmor files are
- * compiled into a private temporary folder, removed at exit).  One line per
+ * `profiled check [--apparmor-parser PATH] [--features PATH] PATH...`:
+ * validates files or folders exactly as the daemon would, touching nothing
+ * (AppArmor files are compiled into a private temporary folder, removed at
+ * exit) against the features given (a kernel's `features` folder or a
+ * features file; default: the parser's policy-features pin).  One line per
  * finding on stdout, in the order of the files:
  *   PATH: ok (seccomp: NAME)
  *   PATH: ok (apparmor: NAME NAME...)
  *   PATH: warning: MESSAGE
+ *   PATH: warning: profile `NAME`: rules not enforced: CLASS...[; downgraded: CLASS...]
  *   PATH: error: MESSAGE
  */
 #include "check.h"
@@ -70,6 +73,11 @@ print_apparmor(struct pd_aa_unit *units, size_t idx)
 
 	for (size_t i = 0; i < u->warnings.n; i++)
 		printf("%s: warning: %s\n", u->label, u->warnings.v[i]);
+	for (size_t i = 0; i < u->gaps.n; i++) {
+		_cleanup_free_ char *text = pd_aa_gap_text(&u->gaps.v[i]);
+
+		printf("%s: warning: %s\n", u->label, text);
+	}
 	if (u->error == NULL && (other = clash(units, idx, u, &name)) != NULL)
 		u->error = pd_xasprintf("profile `%s` is already declared by %s", name, other);
 	if (u->error != NULL) {
@@ -86,7 +94,7 @@ print_apparmor(struct pd_aa_unit *units, size_t idx)
 static void
 check_usage(FILE *f)
 {
-	fputs("usage: profiled check [--apparmor-parser PATH] PATH...\n", f);
+	fputs("usage: profiled check [--apparmor-parser PATH] [--features PATH] PATH...\n", f);
 }
 
 int
@@ -94,6 +102,7 @@ check_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "apparmor-parser", required_argument, NULL, 'p' },
+		{ "features", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,6 +122,9 @@ check_main(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			aao.parser = optarg;
+			break;
+		case 'f':
+			aao.features = optarg;
 			break;
 		case 'h':
 			check_usage(stdout);

@@ -215,6 +215,38 @@ cmp_entries(const void *x, const void *y)
 /* Room kept for the closing marker {"truncated":N}. */
 #define TRUNCATED_MARKER_BYTES 32
 
+/* The rule classes the kernel does not enforce ("unenforced") or enforces
+ * only as a coarser rule ("downgraded"), as arrays; absent when none. */
+static void
+add_gaps(cJSON *o, const struct pd_aa_gap *g)
+{
+	const struct {
+		const char *key;
+		unsigned mask;
+	} lists[] = {
+		{ "unenforced", g != NULL ? g->not_enforced : 0 },
+		{ "downgraded", g != NULL ? g->downgraded : 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		cJSON *arr;
+
+		if (lists[i].mask == 0)
+			continue;
+		if ((arr = cJSON_AddArrayToObject(o, lists[i].key)) == NULL)
+			pd_oom();
+		for (int c = 0; c < PD_AA_RULE_N_CLASSES; c++) {
+			cJSON *v;
+
+			if (!(lists[i].mask & (1u << c)))
+				continue;
+			if ((v = cJSON_CreateString(pd_aa_rule_class_name(c))) == NULL)
+				pd_oom();
+			cJSON_AddItemToArray(arr, v);
+		}
+	}
+}
+
 static cJSON *
 profile_entry(const struct agent *a, const struct pd_state_entry *e)
 {
@@ -240,6 +272,7 @@ profile_entry(const struct agent *a, const struct pd_state_entry *e)
 		state = e->source == NULL			    ? "retired"
 			: pd_strv_contains(&a->aa_labeled, e->name) ? "loaded"
 								    : "unconfirmed";
+		add_gaps(o, e->source != NULL ? pd_aa_gaps_find(&a->aa_gaps, e->name) : NULL);
 	}
 	cJSON_AddStringToObject(o, "sha256", e->sha256);
 	cJSON_AddStringToObject(o, "state", state);

@@ -208,6 +208,7 @@ agent_close(struct agent *a)
 	pd_labels_clear(&a->labels);
 	pd_strv_clear(&a->reported);
 	pd_strv_clear(&a->aa_labeled);
+	pd_aa_gaps_clear(&a->aa_gaps);
 	pd_strv_clear(&a->sc_missing);
 	free(a->mounted);
 	free(a->ready.message);
