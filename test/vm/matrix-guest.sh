@@ -94,6 +94,17 @@ if [ "$userspace" = host ]; then
 	exit
 fi
 
+# --- the userspace is the image's: its profiled and parser on PATH, the
+# same bytes as in the image (profiled, parser, libseccomp, libapparmor,
+# an abstraction, parser.conf)
+expect "userspace: profiled and apparmor_parser are the image's (/usr/bin, /usr/sbin)" \
+	sh -c '[ "$(command -v profiled)" = /usr/bin/profiled ] && [ "$(command -v apparmor_parser)" = /usr/sbin/apparmor_parser ]'
+sums=$(cd / && sha256sum -c /payload/image.sha256 2>&1)
+st=$?
+echo "$sums" | sed 's/^/#   /'
+expect "userspace: the guest's profiled, parser, libraries and abstractions are the image's bytes" \
+	sh -c '[ "$1" -eq 0 ] && [ "$2" -eq 6 ]' _ "$st" "$(echo "$sums" | grep -c ': OK$')"
+
 # --- a 3.0-syntax and a 4.x-syntax profile, and a seccomp profile naming
 # recent syscalls, through profiled (one reconcile, as the DaemonSet does)
 M=/cm-matrix

@@ -55,6 +55,12 @@ cp "$fixture" "$payload/deny-write"
 cp -r "$here/matrix" "$payload/matrix"
 printf '%s\n' "${userspace%% *}" >"$payload/userspace"
 echo "${PROFILED_VM_E2E:-1}" >"$payload/e2e"
+if [ -n "$VM_ROOTFS" ]; then
+	# the guest checks that it runs these very files of the image
+	(cd "$VM_ROOTFS" && sha256sum usr/bin/profiled usr/sbin/apparmor_parser \
+		usr/lib/x86_64-linux-gnu/libseccomp.so.2 usr/lib/x86_64-linux-gnu/libapparmor.so.1 \
+		etc/apparmor.d/abstractions/base etc/apparmor/parser.conf) >"$payload/image.sha256"
+fi
 tooldir=/usr/local/bin
 [ -z "$VM_ROOTFS" ] || tooldir=/test/bin
 # pd-sys: calls syscalls by number (io_uring_setup, mseal, lsm_*...);
