@@ -109,9 +109,11 @@ faults-long: $(BUILD)/profiled
 	FAULTS_KILL_ITERATIONS=$${FAULTS_KILL_ITERATIONS:-1000} PROFILED=$(CURDIR)/$(BUILD)/profiled \
 		bats --timing test/bats/faults.bats
 
-# AppArmor on a real kernel: Debian's kernel under QEMU (TCG).
-# matrix.sh runs profiled.sh's guest test on Debian 12's, 13's and unstable's
-# kernels; the others stay on the default (Debian 12) kernel.
+# AppArmor on a real kernel: Debian's kernel under QEMU (TCG), with the
+# image's own userspace (PROFILED_VM_IMAGE, else build/image/ref, built with
+# `make image` when missing; PROFILED_VM_USERSPACE=host: the host's parser
+# and the built profiled). matrix.sh runs on Debian 12's, 13's and
+# unstable's kernels; the others stay on the default (Debian 12) kernel.
 test-vm: $(BUILD)/profiled
 	bash test/vm/matrix.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/unload.sh $(CURDIR)/$(BUILD)/profiled
