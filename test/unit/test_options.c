@@ -110,24 +110,55 @@ describe_run(const struct options *o)
 		profiles = p;
 	}
 #define S(x) ((x) != NULL ? (x) : "(null)")
-	return pd_xasprintf(
-		"%s|%s|%s|%s|%s|%s|%lld|%d|%s|%s|%lld|%d|%d|%lld|%s|%d|%s|%s|%s|%s|%d|%d", profiles,
-		S(o->seccomp_root), S(o->seccomp_subdir), S(o->state_dir), S(o->label_domain),
-		S(o->node_name), o->resync_ms, o->once, S(o->apparmorfs), S(o->apparmor_parser),
-		o->apparmor_compile_timeout_ms, o->adopt_existing, o->unload_removed,
-		o->unload_retry_ms, S(o->proc_root), o->apparmor_validate_only, S(o->kubeconfig),
-		S(o->metrics_addr), S(o->remove_taint_key), S(o->remove_taint_effect),
-		(int)o->log_format, (int)o->log_level);
+	/* One line a flag, named as the flag that sets it. */
+	return pd_xasprintf("profiles=%s\nseccomp-root=%s\nseccomp-subdir=%s\nstate-dir=%s\n"
+			    "label-domain=%s\nnode-name=%s\nresync-interval=%lld\nonce=%d\n"
+			    "apparmorfs=%s\napparmor-parser=%s\napparmor-compile-timeout=%lld\n"
+			    "adopt-existing=%d\nunload-removed=%d\nunload-retry-interval=%lld\n"
+			    "proc-root=%s\napparmor-validate-only=%d\nkubeconfig=%s\n"
+			    "metrics-addr=%s\nremove-taint=%s:%s\nlog-format=%d\nlog-level=%d\n",
+			    profiles, S(o->seccomp_root), S(o->seccomp_subdir), S(o->state_dir),
+			    S(o->label_domain), S(o->node_name), o->resync_ms, o->once,
+			    S(o->apparmorfs), S(o->apparmor_parser), o->apparmor_compile_timeout_ms,
+			    o->adopt_existing, o->unload_removed, o->unload_retry_ms,
+			    S(o->proc_root), o->apparmor_validate_only, S(o->kubeconfig),
+			    S(o->metrics_addr), S(o->remove_taint_key), S(o->remove_taint_effect),
+			    (int)o->log_format, (int)o->log_level);
 }
 
 static char *
 describe_advise(const struct advise_options *o)
 {
-	return pd_xasprintf("%s|%zu:%lld|%zu:%s|%s|%lld|%s|%s", S(o->source), o->n_pids,
-			    o->n_pids > 0 ? o->pids[0] : 0, o->comms.n,
+	return pd_xasprintf("source=%s\npid=%zu:%lld\ncomm=%zu:%s\ncgroup=%s\nduration=%lld\n"
+			    "seccomp-out=%s\napparmor-out=%s\n",
+			    S(o->source), o->n_pids, o->n_pids > 0 ? o->pids[0] : 0, o->comms.n,
 			    o->comms.n > 0 ? o->comms.v[0] : "", S(o->cgroup), o->duration_ms,
 			    S(o->seccomp_out), S(o->apparmor_out));
 #undef S
+}
+
+/* Fails unless the only lines of two descriptions that differ are the
+ * one of flag `name`. */
+static void
+assert_only_changed(const char *before, const char *after, const char *name)
+{
+	size_t nlen = strlen(name);
+	bool seen = false;
+
+	while (*before != '\0' && *after != '\0') {
+		size_t bl = strcspn(before, "\n"), al = strcspn(after, "\n");
+		bool mine = strncmp(after, name, nlen) == 0 && after[nlen] == '=';
+
+		if (bl != al || memcmp(before, after, bl) != 0) {
+			if (!mine)
+				fail_msg("--%s changed \"%.*s\"", name, (int)al, after);
+			seen = true;
+		}
+		before += bl + (before[bl] != '\0');
+		after += al + (after[al] != '\0');
+	}
+	if (!seen)
+		fail_msg("--%s changed nothing", name);
 }
 
 static int
@@ -232,44 +263,82 @@ help_lists_every_flag_of_the_tables(void **state)
 	}
 }
 
-static void
-every_run_flag_parses(void **state)
+/* The options after `CMD [FLAG [VALUE]]` (advise: then the source "-"), as
+ * text; NULL when they are refused. */
+static char *
+parse_described(const char *cmd, const char *flag, const char *v)
 {
-	size_t n;
-	const struct opt_spec *spec = options_run_spec(&n);
-	struct options d;
-	_cleanup_free_ char *before = NULL;
+	char *argv[5] = { (char *)cmd, NULL, NULL, NULL, NULL };
+	int argc = 1;
+	char *d = NULL;
 
-	(void)state;
-	{
-		char *argv[] = { (char *)"run", NULL };
+	if (flag != NULL)
+		argv[argc++] = (char *)flag;
+	if (v != NULL)
+		argv[argc++] = (char *)v;
+	if (strcmp(cmd, "advise") == 0) {
+		struct advise_options a;
 
-		assert_int_equal(options_parse_run(1, argv, &d), 0);
-		before = describe_run(&d);
-		options_clear(&d);
+		argv[argc++] = (char *)"-";
+		if (options_parse_advise(argc, argv, &a) == 0)
+			d = describe_advise(&a);
+		advise_options_clear(&a);
+	} else {
+		struct options o;
+
+		if (options_parse_run(argc, argv, &o) == 0)
+			d = describe_run(&o);
+		options_clear(&o);
 	}
+	return d;
+}
+
+/* Each flag of the table, with its sample value, is accepted and changes
+ * the options (a value kept as it is shows in them). */
+static void
+check_every_flag(const char *cmd, const struct opt_spec *spec, size_t n)
+{
+	_cleanup_free_ char *before = parse_described(cmd, NULL, NULL);
+
+	assert_non_null(before);
 	for (size_t i = 0; i < n; i++) {
-		const char *v;
-		char *argv[4] = { (char *)"run", NULL, NULL, NULL };
 		_cleanup_free_ char *flag = pd_xasprintf("--%s", spec[i].name);
 		_cleanup_free_ char *after = NULL;
-		struct options o;
+		const char *v;
 
 		if (strcmp(spec[i].name, "help") == 0)
 			continue; /* help_prints_the_text_and_exits_0 */
 		v = sample(spec[i].name);
 		assert_true((v != NULL) == (spec[i].arg != NULL));
-		argv[1] = flag;
-		argv[2] = (char *)v;
-		if (options_parse_run(v != NULL ? 3 : 2, argv, &o) != 0)
-			fail_msg("%s %s was refused", flag, v != NULL ? v : "");
-		after = describe_run(&o);
-		if (strcmp(before, after) == 0)
-			fail_msg("%s %s changed nothing", flag, v != NULL ? v : "");
+		after = parse_described(cmd, flag, v);
+		if (after == NULL)
+			fail_msg("%s %s %s was refused", cmd, flag, v != NULL ? v : "");
+		assert_only_changed(before, after, spec[i].name);
 		if (spec[i].set == OPT_SET_STR)
 			assert_contains(after, v);
-		options_clear(&o);
 	}
+}
+
+static void
+every_run_flag_parses(void **state)
+{
+	size_t n;
+	const struct opt_spec *spec = options_run_spec(&n);
+
+	(void)state;
+	check_every_flag("run", spec, n);
+}
+
+static void
+every_advise_flag_parses(void **state)
+{
+	size_t n;
+	const struct opt_spec *spec = options_advise_spec(&n);
+	_cleanup_free_ char *d = parse_described("advise", "--duration", "1h30m");
+
+	(void)state;
+	check_every_flag("advise", spec, n);
+	assert_contains(d, "\nduration=5400000\n");
 }
 
 /* Each flag's effect where the sample value does not show in the text. */
@@ -311,46 +380,6 @@ run_flags_set_what_they_say(void **state)
 	assert_string_equal(o.remove_taint_key, "example.com/wait");
 	assert_null(o.remove_taint_effect);
 	options_clear(&o);
-}
-
-static void
-every_advise_flag_parses(void **state)
-{
-	size_t n;
-	const struct opt_spec *spec = options_advise_spec(&n);
-	struct advise_options d;
-	_cleanup_free_ char *before = NULL;
-	char *argv0[] = { (char *)"advise", (char *)"-", NULL };
-
-	(void)state;
-	assert_int_equal(options_parse_advise(2, argv0, &d), 0);
-	before = describe_advise(&d);
-	advise_options_clear(&d);
-	for (size_t i = 0; i < n; i++) {
-		const char *v;
-		_cleanup_free_ char *flag = pd_xasprintf("--%s", spec[i].name);
-		_cleanup_free_ char *after = NULL;
-		struct advise_options o;
-
-		if (strcmp(spec[i].name, "help") == 0)
-			continue;
-		v = sample(spec[i].name);
-		assert_non_null(v);
-		{
-			char *argv[] = { (char *)"advise", flag, (char *)v, (char *)"-", NULL };
-
-			if (options_parse_advise(4, argv, &o) != 0)
-				fail_msg("%s %s was refused", flag, v);
-		}
-		after = describe_advise(&o);
-		if (strcmp(before, after) == 0)
-			fail_msg("%s %s changed nothing", flag, v);
-		if (spec[i].set != OPT_SET_DURATION)
-			assert_contains(after, v);
-		else
-			assert_int_equal(o.duration_ms, 300000);
-		advise_options_clear(&o);
-	}
 }
 
 /* Usage errors: 2 (the message goes to stderr). */
