@@ -49,6 +49,10 @@ LIB_SRC := $(wildcard lib/*.c)
 AGENT_SRC := $(wildcard agent/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+# Every agent object but main goes into libprofiled-agent.a, so that unit
+# tests can link the agent's logic as they link lib/.
+AGENT_MAIN_OBJ := $(BUILD)/agent/main.o
+AGENT_LIB_OBJ := $(filter-out $(AGENT_MAIN_OBJ),$(AGENT_OBJ))
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
@@ -67,7 +71,10 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h agent/*.h) | check-deps
 $(BUILD)/libprofiled.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/profiled: $(AGENT_OBJ) $(BUILD)/libprofiled.a
+$(BUILD)/libprofiled-agent.a: $(AGENT_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/profiled: $(AGENT_MAIN_OBJ) $(BUILD)/libprofiled-agent.a $(BUILD)/libprofiled.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 check-deps:
@@ -79,10 +86,10 @@ deps:
 
 # --- tests -----------------------------------------------------------------
 
-$(BUILD)/test/%: test/unit/%.c $(BUILD)/libprofiled.a test/unit/unit.h
+$(BUILD)/test/%: test/unit/%.c $(BUILD)/libprofiled-agent.a $(BUILD)/libprofiled.a test/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/libprofiled.a \
-		$(LDFLAGS_ALL) $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/libprofiled-agent.a \
+		$(BUILD)/libprofiled.a $(LDFLAGS_ALL) $(LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \

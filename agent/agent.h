@@ -74,7 +74,8 @@ struct reconcile_result {
 int agent_open(struct agent *a, const struct options *opt);
 void agent_close(struct agent *a);
 
-/* Makes the node hold what the profiles folders hold (SPEC §1-§2). */
+/* Makes the node hold what the profiles folders hold (docs/operations.md,
+ * "What it writes" and "Labels"). */
 void agent_reconcile(struct agent *a, struct reconcile_result *res);
 
 /* Decides whether --unload-removed can be honoured: only when the agent

@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/backoff.h"
 #include "agent.h"
 #include "log.h"
 
@@ -120,16 +120,6 @@ node_close(struct agent *a)
 
 /* ---- the API's answers ---------------------------------------------------- */
 
-static unsigned long long
-jitter(void)
-{
-	unsigned long long r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = (unsigned long long)pd_now_ms() ^ (unsigned long long)getpid() << 20;
-	return r;
-}
-
 /*
  * Turns a failed request into a log line that says what to do, and the
  * delay before the next try: 0 when retrying cannot help until something
@@ -147,13 +137,8 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 	 * loop sends the update again after the local work. */
 	if (ret == -ECANCELED)
 		return 0;
-	n->retry_ms = n->retry_ms == 0 ? BACKOFF_MIN_MS : n->retry_ms * 2;
-	if (n->retry_ms > BACKOFF_MAX_MS)
-		n->retry_ms = BACKOFF_MAX_MS;
-	/* Jitter: anywhere in [retry/2, retry], from the kernel's random
-	 * bytes: random() is never seeded, so every agent of the cluster
-	 * would wait the same and come back at once. */
-	delay = n->retry_ms / 2 + (long long)(jitter() % (unsigned long long)(n->retry_ms / 2 + 1));
+	n->retry_ms = pd_backoff_next(n->retry_ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+	delay = pd_backoff_jittered(n->retry_ms);
 	if (ret < 0) {
 		log_warn("API server unreachable; will retry", "request", what, "error",
 			 pd_error_msg(err), NULL);

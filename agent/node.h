@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The agent's Node through the Kubernetes API (SPEC §2.3-2.5, §3, §5):
+ * The agent's Node through the Kubernetes API (docs/api.md):
  * labels and the profiles annotation in one merge patch, events, and the
  * backoff when the API server fails.  In local mode (no kubeconfig, not in
  * a cluster) none of this exists and the label changes are logged.
@@ -56,7 +56,7 @@ struct node_sync {
 	char *refused_owned; /* owned-labels keys last warned about as not the agent's */
 };
 
-/* Sets up the API connection per SPEC §5 when one is configured.  Returns 0
+/* Sets up the API connection (docs/api.md, "Connecting") when one is configured.  Returns 0
  * (a->node is NULL in local mode), or a negative errno after logging why
  * (a configured connection that cannot be used is a configuration error). */
 int node_open(struct agent *a);
@@ -66,8 +66,8 @@ void node_close(struct agent *a);
 void node_event(struct agent *a, const char *type, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* SPEC §3 reboot order: before anything is loaded, drop the agent's labels
- * for what is not actually in place.  Best effort: the API may be down. */
+/* The reboot order (docs/api.md, "After a reboot"): before anything is loaded, drop the agent's
+ * labels for what is not actually in place.  Best effort: the API may be down. */
 void node_prune_before_start(struct agent *a);
 
 /*

@@ -252,30 +252,13 @@ struct pd_child {
 static void
 read_mem(int fd, char **out, size_t *len)
 {
-	char *buf = pd_xmalloc(16384);
-	size_t n = 0, cap = 16384;
-
-	for (;;) {
-		ssize_t r;
-
-		if (n + 1 >= cap) {
-			if (cap > PD_SPAWN_MAX_OUTPUT)
-				break;
-			cap *= 2;
-			buf = pd_xrealloc(buf, cap, 1);
-		}
-		r = pread(fd, buf + n, cap - 1 - n, (off_t)n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
+	/* The child wrote through the same file offset: read from the start.
+	 * A memory file does not fail to read; if it did, no output. */
+	if (lseek(fd, 0, SEEK_SET) < 0 ||
+	    pd_read_upto(fd, PD_SPAWN_MAX_OUTPUT, 16384, out, len, NULL) < 0) {
+		*out = pd_xstrdup("");
+		*len = 0;
 	}
-	if (n > PD_SPAWN_MAX_OUTPUT)
-		n = PD_SPAWN_MAX_OUTPUT;
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
 }
 
 int

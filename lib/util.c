@@ -161,30 +161,19 @@ pd_sha256_hex(const void *data, size_t len, char out[PD_SHA256_HEX_LEN + 1])
 }
 
 int
-pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
+pd_read_upto(int fd, size_t limit, size_t hint, char **out, size_t *len, pd_error_t *err)
 {
 	_cleanup_free_ char *buf = NULL;
-	size_t cap, used = 0;
-	struct stat st;
+	size_t cap = hint == 0 ? 1 : hint < limit ? hint : limit, used = 0;
 
-	if (fstat(fd, &st) < 0)
-		return pd_make_error(err, errno, "fstat");
-	if (!S_ISREG(st.st_mode))
-		return pd_make_plain_error(err, EINVAL, "not a regular file");
-	if ((unsigned long long)st.st_size > max)
-		return pd_make_plain_error(err, EFBIG, "file is %lld bytes, over the limit of %zu",
-					   (long long)st.st_size, max);
-	/* The size can change under us: read until EOF, never past max. */
-	cap = (size_t)st.st_size + 1;
 	buf = pd_xmalloc(cap + 1);
 	for (;;) {
 		ssize_t r;
 
 		if (used == cap) {
-			if (cap > max)
-				return pd_make_plain_error(
-					err, EFBIG, "file grew over the limit of %zu bytes", max);
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			if (cap >= limit)
+				break;
+			cap = cap > limit / 2 ? limit : cap * 2;
 			buf = pd_xrealloc(buf, cap + 1, 1);
 		}
 		r = read(fd, buf + used, cap - used);
@@ -196,10 +185,34 @@ pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
 			break;
 		used += (size_t)r;
 	}
+	buf[used] = '\0';
+	*len = used;
+	*out = steal_pointer(&buf);
+	return 0;
+}
+
+int
+pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t used;
+	struct stat st;
+	int ret;
+
+	if (fstat(fd, &st) < 0)
+		return pd_make_error(err, errno, "fstat");
+	if (!S_ISREG(st.st_mode))
+		return pd_make_plain_error(err, EINVAL, "not a regular file");
+	if ((unsigned long long)st.st_size > max)
+		return pd_make_plain_error(err, EFBIG, "file is %lld bytes, over the limit of %zu",
+					   (long long)st.st_size, max);
+	/* The size can change under us: read until EOF, one byte past max at
+	 * most, which tells a file that grew over it. */
+	if ((ret = pd_read_upto(fd, max + 1, (size_t)st.st_size + 1, &buf, &used, err)) < 0)
+		return ret;
 	if (used > max)
 		return pd_make_plain_error(err, EFBIG, "file grew over the limit of %zu bytes",
 					   max);
-	buf[used] = '\0';
 	*len = used;
 	*out = steal_pointer(&buf);
 	return 0;

@@ -79,6 +79,12 @@ void pd_strv_clear(struct pd_strv *sv);
 /* Lower-case hex SHA-256 of data into out[65]. */
 void pd_sha256_hex(const void *data, size_t len, char out[PD_SHA256_HEX_LEN + 1]);
 
+/* Reads fd from its offset until EOF, or until limit bytes are read (the
+ * rest is left unread: the caller says what that means), into a buffer
+ * NUL-terminated past *len bytes.  hint: the size expected, the first
+ * allocation. */
+int pd_read_upto(int fd, size_t limit, size_t hint, char **out, size_t *len, pd_error_t *err);
+
 /* Reads at most max bytes of the regular file open on fd.  Files larger than
  * max fail with -EFBIG.  The buffer is NUL-terminated (not counted in *len). */
 int pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err);
