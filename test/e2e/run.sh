@@ -233,6 +233,9 @@ fi
 # taint, least privilege, a rolling update.
 # shellcheck source=cases.sh
 . "$here/cases.sh"
+# The same agent through the Helm chart: install, upgrade, uninstall.
+# shellcheck source=helm.sh
+. "$here/helm.sh"
 
 k -n "$ns" delete pod --all --wait=false >/dev/null 2>&1
 finish
