@@ -77,6 +77,9 @@ fi
 echo "== deployment manifests (offline)"
 REQUIRE=${PROFILED_DEPLOY_REQUIRE:-0} selftest deploy test/deploy/test.sh
 
+echo "== the Helm chart (offline; pinned helm and kustomize built once)"
+REQUIRE=${PROFILED_HELM_REQUIRE:-0} selftest helm test/helm/test.sh
+
 echo "== the image's runtime stage"
 selftest image test/image/check.sh "$PROFILED"
 
