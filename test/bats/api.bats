@@ -74,16 +74,7 @@ assert len(rs) <= 6, rs' >&3
 }
 
 @test "a rotated token is re-read from its file after a 401" {
-	fixtures_into "$P"
-	start_daemon --kubeconfig "$A/out/kubeconfig-tokenfile" --resync-interval 2s
-	wait_until 10 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/audit"
-	# rotate: the old token is refused from now on; the file has the new one
-	ctl POST /control/rotate-token '{"token": "secret-2"}' >/dev/null
-	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
-	wait_until 15 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/new"
-	not grep -q 'unauthorized' "$LOG"
-	not grep -q 'secret-' "$LOG"
-	stop_daemon
+	case_token_rotated
 }
 
 @test "after a reboot, labels of profiles not in place are removed before anything is loaded" {

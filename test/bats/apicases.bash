@@ -144,6 +144,7 @@ realapi_node_create() {
 realapi_setup() {
 	[ -z "${REALAPI_SKIP:-}" ] || skip "$REALAPI_SKIP"
 	kapi DELETE /api/v1/namespaces/default/events >/dev/null
+	kapi DELETE /api/v1/namespaces/profiled-system/secrets >/dev/null # token_kubeconfig's
 	if [ -e "$CP/changed-rbac" ]; then
 		kc apply -f "$REPO/deploy/rbac.yaml" -f "$REPO/deploy/admission-policy.yaml" >/dev/null
 		rm -f "$CP/changed-rbac"
@@ -272,6 +273,51 @@ print(text.replace(old, "(profiled\\\\.io|%s)/" % dom.replace(".", "\\\\.")), en
 	# in effect once a dry run of such a patch, as the agent, passes
 	wait_until 10 kc patch node node-1 --dry-run=server --as="$AGENT_USER" --type=merge \
 		-p "{\"metadata\": {\"labels\": {\"seccomp.$1/probe\": \"true\"}}}"
+}
+
+# token_kubeconfig: TKC, a kubeconfig naming its token by tokenFile, and
+# TOKEN_FILE. On the real server a token of the agent's service account
+# bound to a Secret, so that deleting the Secret refuses it at once.
+token_kubeconfig() {
+	if ! is_real; then
+		TKC=$A/out/kubeconfig-tokenfile
+		TOKEN_FILE=$A/out/token
+		return
+	fi
+	TOKEN_FILE=$T/token
+	TKC=$T/kubeconfig-tokenfile
+	realapi_new_token tok-1 >"$TOKEN_FILE"
+	sed "s|^    token: .*|    tokenFile: $TOKEN_FILE|" "$KC" >"$TKC"
+	grep -q tokenFile "$TKC"
+}
+
+realapi_new_token() { # SECRET: a token of the agent bound to a new Secret
+	kc create secret generic "$1" -n profiled-system >/dev/null
+	kc create token profiled -n profiled-system --duration 1h --bound-object-kind Secret --bound-object-name "$1"
+}
+
+# api_rotate_token: a new token in TOKEN_FILE (written whole, by a rename),
+# then the old one refused.
+api_rotate_token() {
+	if is_real; then
+		realapi_new_token tok-2 >"$TOKEN_FILE.new"
+		mv -f "$TOKEN_FILE.new" "$TOKEN_FILE"
+		kapi DELETE /api/v1/namespaces/profiled-system/secrets/tok-1 >/dev/null
+	else
+		ctl POST /control/rotate-token '{"token": "secret-2"}' >/dev/null
+	fi
+}
+
+# token_refused TOKEN: the server answers 401 to it.
+token_refused() {
+	local url ca
+	if is_real; then
+		url=https://127.0.0.1:$CP_API_PORT ca=$CP/pki/ca.crt
+	else
+		url=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["url"])' "$A/ready") ca=${API_CERTS:-$A/certs}/ca.crt
+	fi
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: Bearer $1" \
+		"$url/api/v1/nodes/node-1")" = 401 ]
 }
 
 # --- reading the node and the requests ------------------------------------------
@@ -413,6 +459,24 @@ case_requests_counted() {
 	assert_quiet_resync
 	stop_daemon
 	[ "$DAEMON_RC" -eq 0 ]
+}
+
+case_token_rotated() {
+	fixtures_into "$P"
+	token_kubeconfig
+	local old
+	old=$(cat "$TOKEN_FILE")
+	start_daemon --kubeconfig "$TKC" --resync-interval 2s
+	wait_until 10 node_has seccomp.profiled.io/audit
+	# rotate: the file has the new token, the old one is refused from now on
+	api_rotate_token
+	wait_until 10 token_refused "$old"
+	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
+	wait_until 15 node_has seccomp.profiled.io/new
+	not grep -q 'unauthorized' "$LOG"
+	not grep -qF "${old:0:16}" "$LOG"
+	not grep -qF "$(head -c 16 "$TOKEN_FILE")" "$LOG"
+	stop_daemon
 }
 
 case_reboot_removes_first() {

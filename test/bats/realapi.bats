@@ -40,6 +40,10 @@ teardown() {
 	case_requests_counted
 }
 
+@test "real API server: a rotated token (the old one's Secret deleted) is re-read from its file after a 401" {
+	case_token_rotated
+}
+
 @test "real API server: after a reboot, labels of profiles not in place are removed before anything is loaded" {
 	case_reboot_removes_first
 }
