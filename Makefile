@@ -17,6 +17,9 @@
 #   make cluster-down  removes it, every process, mount and device it made
 #   make e2e           the end-to-end suite on that cluster
 #   make k8s-build     only build the pinned Kubernetes (cached in /var/tmp/profiled-k8s)
+#   make test-realapi  the API cases without fault injection against a real etcd +
+#                      kube-apiserver of its own (test/bats/realapi.bats; part of make
+#                      test when the Kubernetes binaries are built)
 #   make install       honours DESTDIR and PREFIX
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
@@ -58,7 +61,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-.PHONY: cluster-deps image cluster-up cluster-down e2e k8s-build
+.PHONY: cluster-deps image cluster-up cluster-down e2e k8s-build test-realapi
 .PHONY: all deps deps-check-quiet test unit regress bats faults-long test-vm asan fuzz fuzz-build run install bench bench-footprint soak valgrind \
 	clean format format-check check-deps
 
@@ -222,6 +225,16 @@ cluster-down:
 
 e2e: cluster-up
 	bash test/e2e/run.sh
+
+# The API cases of api.bats and ready.bats that need no fault injection, on a
+# private etcd + kube-apiserver (test/cluster/controlplane.sh; no root, no
+# kubelet, free ports): may not skip here.
+test-realapi: k8s-build
+	$(MAKE) all
+	@tap=$$(mktemp); PROFILED_REALAPI_REQUIRE=1 PROFILED=$(CURDIR)/$(BUILD)/profiled \
+	  PROFILED_TEST_DATA=$(CURDIR)/test/data bats --tap --timing test/bats/realapi.bats | tee $$tap; \
+	s=$$(grep -c '^ok .*# skip' $$tap); p=$$(($$(grep -c '^ok ' $$tap) - s)); f=$$(grep -c '^not ok ' $$tap); \
+	rm -f $$tap; echo "$$p passed, $$f failed, $$s skipped"; [ $$f -eq 0 ] && [ $$((p + s)) -gt 0 ]
 
 # --- housekeeping ------------------------------------------------------------
 
