@@ -45,7 +45,8 @@ check_seccomp(const struct pd_source *s, const struct pd_seccomp_env *env)
 	for (size_t i = 0; i < warnings.n; i++)
 		printf("%s: warning: %s\n", s->path, warnings.v[i]);
 	if (ret == 0)
-		printf("%s: ok (seccomp: %.*s)\n", s->path, (int)(strlen(s->name) - 5), s->name);
+		printf("%s: ok (seccomp: %.*s)\n", s->path, (int)pd_json_stem_len(s->name),
+		       s->name);
 	pd_strv_clear(&warnings);
 	return ret;
 }

@@ -99,10 +99,7 @@ struct argv {
 static void
 argv_push_owned(struct argv *a, char *s)
 {
-	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->v = pd_xrealloc(a->v, a->cap, sizeof(*a->v));
-	}
+	pd_grow(&a->v, &a->cap, a->n + 2, sizeof(*a->v));
 	a->v[a->n++] = s;
 	a->v[a->n] = NULL;
 }
@@ -676,27 +673,19 @@ remember_error(struct pd_aa *aa, const char *sha256, const char *label, const ch
 	pd_error_release(&e);
 }
 
-/* Lines joined by '\n', each passed through clean_message(from -> to)
+/* Lines ended by '\n', each passed through clean_message(from -> to)
  * when from is not NULL. */
 static char *
 join_lines(const struct pd_strv *v, const char *from, const char *to)
 {
 	struct pd_strv lines = { 0 };
-	size_t total = 1;
 	char *text;
 
-	for (size_t k = 0; k < v->n; k++) {
-		char *l = from != NULL ? clean_message(v->v[k], from, to) : pd_xstrdup(v->v[k]);
-
-		total += strlen(l) + 1;
-		pd_strv_push(&lines, l);
-	}
-	text = pd_xmalloc(total);
-	text[0] = '\0';
-	for (size_t k = 0; k < lines.n; k++) {
-		strcat(text, lines.v[k]);
-		strcat(text, "\n");
-	}
+	for (size_t k = 0; k < v->n; k++)
+		pd_strv_push(&lines,
+			     from != NULL ? clean_message(v->v[k], from, to) : pd_xstrdup(v->v[k]));
+	pd_strv_push(&lines, pd_xstrdup("")); /* the last line's '\n' */
+	text = pd_join((const char *const *)lines.v, lines.n, "\n");
 	pd_strv_clear(&lines);
 	return text;
 }

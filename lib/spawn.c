@@ -40,10 +40,7 @@ sink_read(int fd, struct sink *s)
 
 		if (keep > PD_SPAWN_MAX_OUTPUT - s->len)
 			keep = PD_SPAWN_MAX_OUTPUT - s->len;
-		if (s->len + keep + 1 > s->cap) {
-			s->cap = (s->len + keep + 1) * 2;
-			s->buf = pd_xrealloc(s->buf, s->cap, 1);
-		}
+		pd_grow(&s->buf, &s->cap, s->len + keep + 1, 1);
 		memcpy(s->buf + s->len, tmp, keep);
 		s->len += keep;
 	}
