@@ -16,6 +16,7 @@
 
 #include "../lib/aaproof.h"
 #include "../lib/procscan.h"
+#include "../lib/rules.h"
 #include "agent.h"
 #include "log.h"
 
@@ -131,17 +132,13 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 	struct pd_aa_unit *u = f->u;
 	_cleanup_free_ bool *ours = pd_xcalloc(u->names.n + 1, sizeof(*ours));
 	char bin[PD_SHA256_HEX_LEN + 1] = "";
+	/* files[i].u is &units[i]: the rule (rules.h) sees the earlier units */
+	_cleanup_free_ char *msg = pd_aa_clash(files[0].u, idx, u);
 
-	for (size_t k = 0; k < u->names.n; k++) {
+	for (size_t k = 0; k < u->names.n && msg == NULL; k++) {
 		const char *name = u->names.v[k];
-		_cleanup_free_ char *msg = NULL;
 
-		for (size_t j = 0; j < idx && msg == NULL; j++)
-			if (files[j].ok && pd_strv_contains(&files[j].u->names, name))
-				msg = pd_xasprintf("profile `%s` is already declared by %s", name,
-						   files[j].s->path);
-		if (msg == NULL && kern != NULL && pd_aa_loaded_mode(kern, name) != NULL &&
-		    !owned(a, name)) {
+		if (kern != NULL && pd_aa_loaded_mode(kern, name) != NULL && !owned(a, name)) {
 			ours[k] = a->proof_window && proven(a, f, name, bin);
 			if (!ours[k] && !a->opt->adopt_existing)
 				msg = pd_xasprintf(
@@ -150,11 +147,11 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 					"alone unless --adopt-existing is given",
 					name);
 		}
-		if (msg != NULL) {
-			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", f->s, msg);
-			return;
-		}
+	}
+	if (msg != NULL) {
+		res->rejected++;
+		agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", f->s, msg);
+		return;
 	}
 	for (size_t k = 0; k < u->names.n; k++)
 		if (ours[k])
@@ -162,7 +159,7 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 	for (size_t i = 0; i < u->warnings.n; i++)
 		agent_report(a, now, LOG_LVL_WARN, "apparmor profile warning", f->s,
 			     u->warnings.v[i]);
-	f->ok = true;
+	f->ok = u->admitted = true;
 	if (kern == NULL)
 		return; /* validation only */
 	for (size_t k = 0; k < u->names.n; k++) {
@@ -567,19 +564,18 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 	pd_error_t err = NULL;
 	size_t n = 0;
 	bool any_load = false;
+	const char *why;
 
 	for (size_t i = 0; i < src->n; i++) {
 		const struct pd_source *s = &src->v[i];
 
 		if (s->kind != PD_KIND_APPARMOR || agent_vanished(s))
 			continue;
-		if (pd_strv_contains(&present, s->name)) {
+		if ((why = pd_source_taken(&present, s)) != NULL) { /* rules.h */
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s,
-				     "another profiles folder already provides this file name");
+			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s, why);
 			continue;
 		}
-		pd_strv_push(&present, pd_xstrdup(s->name));
 		if (s->error < 0) {
 			res->rejected++;
 			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s,

@@ -205,21 +205,13 @@ pd_aa_gaps_clear(struct pd_aa_gaps *g)
 char *
 pd_aa_classes_text(unsigned mask, const char *sep)
 {
-	size_t len = 1;
-	char *out;
+	const char *names[PD_AA_RULE_N_CLASSES];
+	size_t n = 0;
 
 	for (int c = 0; c < PD_AA_RULE_N_CLASSES; c++)
 		if (mask & (1u << c))
-			len += strlen(class_names[c]) + strlen(sep);
-	out = pd_xmalloc(len);
-	out[0] = '\0';
-	for (int c = 0; c < PD_AA_RULE_N_CLASSES; c++)
-		if (mask & (1u << c)) {
-			if (out[0] != '\0')
-				strcat(out, sep);
-			strcat(out, class_names[c]);
-		}
-	return out;
+			names[n++] = class_names[c];
+	return pd_join(names, n, sep);
 }
 
 char *

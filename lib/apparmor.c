@@ -99,10 +99,7 @@ struct argv {
 static void
 argv_push_owned(struct argv *a, char *s)
 {
-	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->v = pd_xrealloc(a->v, a->cap, sizeof(*a->v));
-	}
+	pd_grow(&a->v, &a->cap, a->n + 2, sizeof(*a->v));
 	a->v[a->n++] = s;
 	a->v[a->n] = NULL;
 }
@@ -414,11 +411,104 @@ snapshot_features(struct pd_aa *aa, const char *kfeat, pd_error_t *err)
 	return 0;
 }
 
+/* The cache's root: o->cache_dir, or a private temporary folder (removed
+ * by pd_aa_free()). */
+static int
+open_cache_root(struct pd_aa *aa, const struct pd_aa_options *o, pd_error_t *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	int ret;
+
+	if (o->cache_dir != NULL) {
+		if ((ret = mkdir_p1(o->cache_dir, 0700, err)) < 0)
+			return ret;
+		/* The parser reports its cache folder from this path. */
+		aa->cache_root = realpath(o->cache_dir, NULL);
+		if (aa->cache_root == NULL)
+			return pd_make_error(err, errno, "resolve `%s`", o->cache_dir);
+		return 0;
+	}
+	aa->cache_root = pd_xasprintf("%s/profiled-apparmor.XXXXXX",
+				      tmp != NULL && *tmp == '/' ? tmp : "/tmp");
+	if (mkdtemp(aa->cache_root) == NULL)
+		return pd_make_error(err, errno, "create a temporary folder");
+	aa->own_cache = true;
+	return 0;
+}
+
+/* The AppArmor interface folder: the kernel's (or o->fs) to load into, else
+ * a private one the parser never loads into. */
+static int
+open_fs(struct pd_aa *aa, const struct pd_aa_options *o, pd_error_t *err)
+{
+	int ret;
+
+	if (o->load) {
+		if (o->fs != NULL) {
+			aa->fs = pd_xstrdup(o->fs);
+		} else if (aa_find_mountpoint(&aa->fs) < 0) {
+			aa->fs = NULL;
+			return pd_make_error(err, errno, "find the AppArmor filesystem");
+		}
+		return 0;
+	}
+	/* The parser keeps no cache without an interface folder:
+	 * give it a private one it never loads into (-Q). */
+	aa->fs = pd_xasprintf("%s/parserfs", aa->cache_root);
+	if ((ret = mkdir_p1(aa->fs, 0700, err)) < 0 || (ret = touch(aa->fs, ".load", err)) < 0 ||
+	    (ret = touch(aa->fs, ".replace", err)) < 0 || (ret = touch(aa->fs, ".remove", err)) < 0)
+		return ret;
+	return 0;
+}
+
+/* The features compiled for: o->features, the kernel's when loading into a
+ * kernel that lists them, else the parser's pin or the default. */
+static int
+choose_features(struct pd_aa *aa, const struct pd_aa_options *o, pd_error_t *err)
+{
+	struct stat st;
+	int ret;
+
+	if (o->features != NULL) {
+		aa->features = pd_xstrdup(o->features);
+	} else {
+		_cleanup_free_ char *kfeat = pd_xasprintf("%s/features", aa->fs);
+
+		if (o->load && stat(kfeat, &st) == 0) {
+			if ((ret = snapshot_features(aa, kfeat, err)) < 0)
+				return ret;
+		} else {
+			aa->features = pinned_features();
+			if (aa->features == NULL)
+				aa->features = pd_xstrdup(PD_AA_DEFAULT_FEATURES);
+		}
+	}
+	if (aa->features != NULL && stat(aa->features, &st) < 0)
+		return pd_make_error(err, errno, "AppArmor features file `%s`", aa->features);
+	return 0;
+}
+
+/* libapparmor's kernel interface, for loading. */
+static int
+open_interface(struct pd_aa *aa, pd_error_t *err)
+{
+	int ret;
+
+	if (aa->features != NULL)
+		ret = aa_features_new(&aa->kf, AT_FDCWD, aa->features);
+	else
+		ret = aa_features_new_from_kernel(&aa->kf);
+	if (ret < 0)
+		return pd_make_error(err, errno, "read the AppArmor features");
+	if (aa_kernel_interface_new(&aa->ki, aa->kf, aa->fs) < 0)
+		return pd_make_error(err, errno, "open the AppArmor interface in `%s`", aa->fs);
+	return 0;
+}
+
 int
 pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 {
 	struct pd_aa *aa = pd_xcalloc(1, sizeof(*aa));
-	struct stat st;
 	int ret;
 
 	aa->parser = pd_xstrdup(o->parser != NULL ? o->parser : PD_AA_DEFAULT_PARSER);
@@ -430,86 +520,15 @@ pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 		aa->jobs = 1;
 	aa->compile_timeout_ms =
 		o->compile_timeout_ms > 0 ? o->compile_timeout_ms : PD_AA_COMPILE_TIMEOUT_MS;
-	if (o->cache_dir != NULL) {
-		if ((ret = mkdir_p1(o->cache_dir, 0700, err)) < 0)
-			goto fail;
-		/* The parser reports its cache folder from this path. */
-		aa->cache_root = realpath(o->cache_dir, NULL);
-		if (aa->cache_root == NULL) {
-			ret = pd_make_error(err, errno, "resolve `%s`", o->cache_dir);
-			goto fail;
-		}
-	} else {
-		const char *tmp = getenv("TMPDIR");
-
-		aa->cache_root = pd_xasprintf("%s/profiled-apparmor.XXXXXX",
-					      tmp != NULL && *tmp == '/' ? tmp : "/tmp");
-		if (mkdtemp(aa->cache_root) == NULL) {
-			ret = pd_make_error(err, errno, "create a temporary folder");
-			goto fail;
-		}
-		aa->own_cache = true;
+	if ((ret = open_cache_root(aa, o, err)) < 0 || (ret = open_fs(aa, o, err)) < 0 ||
+	    (ret = choose_features(aa, o, err)) < 0 ||
+	    (o->load && (ret = open_interface(aa, err)) < 0) ||
+	    (ret = parser_version(aa, err)) < 0 || (ret = use_context(aa, err)) < 0) {
+		pd_aa_free(aa);
+		return ret;
 	}
-	if (o->load) {
-		if (o->fs != NULL) {
-			aa->fs = pd_xstrdup(o->fs);
-		} else if (aa_find_mountpoint(&aa->fs) < 0) {
-			aa->fs = NULL;
-			ret = pd_make_error(err, errno, "find the AppArmor filesystem");
-			goto fail;
-		}
-	} else {
-		/* The parser keeps no cache without an interface folder:
-		 * give it a private one it never loads into (-Q). */
-		aa->fs = pd_xasprintf("%s/parserfs", aa->cache_root);
-		if ((ret = mkdir_p1(aa->fs, 0700, err)) < 0 ||
-		    (ret = touch(aa->fs, ".load", err)) < 0 ||
-		    (ret = touch(aa->fs, ".replace", err)) < 0 ||
-		    (ret = touch(aa->fs, ".remove", err)) < 0)
-			goto fail;
-	}
-
-	if (o->features != NULL) {
-		aa->features = pd_xstrdup(o->features);
-	} else {
-		_cleanup_free_ char *kfeat = pd_xasprintf("%s/features", aa->fs);
-
-		if (o->load && stat(kfeat, &st) == 0) {
-			if ((ret = snapshot_features(aa, kfeat, err)) < 0)
-				goto fail;
-		} else {
-			aa->features = pinned_features();
-			if (aa->features == NULL)
-				aa->features = pd_xstrdup(PD_AA_DEFAULT_FEATURES);
-		}
-	}
-	if (aa->features != NULL && stat(aa->features, &st) < 0) {
-		ret = pd_make_error(err, errno, "AppArmor features file `%s`", aa->features);
-		goto fail;
-	}
-
-	if (o->load) {
-		if (aa->features != NULL)
-			ret = aa_features_new(&aa->kf, AT_FDCWD, aa->features);
-		else
-			ret = aa_features_new_from_kernel(&aa->kf);
-		if (ret < 0) {
-			ret = pd_make_error(err, errno, "read the AppArmor features");
-			goto fail;
-		}
-		if (aa_kernel_interface_new(&aa->ki, aa->kf, aa->fs) < 0) {
-			ret = pd_make_error(err, errno, "open the AppArmor interface in `%s`",
-					    aa->fs);
-			goto fail;
-		}
-	}
-	if ((ret = parser_version(aa, err)) < 0 || (ret = use_context(aa, err)) < 0)
-		goto fail;
 	*out = aa;
 	return 0;
-fail:
-	pd_aa_free(aa);
-	return ret;
 }
 
 static void
@@ -676,27 +695,19 @@ remember_error(struct pd_aa *aa, const char *sha256, const char *label, const ch
 	pd_error_release(&e);
 }
 
-/* Lines joined by '\n', each passed through clean_message(from -> to)
+/* Lines ended by '\n', each passed through clean_message(from -> to)
  * when from is not NULL. */
 static char *
 join_lines(const struct pd_strv *v, const char *from, const char *to)
 {
 	struct pd_strv lines = { 0 };
-	size_t total = 1;
 	char *text;
 
-	for (size_t k = 0; k < v->n; k++) {
-		char *l = from != NULL ? clean_message(v->v[k], from, to) : pd_xstrdup(v->v[k]);
-
-		total += strlen(l) + 1;
-		pd_strv_push(&lines, l);
-	}
-	text = pd_xmalloc(total);
-	text[0] = '\0';
-	for (size_t k = 0; k < lines.n; k++) {
-		strcat(text, lines.v[k]);
-		strcat(text, "\n");
-	}
+	for (size_t k = 0; k < v->n; k++)
+		pd_strv_push(&lines,
+			     from != NULL ? clean_message(v->v[k], from, to) : pd_xstrdup(v->v[k]));
+	pd_strv_push(&lines, pd_xstrdup("")); /* the last line's '\n' */
+	text = pd_join((const char *const *)lines.v, lines.n, "\n");
 	pd_strv_clear(&lines);
 	return text;
 }

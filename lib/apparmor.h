@@ -102,6 +102,7 @@ struct pd_aa_unit {
 	const char *data;
 	size_t len;
 	char sha256[PD_SHA256_HEX_LEN + 1];
+	bool admitted; /* set by the caller once accepted: counts for pd_aa_clash() (rules.h) */
 	/* out */
 	struct pd_strv names;	 /* declared profile names, in file order */
 	char *binary;		 /* compiled policy in the cache */

@@ -56,10 +56,7 @@ on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 		s->overflow = true;
 		return 0; /* aborts the transfer */
 	}
-	if (s->len + n + 1 > s->cap) {
-		s->cap = (s->len + n + 1) * 2;
-		s->buf = pd_xrealloc(s->buf, s->cap, 1);
-	}
+	pd_grow(&s->buf, &s->cap, s->len + n + 1, 1);
 	memcpy(s->buf + s->len, ptr, n);
 	s->len += n;
 	s->buf[s->len] = '\0';

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -48,6 +49,54 @@ pd_xrealloc(void *p, size_t n, size_t size)
 	if (q == NULL)
 		pd_oom();
 	return q;
+}
+
+void
+pd_grow(void *pv, size_t *cap, size_t need, size_t size)
+{
+	void **v = pv;
+	size_t c = *cap < 8 ? 8 : *cap;
+
+	if (need <= *cap)
+		return;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			pd_oom();
+		c *= 2;
+	}
+	*v = pd_xrealloc(*v, c, size);
+	*cap = c;
+}
+
+char *
+pd_join(const char *const *v, size_t n, const char *sep)
+{
+	size_t len = 1, off = 0, ls = strlen(sep);
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + (i ? ls : 0);
+	out = pd_xmalloc(len);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+
+		if (i) {
+			memcpy(out + off, sep, ls);
+			off += ls;
+		}
+		memcpy(out + off, v[i], l);
+		off += l;
+	}
+	out[off] = '\0';
+	return out;
+}
+
+size_t
+pd_json_stem_len(const char *name)
+{
+	size_t n = strlen(name), k = sizeof(PD_JSON_SUFFIX) - 1;
+
+	return n > k && strcmp(name + n - k, PD_JSON_SUFFIX) == 0 ? n - k : n;
 }
 
 char *
@@ -104,10 +153,7 @@ cleanup_fclosep(FILE **f)
 void
 pd_strv_push(struct pd_strv *sv, char *owned)
 {
-	if (sv->n + 2 > sv->cap) {
-		sv->cap = sv->cap ? sv->cap * 2 : 8;
-		sv->v = pd_xrealloc(sv->v, sv->cap, sizeof(char *));
-	}
+	pd_grow(&sv->v, &sv->cap, sv->n + 2, sizeof(char *));
 	sv->v[sv->n++] = owned;
 	sv->v[sv->n] = NULL;
 }
