@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/annotation.h"
 #include "../lib/backoff.h"
 #include "agent.h"
 #include "log.h"
@@ -184,138 +185,37 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 
 /* ---- labels and the annotation ---------------------------------------------- */
 
-static int
-cmp_entries(const void *x, const void *y)
-{
-	const struct pd_state_entry *a = *(const struct pd_state_entry *const *)x;
-	const struct pd_state_entry *b = *(const struct pd_state_entry *const *)y;
-
-	if (a->kind != b->kind)
-		return a->kind == PD_KIND_APPARMOR ? -1 : 1;
-	return strcmp(a->name, b->name);
-}
-
-/* The API's limit on all annotations of an object, keys and values. */
-#define ANNOTATIONS_MAX_BYTES 262144
-/* Room kept for the closing marker {"truncated":N}. */
-#define TRUNCATED_MARKER_BYTES 32
-
-/* The rule classes the kernel does not enforce ("unenforced") or enforces
- * only as a coarser rule ("downgraded"), as arrays; absent when none. */
-static void
-add_gaps(cJSON *o, const struct pd_aa_gap *g)
-{
-	const struct {
-		const char *key;
-		unsigned mask;
-	} lists[] = {
-		{ "unenforced", g != NULL ? g->not_enforced : 0 },
-		{ "downgraded", g != NULL ? g->downgraded : 0 },
-	};
-
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		cJSON *arr;
-
-		if (lists[i].mask == 0)
-			continue;
-		if ((arr = cJSON_AddArrayToObject(o, lists[i].key)) == NULL)
-			pd_oom();
-		for (int c = 0; c < PD_AA_RULE_N_CLASSES; c++) {
-			cJSON *v;
-
-			if (!(lists[i].mask & (1u << c)))
-				continue;
-			if ((v = cJSON_CreateString(pd_aa_rule_class_name(c))) == NULL)
-				pd_oom();
-			cJSON_AddItemToArray(arr, v);
-		}
-	}
-}
-
-static cJSON *
-profile_entry(const struct agent *a, const struct pd_state_entry *e)
-{
-	cJSON *o = cJSON_CreateObject();
-	const char *state;
-
-	if (o == NULL)
-		pd_oom();
-	if (e->kind == PD_KIND_SECCOMP) {
-		_cleanup_free_ char *name = pd_xstrndup(e->name, strlen(e->name) - 5);
-
-		cJSON_AddStringToObject(o, "kind", "seccomp");
-		cJSON_AddStringToObject(o, "name", name);
-		cJSON_AddStringToObject(o, "file", e->name);
-		state = "published";
-	} else {
-		cJSON_AddStringToObject(o, "kind", "apparmor");
-		cJSON_AddStringToObject(o, "name", e->name);
-		if (e->source != NULL)
-			cJSON_AddStringToObject(o, "file", e->source);
-		else
-			cJSON_AddNullToObject(o, "file");
-		state = e->source == NULL			    ? "retired"
-			: pd_strv_contains(&a->aa_labeled, e->name) ? "loaded"
-								    : "unconfirmed";
-		add_gaps(o, e->source != NULL ? pd_aa_gaps_find(&a->aa_gaps, e->name) : NULL);
-	}
-	cJSON_AddStringToObject(o, "sha256", e->sha256);
-	cJSON_AddStringToObject(o, "state", state);
-	return o;
-}
-
 /*
- * SPEC §2.4: each managed profile, its kind, source file, sha256 and state,
- * as a JSON array of at most max bytes: when the entries do not all fit, the
- * array ends with {"truncated": N}, N the entries left out (*omitted).
+ * The profiles annotation's entries for the state (SPEC §2.4, in-repo:
+ * docs/api.md, "Labels and the annotation"): each managed profile, its
+ * kind, source file, sha256 and state, in the canonical order.
  */
-static char *
-profiles_annotation(const struct agent *a, size_t max, size_t *omitted)
+static void
+annotation_entries(const struct agent *a, struct pd_annotation *out)
 {
-	_cleanup_free_ const struct pd_state_entry **v = pd_xcalloc(a->state.n + 1, sizeof(*v));
-	size_t len = 1, cap = 256, i;
-	char *out = pd_xmalloc(cap);
+	for (size_t i = 0; i < a->state.n; i++) {
+		const struct pd_state_entry *e = &a->state.v[i];
+		struct pd_annotation_entry *x;
+		const struct pd_aa_gap *g;
 
-	for (i = 0; i < a->state.n; i++)
-		v[i] = &a->state.v[i];
-	qsort(v, a->state.n, sizeof(*v), cmp_entries);
-	out[0] = '[';
-	for (i = 0; i < a->state.n; i++) {
-		cJSON *o = profile_entry(a, v[i]);
-		char *text = cJSON_PrintUnformatted(o);
-		size_t n;
+		if (e->kind == PD_KIND_SECCOMP) {
+			_cleanup_free_ char *name = pd_xstrndup(e->name, strlen(e->name) - 5);
 
-		cJSON_Delete(o);
-		if (text == NULL)
-			pd_oom();
-		n = strlen(text);
-		/* The last entry need not leave room for the marker. */
-		if (len + 1 + n + 1 + (i + 1 < a->state.n ? TRUNCATED_MARKER_BYTES : 0) > max) {
-			free(text);
-			break;
+			pd_annotation_add(out, e->kind, name, e->name, e->sha256, PD_ANN_PUBLISHED);
+			continue;
 		}
-		if (len + n + 3 > cap) {
-			cap = (len + n + 3) * 2;
-			out = pd_xrealloc(out, cap, 1);
+		x = pd_annotation_add(out, e->kind, e->name, e->source, e->sha256,
+				      e->source == NULL ? PD_ANN_RETIRED
+				      : pd_strv_contains(&a->aa_labeled, e->name)
+					      ? PD_ANN_LOADED
+					      : PD_ANN_UNCONFIRMED);
+		g = e->source != NULL ? pd_aa_gaps_find(&a->aa_gaps, e->name) : NULL;
+		if (g != NULL) {
+			x->unenforced = g->not_enforced;
+			x->downgraded = g->downgraded;
 		}
-		if (i > 0)
-			out[len++] = ',';
-		memcpy(out + len, text, n);
-		len += n;
-		free(text);
 	}
-	out[len] = '\0';
-	*omitted = a->state.n - i;
-	if (*omitted > 0) {
-		char *cut =
-			pd_xasprintf("%s%s{\"truncated\":%zu}]", out, i > 0 ? "," : "", *omitted);
-
-		free(out);
-		return cut;
-	}
-	out = pd_xrealloc(out, len + 2, 1);
-	strcpy(out + len, "]");
-	return out;
+	pd_annotation_sort(out);
 }
 
 /* Bytes of the Node's annotations other than the agent's own two. */
@@ -342,11 +242,11 @@ others_annotations(const struct pd_node_meta *m)
  * list is left empty only when even it does not fit.
  */
 static void
-fit_annotations(const struct agent *a, const struct pd_node_meta *m, const char *profiles,
-		const char *owned, struct pd_labels *ann)
+fit_annotations(const struct pd_annotation *entries, const struct pd_node_meta *m,
+		const char *profiles, const char *owned, struct pd_labels *ann)
 {
 	size_t others = others_annotations(m);
-	size_t avail = others < ANNOTATIONS_MAX_BYTES ? ANNOTATIONS_MAX_BYTES - others : 0;
+	size_t avail = others < PD_ANNOTATIONS_MAX_BYTES ? PD_ANNOTATIONS_MAX_BYTES - others : 0;
 	size_t keys = strlen(NODE_ANNOTATION_PROFILES) + strlen(NODE_ANNOTATION_OWNED);
 	size_t omitted = 0;
 	char listed[24], left[24];
@@ -365,9 +265,9 @@ fit_annotations(const struct agent *a, const struct pd_node_meta *m, const char 
 		return;
 	}
 	{
-		_cleanup_free_ char *cut = profiles_annotation(a, avail, &omitted);
+		_cleanup_free_ char *cut = pd_annotation_encode(entries, avail, &omitted);
 
-		snprintf(listed, sizeof(listed), "%zu", a->state.n - omitted);
+		snprintf(listed, sizeof(listed), "%zu", entries->n - omitted);
 		snprintf(left, sizeof(left), "%zu", omitted);
 		log_warn("profiles annotation cut to fit the API's limit on annotations", "listed",
 			 listed, "left_out", left, NULL);
@@ -915,6 +815,7 @@ node_sync(struct agent *a, bool force_get)
 {
 	struct node_sync *n = a->node;
 	struct pd_labels want = { 0 }, ann = { 0 };
+	struct pd_annotation entries = { 0 };
 	_cleanup_free_ char *profiles = NULL;
 	_cleanup_free_ char *owned = NULL;
 	_cleanup_free_ char *patch = NULL;
@@ -927,7 +828,8 @@ node_sync(struct agent *a, bool force_get)
 	if (n == NULL)
 		return 0;
 	agent_desired_labels(a, &want);
-	profiles = profiles_annotation(a, SIZE_MAX, &omitted);
+	annotation_entries(a, &entries);
+	profiles = pd_annotation_encode(&entries, SIZE_MAX, &omitted);
 	owned = owned_annotation(&want);
 	ready = readiness_key(a);
 	untaint = a->opt->remove_taint_key != NULL && a->ready.ready && !n->taint_done;
@@ -940,7 +842,7 @@ node_sync(struct agent *a, bool force_get)
 		goto out;
 	/* The GET may show a Node registered again, with the taint back. */
 	untaint = a->opt->remove_taint_key != NULL && a->ready.ready && !n->taint_done;
-	fit_annotations(a, &m, profiles, owned, &ann);
+	fit_annotations(&entries, &m, profiles, owned, &ann);
 	patch = label_patch(a, &m, &want, &ann, false);
 	if (patch != NULL) {
 		if (patch_node(a, "", "application/merge-patch+json", patch, &m, &retry) < 0)
@@ -967,5 +869,6 @@ out:
 	pd_node_meta_clear(&m);
 	pd_labels_clear(&ann);
 	pd_labels_clear(&want);
+	pd_annotation_clear(&entries);
 	return retry;
 }

@@ -10,11 +10,12 @@
 
 #include <stdbool.h>
 
+#include "../lib/annotation.h"
 #include "../lib/kube.h"
 #include "../lib/labels.h"
 #include "../lib/nodepatch.h"
 
-#define NODE_ANNOTATION_PROFILES "profiled.io/profiles"
+#define NODE_ANNOTATION_PROFILES PD_ANNOTATION_PROFILES
 #define NODE_ANNOTATION_OWNED	 "profiled.io/owned-labels"
 #define EVENTS_PER_MINUTE	 30
 #define EVENT_AGGREGATE_MS	 (10 * 60 * 1000)
