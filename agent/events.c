@@ -213,8 +213,8 @@ events_forget_seen(struct event_queue *q)
 	q->nseen = 0;
 }
 
-static void
-now_rfc3339(char out[32])
+void
+events_now(char out[32])
 {
 	struct timespec ts;
 	struct tm tm;
@@ -235,7 +235,7 @@ post_event(struct event_queue *q, const struct event_target *t, const struct nod
 	char now[32];
 	int ret;
 
-	now_rfc3339(now);
+	events_now(now);
 	events_request(t, e, s, now, time(NULL), &req);
 	ret = pd_kube_request(t->kube, req.method, req.path, req.ctype, req.body, &r, &err);
 	if (ret < 0 || (r.status != 200 && r.status != 201)) {

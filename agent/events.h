@@ -96,6 +96,9 @@ void events_forget(struct event_queue *q, long long now_ms);
 /* Forgets every aggregation key (the Node is another object now). */
 void events_forget_seen(struct event_queue *q);
 
+/* Now as Events and the Node's condition write it: RFC 3339, UTC. */
+void events_now(char out[32]);
+
 /* Posts the queued events (those over the rate are dropped, and said so),
  * then empties the queue. */
 void events_post_all(struct event_queue *q, const struct event_target *t);

@@ -486,17 +486,6 @@ node_sync_event(struct node_sync *n, const char *type, const char *reason, const
 	va_end(ap);
 }
 
-static void
-now_rfc3339(char out[32])
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- readiness: the condition and the start-up taint ----------------------- */
 
 static char *
@@ -515,7 +504,7 @@ sync_condition(struct node_sync *n, const struct node_view *r, struct pd_node_me
 	_cleanup_free_ char *patch = NULL;
 	char now[32];
 
-	now_rfc3339(now);
+	events_now(now);
 	patch = pd_condition_patch(&m->ready, status, r->reason, r->message ? r->message : "", now);
 	if (patch == NULL)
 		return 0;

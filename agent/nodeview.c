@@ -12,7 +12,7 @@
 #include "node.h"
 
 /*
- * The profiles annotation's entries for the state (SPEC §2.4, in-repo:
+ * The profiles annotation's entries for the state (the format: lib/annotation.h,
  * docs/api.md, "Labels and the annotation"): each managed profile, its
  * kind, source file, sha256 and state, in the canonical order.
  */
