@@ -87,6 +87,7 @@ same_event_within_ten_minutes_counts_on_the_posted_one(void **state)
 			    "uid-1");
 	cJSON_Delete(body);
 	events_record(&q, NULL, key, r.name, "2026-01-01T00:00:00Z", T0);
+	events_request_clear(&r);
 	/* Again within ten minutes: a PATCH of the count on that object. */
 	s = events_seen_find(&q, key, T0 + EVENT_AGGREGATE_MS - 1);
 	assert_non_null(s);
