@@ -50,6 +50,15 @@ parse_node(const char *json, struct pd_node_meta *m)
 	assert_int_equal(pd_node_meta_parse(json, m, NULL), 0);
 }
 
+static void
+teardown(struct node_sync *n, struct node_view *v, struct node_wanted *w, struct pd_node_meta *m)
+{
+	pd_node_meta_clear(m);
+	node_wanted_clear(w);
+	node_view_clear(v);
+	node_sync_close(n);
+}
+
 static const cJSON *
 field(const cJSON *patch, const char *part, const char *key)
 {
@@ -147,10 +156,7 @@ others_near_the_limit_cut_the_profiles_annotation(void **state)
 	pd_annotation_clear(&back);
 	cJSON_Delete(p);
 	free(patch);
-	pd_node_meta_clear(&m);
-	node_wanted_clear(&w);
-	node_view_clear(&v);
-	node_sync_close(n);
+	teardown(n, &v, &w, &m);
 }
 
 static void
@@ -180,10 +186,7 @@ keys_of_a_past_domain_go_foreign_keys_stay(void **state)
 	assert_string_equal(n->refused_owned, "kubernetes.io/hostname");
 	cJSON_Delete(p);
 	free(patch);
-	pd_node_meta_clear(&m);
-	node_wanted_clear(&w);
-	node_view_clear(&v);
-	node_sync_close(n);
+	teardown(n, &v, &w, &m);
 }
 
 /* What was applied last, as node_sync_run() records it. */
