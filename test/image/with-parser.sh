@@ -68,4 +68,8 @@ if ! grep -qs "$sum" "$bin/apparmor_parser"; then
 	chmod 0755 "$bin/.apparmor_parser.$$"
 	mv "$bin/.apparmor_parser.$$" "$bin/apparmor_parser"
 fi
+# A shared lock on the export for as long as CMD runs: rootfs.sh does not
+# evict an export in use.
+exec 9<"$root/.complete"
+flock -s 9
 exec unshare -m --propagation private bash "${BASH_SOURCE[0]}" --inside "$root" "$bin" "$@"
