@@ -16,8 +16,8 @@
 # The image is build/image/ref (make image); its filesystem comes from
 # test/image/rootfs.sh.  Without it, or without the privilege to make a
 # mount namespace, CMD runs with the host's parser after a loud
-# "# SKIP" notice on stderr and in $PROFILED_PARSER_NOTICE (a file, when
-# set); PROFILED_IMAGE_REQUIRE=1 (CI) makes that an error instead.
+# "# SKIP" notice on stderr; PROFILED_IMAGE_REQUIRE=1 (CI) makes that an
+# error instead.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -41,11 +41,11 @@ fallback() {
 	fi
 	msg="# SKIP: the AppArmor tests run the HOST's parser ($(apparmor_parser --version 2>/dev/null | head -n1 || echo none)), NOT the one the image ships: $why"
 	printf '%s\n%s\n%s\n' "##########" "$msg" "##########" >&2
-	[ -z "${PROFILED_PARSER_NOTICE:-}" ] || echo "$msg" >>"$PROFILED_PARSER_NOTICE"
-	exec "$@"
+	exec "${cmd[@]}"
 }
 
 [ $# -gt 0 ] || { echo "usage: $0 CMD [ARG...]" >&2; exit 2; }
+cmd=("$@")
 # Already inside (a stage started by another stage): nothing to do.
 [ -z "${PROFILED_PARSER_ROOT:-}" ] || exec "$@"
 command -v podman >/dev/null || fallback "no podman to build or read the image (make image)"
