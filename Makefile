@@ -2,7 +2,8 @@
 #
 #   make deps          install build and test dependencies (Debian, as root)
 #   make               build build/profiled
-#   make test          unit tests, fuzz regression inputs, black-box tests
+#   make test          unit tests, fuzz regression inputs, black-box tests, with
+#                      the image's AppArmor parser (builds the image when missing)
 #   make test-vm       AppArmor and advise on real kernels under QEMU (part of make test)
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
