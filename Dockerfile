@@ -1,36 +1,37 @@
 # syntax=docker/dockerfile:1
-# profiled: a build stage with the toolchain, a slim runtime without it.
+# profiled: a build stage with the toolchain, a runtime image without it.
 #
 #   docker build -t profiled .
 #
-# The runtime stage carries the shared libraries `ldd profiled` lists and the
-# AppArmor parser with its standard abstractions (profiles include them);
-# nothing else.
+# The runtime image is one layer made from scratch: profiled, the shared
+# libraries it and the AppArmor parser load, the parser with its
+# configuration, abi, abstractions and tunables (profiles include them), the
+# CA certificates and the package database of exactly that
+# (deploy/image/runtime-root.sh).  No shell, no package manager.
+#
+# DEBIAN is a full name: podman resolves a short one (debian:trixie-slim)
+# through its registries configuration, which may have no docker.io.
 
-ARG DEBIAN=debian:bookworm-slim
+ARG DEBIAN=docker.io/library/debian:trixie-slim
 
 FROM ${DEBIAN} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      gcc make pkg-config libc6-dev git ca-certificates \
+      gcc make pkg-config libc6-dev git ca-certificates apparmor \
       libseccomp-dev libcjson-dev libapparmor-dev libcurl4-openssl-dev \
       libinotifytools0-dev libssl-dev libyaml-dev libmicrohttpd-dev \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*
 WORKDIR /src
 COPY . .
 ARG VERSION=
 RUN make VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}" \
  && make install DESTDIR=/out PREFIX=/usr
+RUN sh deploy/image/runtime-root.sh /out/usr/bin/profiled /rootfs
 
-FROM ${DEBIAN}
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libseccomp2 libcjson1 libapparmor1 libssl3 libinotifytools0 libcurl4 libyaml-0-2 libmicrohttpd12 \
-      ca-certificates \
-      apparmor \
- && rm -rf /var/lib/apt/lists/*
-COPY --from=build /out/usr/bin/profiled /usr/bin/profiled
+FROM scratch
+COPY --from=build /rootfs/ /
 COPY deploy/profiles /usr/share/profiled/examples
+ENV PATH=/usr/sbin:/usr/bin
 USER 0
 ENTRYPOINT ["/usr/bin/profiled"]
 CMD ["run"]

@@ -2,7 +2,8 @@
 #
 #   make deps          install build and test dependencies (Debian, as root)
 #   make               build build/profiled
-#   make test          unit tests, fuzz regression inputs, black-box tests
+#   make test          unit tests, fuzz regression inputs, black-box tests, with
+#                      the image's AppArmor parser (builds the image when missing)
 #   make test-vm       AppArmor and advise on real kernels under QEMU (part of make test)
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
@@ -61,7 +62,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-.PHONY: cluster-deps image cluster-up cluster-down e2e k8s-build test-realapi
+.PHONY: cluster-deps image image-for-tests cluster-up cluster-down e2e k8s-build test-realapi
 .PHONY: all deps deps-check-quiet test unit regress bats faults-long test-vm asan fuzz fuzz-build run install bench bench-footprint soak valgrind \
 	clean format format-check check-deps
 
@@ -131,9 +132,18 @@ test-vm: $(BUILD)/profiled
 	bash test/vm/advise.sh $(CURDIR)/$(BUILD)/profiled
 
 # Everything, with one closing "N passed, N failed, N skipped" line.
-test: deps-check-quiet
+test: deps-check-quiet image-for-tests
 	$(MAKE) all $(UNIT_BIN) $(REPLAY_BIN)
 	BUILD=$(BUILD) bash test/run-all.sh
+
+# The tests run the image's AppArmor parser and abstractions
+# (test/image/with-parser.sh): build the image when it is missing (podman's
+# layer cache makes a rebuild cheap). Without podman the tests say loudly
+# that they run the host's parser; PROFILED_IMAGE_REQUIRE=1 (CI) fails.
+image-for-tests:
+	@if [ -s build/image/ref ] && podman image exists "$$(cat build/image/ref)" 2>/dev/null; then :; \
+	elif command -v podman >/dev/null || [ "$${PROFILED_IMAGE_REQUIRE:-0}" = 1 ]; then $(MAKE) image; \
+	else echo "# SKIP: no podman: the AppArmor tests will run the HOST's parser, not the image's"; fi
 
 deps-check-quiet:
 	@sh test/tools/deps.sh
@@ -161,10 +171,10 @@ soak: all
 VALGRIND_TESTS ?= test/bats
 # valgrind 3.19 (Debian 12) lacks openat2 and seccomp(2): this build stands
 # in for both (lib/scan.c, lib/seccomp.c); production builds never do.
-valgrind:
+valgrind: image-for-tests
 	$(MAKE) BUILD=build-valgrind OPT="-O1 -g" CFLAGS="-DPD_VALGRIND_BUILD" all
 	PROFILED=$(CURDIR)/build-valgrind/profiled VALGRIND_LOGS=$(CURDIR)/build-valgrind/valgrind \
-		bash test/tools/valgrind.sh $(VALGRIND_TESTS)
+		bash test/image/with-parser.sh bash test/tools/valgrind.sh $(VALGRIND_TESTS)
 
 # --- fuzzing ---------------------------------------------------------------
 

@@ -5,7 +5,12 @@
 # No registry is reachable from here: when the Dockerfile's base image is
 # not in podman's store, base-image.sh makes it with debootstrap, for the
 # Debian suite the FROM line names, and imports it under that name.
-#   TAG   default: git describe (as the Makefile's VERSION)
+#   TAG     default: git describe (as the Makefile's VERSION)
+#   DEBIAN  the base image (default: the Dockerfile's); a short name such as
+#           debian:trixie-slim is passed to the build fully qualified
+#           (docker.io/library/debian:trixie-slim), the name it has in
+#           podman's store: podman resolves short names through its
+#           registries configuration, which may not list docker.io.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,8 +27,10 @@ case $from in
 	from=$(sed -n "s/^ARG[[:space:]]\{1,\}$var=\([^[:space:]]*\).*/\1/p" "$repo/Dockerfile" | head -n1)
 	;;
 esac
+# DEBIAN (environment) overrides it, as --build-arg DEBIAN would.
+from=${DEBIAN:-$from}
 [ -n "$from" ] || { echo "image: no base image in the Dockerfile" >&2; exit 1; }
-# The name docker and podman resolve it to.
+# The name docker resolves it to, and the one it is imported under.
 case $from in
 */*/* | *.*/* | localhost/*) full=$from ;;
 */*) full=docker.io/$from ;;
@@ -51,7 +58,7 @@ echo "image: building $ref on $full" >&2
 # does, with no bridge or namespace setup. --pull never: only local images.
 nice -n 19 podman --runtime runc build --pull=never --network host \
 	--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-	--build-arg VERSION="$tag" -t "$ref" -f "$repo/Dockerfile" "$repo" >&2
+	--build-arg DEBIAN="$full" --build-arg VERSION="$tag" -t "$ref" -f "$repo/Dockerfile" "$repo" >&2
 rm -f "$out/profiled.tar"
 podman save --format docker-archive -o "$out/profiled.tar" "$ref"
 echo "$ref" >"$out/ref.tmp"

@@ -3,7 +3,7 @@
  * lib/aatext: includes found the way the AppArmor parser's lexer finds them,
  * and the confinement rule, against a temporary folder standing in for
  * /etc/apparmor.d.  Each bypass class has several members; every member was
- * seen to make apparmor_parser 3.0 open the file (test/bats/aa-include.bats
+ * seen to make apparmor_parser 3.0 and 4.1 open the file (test/bats/aa-include.bats
  * proves it again with the real parser).
  */
 #include "unit.h"
