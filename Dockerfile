@@ -1,56 +1,37 @@
 # syntax=docker/dockerfile:1
-# profiled: a build stage with the toolchain, a slim runtime without it.
+# profiled: a build stage with the toolchain, a runtime image without it.
 #
 #   docker build -t profiled .
 #
-# The runtime stage carries the shared libraries `ldd profiled` lists and the
-# AppArmor parser with its standard abstractions (profiles include them);
-# nothing else.
+# The runtime image is one layer made from scratch: profiled, the shared
+# libraries it and the AppArmor parser load, the parser with its
+# configuration, abi, abstractions and tunables (profiles include them), the
+# CA certificates and the package database of exactly that
+# (deploy/image/runtime-root.sh).  No shell, no package manager.
+#
+# DEBIAN is a full name: podman resolves a short one (debian:trixie-slim)
+# through its registries configuration, which may have no docker.io.
 
-ARG DEBIAN=debian:bookworm-slim
-# The build stage runs on the build machine's platform (BUILDPLATFORM) and,
-# for another TARGETARCH (docker/podman build --platform linux/arm64),
-# cross-compiles with Debian's cross compiler and the target's -dev packages
-# (dpkg --add-architecture): nothing is emulated but the runtime stage's
-# apt-get. BUILD_BASE: the build stage's base when DEBIAN names an image of
-# the target's platform only (test/cluster/image.sh). Podman 4.3 sets neither
-# BUILDPLATFORM nor TARGETARCH: pass both as --build-arg there.
-ARG BUILD_BASE=${DEBIAN}
+ARG DEBIAN=docker.io/library/debian:trixie-slim
 
-FROM --platform=$BUILDPLATFORM ${BUILD_BASE} AS build
-ARG TARGETARCH
-RUN set -e; host=$(dpkg --print-architecture); target=${TARGETARCH:-$host}; \
-    dev="libc6-dev libseccomp-dev libcjson-dev libapparmor-dev libcurl4-openssl-dev \
-      libinotifytools0-dev libssl-dev libyaml-dev libmicrohttpd-dev"; \
-    case $target in amd64) t=x86_64-linux-gnu ;; arm64) t=aarch64-linux-gnu ;; \
-      *) echo "TARGETARCH $target: no cross compiler named here" >&2; exit 1 ;; esac; \
-    echo "$t" >/etc/profiled-target; \
-    if [ "$target" = "$host" ]; then pkgs="gcc $dev"; \
-    else dpkg --add-architecture "$target"; \
-      pkgs="gcc-$(echo "$t" | tr _ -) $(printf "%s:$target " $dev)"; fi; \
-    apt-get update \
+FROM ${DEBIAN} AS build
+RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      make pkg-config git ca-certificates $pkgs \
- && rm -rf /var/lib/apt/lists/*
+      gcc make pkg-config libc6-dev git ca-certificates apparmor \
+      libseccomp-dev libcjson-dev libapparmor-dev libcurl4-openssl-dev \
+      libinotifytools0-dev libssl-dev libyaml-dev libmicrohttpd-dev \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*
 WORKDIR /src
 COPY . .
 ARG VERSION=
-RUN set -e; host=$(dpkg --print-architecture); target=${TARGETARCH:-$host}; \
-    if [ "$target" != "$host" ]; then t=$(cat /etc/profiled-target); \
-      set -- CC="$t-gcc" AR="$t-ar" \
-        PKG_CONFIG="PKG_CONFIG_LIBDIR=/usr/lib/$t/pkgconfig:/usr/share/pkgconfig pkg-config"; fi; \
-    make "$@" VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}" \
- && make "$@" install DESTDIR=/out PREFIX=/usr
+RUN make VERSION="${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}" \
+ && make install DESTDIR=/out PREFIX=/usr
+RUN sh deploy/image/runtime-root.sh /out/usr/bin/profiled /rootfs
 
-FROM --platform=$TARGETPLATFORM ${DEBIAN}
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libseccomp2 libcjson1 libapparmor1 libssl3 libinotifytools0 libcurl4 libyaml-0-2 libmicrohttpd12 \
-      ca-certificates \
-      apparmor \
- && rm -rf /var/lib/apt/lists/*
-COPY --from=build /out/usr/bin/profiled /usr/bin/profiled
+FROM scratch
+COPY --from=build /rootfs/ /
 COPY deploy/profiles /usr/share/profiled/examples
+ENV PATH=/usr/sbin:/usr/bin
 USER 0
 ENTRYPOINT ["/usr/bin/profiled"]
 CMD ["run"]

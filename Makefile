@@ -2,7 +2,8 @@
 #
 #   make deps          install build and test dependencies (Debian, as root)
 #   make               build build/profiled
-#   make test          unit tests, fuzz regression inputs, black-box tests
+#   make test          unit tests, fuzz regression inputs, black-box tests, with
+#                      the image's AppArmor parser (builds the image when missing)
 #   make test-vm       AppArmor and advise on real kernels under QEMU (part of make test)
 #   make asan          the same under AddressSanitizer + UBSan
 #   make fuzz          run every fuzz target for FUZZ_SECONDS each
@@ -21,6 +22,9 @@
 #   make cluster-down  removes it, every process, mount and device it made
 #   make e2e           the end-to-end suite on that cluster
 #   make k8s-build     only build the pinned Kubernetes (cached in /var/tmp/profiled-k8s)
+#   make test-realapi  the API cases without fault injection against a real etcd +
+#                      kube-apiserver of its own (test/bats/realapi.bats; part of make
+#                      test when the Kubernetes binaries are built)
 #   make install       honours DESTDIR and PREFIX
 
 # make ARCH=arm64: Debian's cross compiler (gcc-aarch64-linux-gnu) against an
@@ -70,13 +74,17 @@ LIB_SRC := $(wildcard lib/*.c)
 AGENT_SRC := $(wildcard agent/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/%.o)
+# Every agent object but main goes into libprofiled-agent.a, so that unit
+# tests can link the agent's logic as they link lib/.
+AGENT_MAIN_OBJ := $(BUILD)/agent/main.o
+AGENT_LIB_OBJ := $(filter-out $(AGENT_MAIN_OBJ),$(AGENT_OBJ))
 UNIT_SRC := $(wildcard test/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-ARM64_PHONY := test-arm64 test-vm-arm64 deps-arm64
-.PHONY: $(ARM64_PHONY) cluster-deps image cluster-up cluster-down e2e k8s-build
+ARM64_PHONY := test-arm64 test-vm-arm64 deps-arm64 image-multiarch
+.PHONY: $(ARM64_PHONY) cluster-deps image image-for-tests cluster-up cluster-down e2e k8s-build test-realapi
 .PHONY: all deps deps-check-quiet test unit regress bats faults-long test-vm asan fuzz fuzz-build run install bench bench-footprint soak valgrind \
 	clean format format-check check-deps
 
@@ -89,7 +97,10 @@ $(BUILD)/%.o: %.c $(wildcard lib/*.h agent/*.h) | check-deps
 $(BUILD)/libprofiled.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/profiled: $(AGENT_OBJ) $(BUILD)/libprofiled.a
+$(BUILD)/libprofiled-agent.a: $(AGENT_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/profiled: $(AGENT_MAIN_OBJ) $(BUILD)/libprofiled-agent.a $(BUILD)/libprofiled.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 check-deps:
@@ -101,10 +112,10 @@ deps:
 
 # --- tests -----------------------------------------------------------------
 
-$(BUILD)/test/%: test/unit/%.c $(BUILD)/libprofiled.a test/unit/unit.h
+$(BUILD)/test/%: test/unit/%.c $(BUILD)/libprofiled-agent.a $(BUILD)/libprofiled.a test/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/libprofiled.a \
-		$(LDFLAGS_ALL) $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -o $@ $< $(BUILD)/libprofiled-agent.a \
+		$(BUILD)/libprofiled.a $(LDFLAGS_ALL) $(LIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
@@ -131,9 +142,11 @@ faults-long: $(BUILD)/profiled
 	FAULTS_KILL_ITERATIONS=$${FAULTS_KILL_ITERATIONS:-1000} PROFILED=$(CURDIR)/$(BUILD)/profiled \
 		bats --timing test/bats/faults.bats
 
-# AppArmor on a real kernel: Debian's kernel under QEMU (TCG).
-# matrix.sh runs profiled.sh's guest test on Debian 12's, 13's and unstable's
-# kernels; the others stay on the default (Debian 12) kernel.
+# AppArmor on a real kernel: Debian's kernel under QEMU (TCG), with the
+# image's own userspace (PROFILED_VM_IMAGE, else build/image/ref, built with
+# `make image` when missing; PROFILED_VM_USERSPACE=host: the host's parser
+# and the built profiled). matrix.sh runs on Debian 12's, 13's and
+# unstable's kernels; the others stay on the default (Debian 12) kernel.
 test-vm: $(BUILD)/profiled
 	bash test/vm/matrix.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/unload.sh $(CURDIR)/$(BUILD)/profiled
@@ -159,9 +172,18 @@ deps-arm64:
 	@sh test/tools/arm64-sysroot.sh >/dev/null
 
 # Everything, with one closing "N passed, N failed, N skipped" line.
-test: deps-check-quiet
+test: deps-check-quiet image-for-tests
 	$(MAKE) all $(UNIT_BIN) $(REPLAY_BIN)
 	BUILD=$(BUILD) bash test/run-all.sh
+
+# The tests run the image's AppArmor parser and abstractions
+# (test/image/with-parser.sh): build the image when it is missing (podman's
+# layer cache makes a rebuild cheap). Without podman the tests say loudly
+# that they run the host's parser; PROFILED_IMAGE_REQUIRE=1 (CI) fails.
+image-for-tests:
+	@if [ -s build/image/ref ] && podman image exists "$$(cat build/image/ref)" 2>/dev/null; then :; \
+	elif command -v podman >/dev/null || [ "$${PROFILED_IMAGE_REQUIRE:-0}" = 1 ]; then $(MAKE) image; \
+	else echo "# SKIP: no podman: the AppArmor tests will run the HOST's parser, not the image's"; fi
 
 deps-check-quiet:
 	@sh test/tools/deps.sh
@@ -189,10 +211,10 @@ soak: all
 VALGRIND_TESTS ?= test/bats
 # valgrind 3.19 (Debian 12) lacks openat2 and seccomp(2): this build stands
 # in for both (lib/scan.c, lib/seccomp.c); production builds never do.
-valgrind:
+valgrind: image-for-tests
 	$(MAKE) BUILD=build-valgrind OPT="-O1 -g" CFLAGS="-DPD_VALGRIND_BUILD" all
 	PROFILED=$(CURDIR)/build-valgrind/profiled VALGRIND_LOGS=$(CURDIR)/build-valgrind/valgrind \
-		bash test/tools/valgrind.sh $(VALGRIND_TESTS)
+		bash test/image/with-parser.sh bash test/tools/valgrind.sh $(VALGRIND_TESTS)
 
 # --- fuzzing ---------------------------------------------------------------
 
@@ -241,6 +263,11 @@ cluster-deps:
 image: cluster-deps
 	sh test/cluster/image.sh
 
+# make image, then an arm64 image of deploy/image/Dockerfile.multiarch and the
+# manifest list of both (test/cluster/image.sh); not in CI (emulated apt-get).
+image-multiarch: cluster-deps
+	PROFILED_IMAGE_ARM64=1 sh test/cluster/image.sh
+
 k8s-build:
 	sh test/cluster/build.sh
 
@@ -253,6 +280,16 @@ cluster-down:
 
 e2e: cluster-up
 	bash test/e2e/run.sh
+
+# The API cases of api.bats and ready.bats that need no fault injection, on a
+# private etcd + kube-apiserver (test/cluster/controlplane.sh; no root, no
+# kubelet, free ports): may not skip here.
+test-realapi: k8s-build
+	$(MAKE) all
+	@tap=$$(mktemp); PROFILED_REALAPI_REQUIRE=1 PROFILED=$(CURDIR)/$(BUILD)/profiled \
+	  PROFILED_TEST_DATA=$(CURDIR)/test/data bats --tap --timing test/bats/realapi.bats | tee $$tap; \
+	s=$$(grep -c '^ok .*# skip' $$tap); p=$$(($$(grep -c '^ok ' $$tap) - s)); f=$$(grep -c '^not ok ' $$tap); \
+	rm -f $$tap; echo "$$p passed, $$f failed, $$s skipped"; [ $$f -eq 0 ] && [ $$((p + s)) -gt 0 ]
 
 # --- housekeeping ------------------------------------------------------------
 

@@ -44,6 +44,7 @@ struct agent {
 	char *aa_error;		   /* why aa is NULL */
 	struct pd_aa_job *aa_job;  /* the compile running in the background, or NULL */
 	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */
+	struct pd_aa_gaps aa_gaps; /* per profile: rule classes the kernel does not enforce */
 	bool unload_ok;		   /* --unload-removed, and the node's processes are seen */
 	struct pd_strv aa_held;	   /* removed profiles still in use: "name\nREPORTED_MS\nholders" */
 	struct pd_labels labels;   /* the labels the node should carry, as last computed */
@@ -73,7 +74,8 @@ struct reconcile_result {
 int agent_open(struct agent *a, const struct options *opt);
 void agent_close(struct agent *a);
 
-/* Makes the node hold what the profiles folders hold (SPEC §1-§2). */
+/* Makes the node hold what the profiles folders hold (docs/operations.md,
+ * "What it writes" and "Labels"). */
 void agent_reconcile(struct agent *a, struct reconcile_result *res);
 
 /* Decides whether --unload-removed can be honoured: only when the agent

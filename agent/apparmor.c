@@ -16,6 +16,7 @@
 
 #include "../lib/aaproof.h"
 #include "../lib/procscan.h"
+#include "../lib/rules.h"
 #include "agent.h"
 #include "log.h"
 
@@ -86,6 +87,41 @@ take_back(struct agent *a, const struct aa_file *f, const char *name)
 		 "profile", name, "file", f->s->path, "sha256", f->s->sha256, NULL);
 }
 
+/*
+ * What this node's kernel will not enforce of f's profiles (aagap.h):
+ * logged once per profile, source and compile context (features included),
+ * with a Warning Event, and kept in gaps for the profiles annotation.
+ */
+static void
+report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps, struct pd_strv *now)
+{
+	const struct pd_aa_unit *u = f->u;
+
+	for (size_t i = 0; i < u->gaps.n; i++) {
+		const struct pd_aa_gap *g = &u->gaps.v[i];
+		_cleanup_free_ char *ne = pd_aa_classes_text(g->not_enforced, ",");
+		_cleanup_free_ char *dg = pd_aa_classes_text(g->downgraded, ",");
+		char *key = pd_xasprintf("apparmor rules not enforced\n%s\n%s\n%s\n%s\n%s\n%s",
+					 f->s->path, f->s->sha256, pd_aa_context(a->aa), g->profile,
+					 ne, dg);
+
+		pd_aa_gaps_merge(gaps, g);
+		if (!pd_strv_contains(&a->reported, key)) {
+			_cleanup_free_ char *text = pd_aa_gap_text(g);
+
+			log_warn("apparmor rules not enforced", "file", f->s->path, "profile",
+				 g->profile, "not_enforced", ne[0] != '\0' ? ne : NULL,
+				 "downgraded", dg[0] != '\0' ? dg : NULL, "features",
+				 pd_aa_features_desc(a->aa), NULL);
+			node_event(a, "Warning", "RulesNotEnforced", "%s: %s", f->s->path, text);
+		} else {
+			log_debug("apparmor rules not enforced", "file", f->s->path, "profile",
+				  g->profile, "repeated", "true", NULL);
+		}
+		pd_strv_push(now, key);
+	}
+}
+
 /* Decides whether f may load: its names are not declared by an earlier
  * file and are not someone else's loaded profiles. */
 static void
@@ -96,17 +132,13 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 	struct pd_aa_unit *u = f->u;
 	_cleanup_free_ bool *ours = pd_xcalloc(u->names.n + 1, sizeof(*ours));
 	char bin[PD_SHA256_HEX_LEN + 1] = "";
+	/* files[i].u is &units[i]: the rule (rules.h) sees the earlier units */
+	_cleanup_free_ char *msg = pd_aa_clash(files[0].u, idx, u);
 
-	for (size_t k = 0; k < u->names.n; k++) {
+	for (size_t k = 0; k < u->names.n && msg == NULL; k++) {
 		const char *name = u->names.v[k];
-		_cleanup_free_ char *msg = NULL;
 
-		for (size_t j = 0; j < idx && msg == NULL; j++)
-			if (files[j].ok && pd_strv_contains(&files[j].u->names, name))
-				msg = pd_xasprintf("profile `%s` is already declared by %s", name,
-						   files[j].s->path);
-		if (msg == NULL && kern != NULL && pd_aa_loaded_mode(kern, name) != NULL &&
-		    !owned(a, name)) {
+		if (kern != NULL && pd_aa_loaded_mode(kern, name) != NULL && !owned(a, name)) {
 			ours[k] = a->proof_window && proven(a, f, name, bin);
 			if (!ours[k] && !a->opt->adopt_existing)
 				msg = pd_xasprintf(
@@ -115,11 +147,11 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 					"alone unless --adopt-existing is given",
 					name);
 		}
-		if (msg != NULL) {
-			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", f->s, msg);
-			return;
-		}
+	}
+	if (msg != NULL) {
+		res->rejected++;
+		agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", f->s, msg);
+		return;
 	}
 	for (size_t k = 0; k < u->names.n; k++)
 		if (ours[k])
@@ -127,7 +159,7 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 	for (size_t i = 0; i < u->warnings.n; i++)
 		agent_report(a, now, LOG_LVL_WARN, "apparmor profile warning", f->s,
 			     u->warnings.v[i]);
-	f->ok = true;
+	f->ok = u->admitted = true;
 	if (kern == NULL)
 		return; /* validation only */
 	for (size_t k = 0; k < u->names.n; k++) {
@@ -526,24 +558,24 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 	_cleanup_free_ struct aa_file *files = pd_xcalloc(src->n + 1, sizeof(*files));
 	_cleanup_free_ struct pd_aa_unit *units = pd_xcalloc(src->n + 1, sizeof(*units));
 	struct pd_aa_loaded kern = { 0 }, *kp = NULL;
+	struct pd_aa_gaps gaps = { 0 };
 	struct pd_strv present = { 0 };
 	struct pd_aa_stats stats;
 	pd_error_t err = NULL;
 	size_t n = 0;
 	bool any_load = false;
+	const char *why;
 
 	for (size_t i = 0; i < src->n; i++) {
 		const struct pd_source *s = &src->v[i];
 
 		if (s->kind != PD_KIND_APPARMOR || agent_vanished(s))
 			continue;
-		if (pd_strv_contains(&present, s->name)) {
+		if ((why = pd_source_taken(&present, s)) != NULL) { /* rules.h */
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s,
-				     "another profiles folder already provides this file name");
+			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s, why);
 			continue;
 		}
-		pd_strv_push(&present, pd_xstrdup(s->name));
 		if (s->error < 0) {
 			res->rejected++;
 			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s,
@@ -607,6 +639,8 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 			continue;
 		}
 		admit(a, files, i, kp, res, now);
+		if (files[i].ok && kp != NULL)
+			report_gaps(a, &files[i], &gaps, now);
 		if (files[i].ok && !files[i].load && kp != NULL) {
 			/* Loaded as it is; a retired profile declared again,
 			 * or one that moved to another file, follows it. */
@@ -621,6 +655,19 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 			res->unchanged++;
 		}
 	}
+	/* Files still compiling have no verdict yet: their profiles keep
+	 * what the last one found. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; units[i].pending && k < units[i].names.n; k++) {
+			const struct pd_aa_gap *g =
+				pd_aa_gaps_find(&a->aa_gaps, units[i].names.v[k]);
+
+			if (g != NULL)
+				pd_aa_gaps_merge(&gaps, g);
+		}
+	pd_aa_gaps_clear(&a->aa_gaps);
+	a->aa_gaps = gaps;
+	gaps = (struct pd_aa_gaps){ 0 };
 	if (kp == NULL)
 		goto out; /* no AppArmor in this kernel: validated only */
 	for (size_t i = 0; i < n; i++) {
@@ -642,6 +689,7 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 out:
 	for (size_t i = 0; i < n; i++)
 		pd_aa_unit_clear(&units[i]);
+	pd_aa_gaps_clear(&gaps);
 	pd_aa_loaded_clear(&kern);
 	pd_strv_clear(&present);
 }

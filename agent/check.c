@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `profiled check [--apparmor-parser PATH] PATH...`: validates files or
- * folders exactly as the daemon would, touching nothing (AppArmor files are
- * compiled into a private temporary folder, removed at exit).  One line per
+ * `profiled check [--apparmor-parser PATH] [--features PATH] PATH...`:
+ * validates files or folders exactly as the daemon would, touching nothing
+ * (AppArmor files are compiled into a private temporary folder, removed at
+ * exit) against the features given (a kernel's `features` folder or a
+ * features file; default: the parser's policy-features pin).  One line per
  * finding on stdout, in the order of the files:
  *   PATH: ok (seccomp: NAME)
  *   PATH: ok (apparmor: NAME NAME...)
  *   PATH: warning: MESSAGE
+ *   PATH: warning: profile `NAME`: rules not enforced: CLASS...[; downgraded: CLASS...]
  *   PATH: error: MESSAGE
  */
 #include "check.h"
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "../lib/apparmor.h"
+#include "../lib/rules.h"
 #include "../lib/scan.h"
 #include "../lib/seccomp.h"
 #include "stopsig.h"
@@ -41,41 +45,31 @@ check_seccomp(const struct pd_source *s, const struct pd_seccomp_env *env)
 	for (size_t i = 0; i < warnings.n; i++)
 		printf("%s: warning: %s\n", s->path, warnings.v[i]);
 	if (ret == 0)
-		printf("%s: ok (seccomp: %.*s)\n", s->path, (int)(strlen(s->name) - 5), s->name);
+		printf("%s: ok (seccomp: %.*s)\n", s->path, (int)pd_json_stem_len(s->name),
+		       s->name);
 	pd_strv_clear(&warnings);
 	return ret;
-}
-
-/* The first earlier unit declaring one of u's names, or NULL. */
-static const char *
-clash(const struct pd_aa_unit *units, size_t upto, const struct pd_aa_unit *u, const char **name)
-{
-	for (size_t i = 0; i < upto; i++) {
-		if (units[i].error != NULL)
-			continue;
-		for (size_t k = 0; k < u->names.n; k++)
-			if (pd_strv_contains(&units[i].names, u->names.v[k])) {
-				*name = u->names.v[k];
-				return units[i].label;
-			}
-	}
-	return NULL;
 }
 
 static int
 print_apparmor(struct pd_aa_unit *units, size_t idx)
 {
 	struct pd_aa_unit *u = &units[idx];
-	const char *name = NULL, *other;
 
 	for (size_t i = 0; i < u->warnings.n; i++)
 		printf("%s: warning: %s\n", u->label, u->warnings.v[i]);
-	if (u->error == NULL && (other = clash(units, idx, u, &name)) != NULL)
-		u->error = pd_xasprintf("profile `%s` is already declared by %s", name, other);
+	for (size_t i = 0; i < u->gaps.n; i++) {
+		_cleanup_free_ char *text = pd_aa_gap_text(&u->gaps.v[i]);
+
+		printf("%s: warning: %s\n", u->label, text);
+	}
+	if (u->error == NULL)
+		u->error = pd_aa_clash(units, idx, u); /* the daemon's rule */
 	if (u->error != NULL) {
 		printf("%s: error: %s\n", u->label, u->error);
 		return 1;
 	}
+	u->admitted = true;
 	printf("%s: ok (apparmor:", u->label);
 	for (size_t i = 0; i < u->names.n; i++)
 		printf(" %s", u->names.v[i]);
@@ -86,33 +80,42 @@ print_apparmor(struct pd_aa_unit *units, size_t idx)
 static void
 check_usage(FILE *f)
 {
-	fputs("usage: profiled check [--apparmor-parser PATH] PATH...\n", f);
+	fputs("usage: profiled check [--apparmor-parser PATH] [--features PATH] PATH...\n", f);
 }
 
-int
-check_main(int argc, char **argv)
+/* One `check` run: the files read, then what each became. */
+struct check_run {
+	struct pd_aa_options aao;
+	struct pd_seccomp_env env;
+	struct pd_sources src;
+	struct pd_strv failed; /* "INDEX\nline": arguments that could not be read */
+	const char **taken;    /* per source: why the entry-name rule rejects it, or NULL */
+	struct pd_aa_unit *units;
+	size_t *unit_of; /* per source: 1 + its unit, 0 if none */
+	size_t nunits;
+	struct pd_aa *aa;
+};
+
+/* Parses the flags into r; -1 to go on, else the exit status. */
+static int
+check_args(int argc, char **argv, struct check_run *r)
 {
 	static const struct option longopts[] = {
 		{ "apparmor-parser", required_argument, NULL, 'p' },
+		{ "features", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pd_aa_options aao = { 0 };
-	struct pd_seccomp_env env;
-	struct pd_sources src = { 0 };
-	struct pd_aa_unit *units = NULL;
-	struct pd_aa *aa = NULL;
-	struct pd_aa_stats stats;
-	size_t *unit_of = NULL, nunits = 0;
-	pd_error_t err = NULL;
-	struct pd_strv failed = { 0 };
-	int status = 0, c;
+	int c;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			aao.parser = optarg;
+			r->aao.parser = optarg;
+			break;
+		case 'f':
+			r->aao.features = optarg;
 			break;
 		case 'h':
 			check_usage(stdout);
@@ -131,92 +134,150 @@ check_main(int argc, char **argv)
 		check_usage(stderr);
 		return 2;
 	}
-	if (pd_seccomp_env_native(&env, &err) < 0) {
-		fprintf(stderr, "profiled: %s\n", pd_error_msg(err));
-		pd_error_release(&err);
-		return 2;
-	}
-	for (int i = optind; i < argc; i++) {
-		size_t before = src.n;
+	return -1;
+}
+
+/* Reads every file and folder named, in argument order; 1 if one could not
+ * be read, else 0.  Then the daemon's entry-name rule over them all. */
+static int
+check_read(char **paths, int n, struct check_run *r)
+{
+	struct pd_strv seen = { 0 };
+	pd_error_t err = NULL;
+	int status = 0;
+
+	for (int i = 0; i < n; i++) {
+		size_t before = r->src.n;
 		struct stat st;
 		int ret;
 
-		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
-			ret = pd_scan_dir(argv[i], &src, &err);
+		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+			ret = pd_scan_dir(paths[i], &r->src, &err);
 		else
-			ret = pd_scan_file(argv[i], &src, &err);
+			ret = pd_scan_file(paths[i], &r->src, &err);
 		if (ret < 0) {
 			/* Reported in argument order with the files. */
-			pd_strv_pushf(&failed, "%zu\n%s: error: %s", before, argv[i],
+			pd_strv_pushf(&r->failed, "%zu\n%s: error: %s", before, paths[i],
 				      pd_error_msg(err));
 			pd_error_release(&err);
 			status = 1;
 		}
 	}
+	r->taken = pd_xcalloc(r->src.n + 1, sizeof(*r->taken));
+	for (size_t k = 0; k < r->src.n; k++)
+		if (!pd_source_absent(&r->src.v[k]))
+			r->taken[k] = pd_source_taken(&seen, &r->src.v[k]); /* rules.h */
+	pd_strv_clear(&seen);
+	return status;
+}
 
-	/* Every AppArmor file in one batched compile. */
-	unit_of = pd_xcalloc(src.n ? src.n : 1, sizeof(*unit_of));
-	units = pd_xcalloc(src.n ? src.n : 1, sizeof(*units));
-	for (size_t k = 0; k < src.n; k++) {
-		const struct pd_source *s = &src.v[k];
+/* Every AppArmor file in one batched compile; 0, or 2 when the parser
+ * cannot run. */
+static int
+check_compile(struct check_run *r)
+{
+	struct stopsig stop = { .fd = -1 };
+	struct pd_spawn_cancel cancel = { .fn = stopsig_pending, .arg = &stop };
+	struct pd_aa_stats stats;
+	pd_error_t err = NULL;
+	int ret;
 
-		if (s->kind != PD_KIND_APPARMOR || s->error < 0)
+	r->unit_of = pd_xcalloc(r->src.n + 1, sizeof(*r->unit_of));
+	r->units = pd_xcalloc(r->src.n + 1, sizeof(*r->units));
+	for (size_t k = 0; k < r->src.n; k++) {
+		const struct pd_source *s = &r->src.v[k];
+		struct pd_aa_unit *u = &r->units[r->nunits];
+
+		if (s->kind != PD_KIND_APPARMOR || s->error < 0 || r->taken[k] != NULL)
 			continue;
-		units[nunits].label = s->path;
-		units[nunits].data = s->data;
-		units[nunits].len = s->len;
-		memcpy(units[nunits].sha256, s->sha256, sizeof(s->sha256));
-		unit_of[k] = ++nunits;
+		u->label = s->path;
+		u->data = s->data;
+		u->len = s->len;
+		memcpy(u->sha256, s->sha256, sizeof(s->sha256));
+		r->unit_of[k] = ++r->nunits;
 	}
-	if (nunits > 0) {
-		struct stopsig stop = { .fd = -1 };
-		struct pd_spawn_cancel cancel = { .fn = stopsig_pending, .arg = &stop };
-		int ret;
-
-		/* SIGTERM/SIGINT stop the compile; its temporary folder goes with
-		 * pd_aa_free(). */
-		aao.load = false;
-		ret = pd_aa_open(&aao, &aa, &err);
-		if (ret == 0 && stopsig_open(&stop) == 0) {
-			cancel.fd = stop.fd;
-			pd_aa_set_cancel(aa, &cancel);
-		}
-		if (ret == 0)
-			ret = pd_aa_compile(aa, units, nunits, &stats, &err);
-		if (aa != NULL)
-			pd_aa_set_cancel(aa, NULL);
-		stopsig_close(&stop);
-		if (ret < 0) {
-			fprintf(stderr, "profiled: AppArmor: %s\n", pd_error_msg(err));
-			pd_error_release(&err);
-			status = 2;
-			goto out;
-		}
+	if (r->nunits == 0)
+		return 0;
+	/* SIGTERM/SIGINT stop the compile; its temporary folder goes with
+	 * pd_aa_free(). */
+	r->aao.load = false;
+	ret = pd_aa_open(&r->aao, &r->aa, &err);
+	if (ret == 0 && stopsig_open(&stop) == 0) {
+		cancel.fd = stop.fd;
+		pd_aa_set_cancel(r->aa, &cancel);
 	}
+	if (ret == 0)
+		ret = pd_aa_compile(r->aa, r->units, r->nunits, &stats, &err);
+	if (r->aa != NULL)
+		pd_aa_set_cancel(r->aa, NULL);
+	stopsig_close(&stop);
+	if (ret < 0) {
+		fprintf(stderr, "profiled: AppArmor: %s\n", pd_error_msg(err));
+		pd_error_release(&err);
+		return 2;
+	}
+	return 0;
+}
 
-	for (size_t k = 0, f = 0; k <= src.n; k++) {
-		for (; f < failed.n && strtoul(failed.v[f], NULL, 10) == k; f++)
-			printf("%s\n", strchr(failed.v[f], '\n') + 1);
-		if (k == src.n)
+/* One line per finding, in the order of the files; 1 if any is an error. */
+static int
+check_print(struct check_run *r)
+{
+	int status = 0;
+
+	for (size_t k = 0, f = 0; k <= r->src.n; k++) {
+		const struct pd_source *s = &r->src.v[k];
+
+		for (; f < r->failed.n && strtoul(r->failed.v[f], NULL, 10) == k; f++)
+			printf("%s\n", strchr(r->failed.v[f], '\n') + 1);
+		if (k == r->src.n)
 			break;
-		if (src.v[k].error < 0) {
-			printf("%s: error: %s\n", src.v[k].path, src.v[k].errmsg);
-			status = status ? status : 1;
-		} else if (src.v[k].kind == PD_KIND_SECCOMP) {
-			if (check_seccomp(&src.v[k], &env) != 0)
-				status = status ? status : 1;
-		} else if (print_apparmor(units, unit_of[k] - 1) != 0) {
-			status = status ? status : 1;
+		if (s->error < 0 || r->taken[k] != NULL) {
+			printf("%s: error: %s\n", s->path, s->error < 0 ? s->errmsg : r->taken[k]);
+			status = 1;
+		} else if (s->kind == PD_KIND_SECCOMP) {
+			status |= check_seccomp(s, &r->env);
+		} else {
+			status |= print_apparmor(r->units, r->unit_of[k] - 1);
 		}
 	}
-out:
-	for (size_t i = 0; i < nunits; i++)
-		pd_aa_unit_clear(&units[i]);
-	free(units);
-	free(unit_of);
-	pd_aa_free(aa);
-	pd_strv_clear(&failed);
-	pd_sources_clear(&src);
+	return status;
+}
+
+static void
+check_run_clear(struct check_run *r)
+{
+	for (size_t i = 0; i < r->nunits; i++)
+		pd_aa_unit_clear(&r->units[i]);
+	free(r->units);
+	free(r->unit_of);
+	free(r->taken);
+	pd_aa_free(r->aa);
+	pd_strv_clear(&r->failed);
+	pd_sources_clear(&r->src);
+}
+
+int
+check_main(int argc, char **argv)
+{
+	struct check_run r = { 0 };
+	pd_error_t err = NULL;
+	int status;
+
+	status = check_args(argc, argv, &r);
+	if (status >= 0)
+		return status;
+	if (pd_seccomp_env_native(&r.env, &err) < 0) {
+		fprintf(stderr, "profiled: %s\n", pd_error_msg(err));
+		pd_error_release(&err);
+		return 2;
+	}
+	status = check_read(argv + optind, argc - optind, &r);
+	if (check_compile(&r) != 0)
+		status = 2;
+	else
+		status |= check_print(&r);
+	check_run_clear(&r);
 	fflush(stdout);
 	return status;
 }

@@ -11,6 +11,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "../lib/backoff.h"
 #include "../lib/watch.h"
 #include "log.h"
 
@@ -24,12 +25,11 @@ struct loop {
 	struct agent *a;
 	struct pd_watch *watch;
 	int epfd, sigfd, resyncfd, debouncefd, retryfd, redofd;
-	int compilefd;	       /* the background compile's, in the epoll set; -1: none */
-	long long redo_ms;     /* backoff of the reconcile retry, 0 when none is due */
-	bool watch_failing;    /* a profiles folder is not watched (logged once) */
-	bool watch_limited;    /* ...because of an inotify limit: retried with the backoff */
-	long long burst_start; /* monotonic ms of the first pending event, or 0 */
-	long long last_event;  /* when the last relevant folder event came */
+	int compilefd;		  /* the background compile's, in the epoll set; -1: none */
+	long long redo_ms;	  /* backoff of the reconcile retry, 0 when none is due */
+	bool watch_failing;	  /* a profiles folder is not watched (logged once) */
+	bool watch_limited;	  /* ...because of an inotify limit: retried with the backoff */
+	struct debounce debounce; /* of folder events */
 	bool stop;
 	bool hup;			   /* a SIGHUP waits for its resync */
 	bool trim;			   /* a reconcile or API call freed memory */
@@ -117,11 +117,10 @@ schedule_redo(struct loop *l, const struct reconcile_result *r)
 		arm_ms(l->redofd, held, 0); /* 0: disarmed */
 		return;
 	}
-	l->redo_ms = l->redo_ms == 0 ? REDO_MIN_MS : l->redo_ms * 2;
-	if (l->redo_ms > REDO_MAX_MS)
-		l->redo_ms = REDO_MAX_MS;
-	if (l->redo_ms > l->a->opt->resync_ms)
-		l->redo_ms = l->a->opt->resync_ms;
+	/* Never later than the resync, which would reconcile anyway. */
+	l->redo_ms = pd_backoff_next(l->redo_ms, REDO_MIN_MS,
+				     REDO_MAX_MS < l->a->opt->resync_ms ? REDO_MAX_MS
+									: l->a->opt->resync_ms);
 	arm_ms(l->redofd, held > 0 && held < l->redo_ms ? held : l->redo_ms, 0);
 	snprintf(ms, sizeof(ms), "%lld", l->redo_ms);
 	log_info(why, "retry_in_ms", ms, NULL);
@@ -317,7 +316,7 @@ on_watch(struct loop *l)
 {
 	struct pd_watch_result res = { 0 };
 	pd_error_t err = NULL;
-	long long now = pd_now_ms(), due;
+	long long now = pd_now_ms();
 
 	if (pd_watch_drain(l->watch, log_enabled(LOG_LVL_DEBUG), &res, &err) < 0) {
 		log_warn("inotify", "error", pd_error_msg(err), NULL);
@@ -333,26 +332,8 @@ on_watch(struct loop *l)
 	if (res.overflow)
 		log_warn("inotify queue overflowed; rescanning everything", NULL);
 	if (res.relevant > 0 || res.overflow) {
-		/* Coalesce a burst: wait for DEBOUNCE_MS of quiet, but never
-		 * hold the first event back more than DEBOUNCE_MAX_MS.  The
-		 * kubelet's `..data` swap after a quiet spell puts a whole
-		 * payload in place at once: nothing to wait for (the links
-		 * of keys it adds or removes come after it, and start a
-		 * burst of their own); swaps in quick succession coalesce
-		 * like any other burst. */
-		bool quiet = l->last_event == 0 || now - l->last_event >= DEBOUNCE_MS;
-
-		l->last_event = now;
-		if (l->burst_start == 0)
-			l->burst_start = now;
-		due = now + DEBOUNCE_MS;
-		if (due > l->burst_start + DEBOUNCE_MAX_MS)
-			due = l->burst_start + DEBOUNCE_MAX_MS;
-		if (res.committed && quiet)
-			due = now;
-		/* At least 1 ms: a zero timer would disarm it, and lose the
-		 * reconcile of a burst older than DEBOUNCE_MAX_MS. */
-		arm_ms(l->debouncefd, due > now ? due - now : 1, 0);
+		/* Coalesce a burst (debounce.h). */
+		arm_ms(l->debouncefd, debounce_event(&l->debounce, now, res.committed), 0);
 	}
 	pd_watch_result_clear(&res);
 }
@@ -424,7 +405,7 @@ dispatch(struct loop *l, uint32_t tag)
 		break;
 	case SRC_DEBOUNCE:
 		drain_timer(l->debouncefd);
-		l->burst_start = 0;
+		debounce_fired(&l->debounce);
 		reconcile(l, "change");
 		break;
 	case SRC_RETRY:

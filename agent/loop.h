@@ -3,11 +3,7 @@
 #define PROFILED_LOOP_H
 
 #include "agent.h"
-
-/* Quiet time after the last folder event before reconciling, and the
- * longest a burst of events can hold a reconcile back. */
-#define DEBOUNCE_MS	15
-#define DEBOUNCE_MAX_MS 250
+#include "debounce.h"
 
 /* Runs the daemon until SIGTERM or SIGINT: folder events (debounced),
  * the periodic resync and SIGHUP each lead to a reconcile.  The signals

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Health and metrics (SPEC §2.7) on --metrics-addr, served by libmicrohttpd
- * from its own thread: /healthz, /readyz, /metrics (Prometheus text format).
+ * Health and metrics (docs/operations.md, "Health and metrics") on --metrics-addr, served by
+ * libmicrohttpd from its own thread: /healthz, /readyz, /metrics (Prometheus text format).
  *
  * The event loop's thread writes the figures; the HTTP thread only reads
  * them, both under one mutex, and never touches the agent.

@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "../lib/annotation.h"
+#include "../lib/backoff.h"
 #include "log.h"
 
 #define BACKOFF_MIN_MS 1000
@@ -19,38 +19,49 @@
 
 /* ---- setup ---------------------------------------------------------------- */
 
-int
-node_open(struct agent *a)
+/* The connection's settings: a kubeconfig, the pod's service account, or
+ * none (local mode: 0 with *cfg untouched and *local set). */
+static int
+find_config(const struct node_options *o, struct pd_kube_config *cfg, bool *local, pd_error_t *err)
 {
-	const struct options *o = a->opt;
 	const char *kc = o->kubeconfig;
-	struct pd_kube_config cfg = { 0 };
-	struct node_sync *n;
-	pd_error_t err = NULL;
-	int ret;
 
+	*local = false;
 	if (kc == NULL || *kc == '\0')
 		kc = getenv("KUBECONFIG");
 	if (kc != NULL && *kc != '\0') {
 		/* KUBECONFIG may be a list: the first file is used. */
 		_cleanup_free_ char *first = pd_xstrndup(kc, strcspn(kc, ":"));
 
-		ret = pd_kubeconfig_load(first, &cfg, &err);
-	} else if (pd_kube_incluster_detected()) {
+		return pd_kubeconfig_load(first, cfg, err);
+	}
+	if (pd_kube_incluster_detected())
 		/* In a pod, whatever is missing is a configuration error: local
 		 * mode there would leave the Node unlabeled and tainted. */
-		ret = pd_kube_incluster(PD_SA_DIR, &cfg, &err);
-	} else if (o->remove_taint_key != NULL) {
-		ret = pd_make_plain_error(
-			&err, EINVAL,
-			"--remove-taint needs the API server: no --kubeconfig, no "
-			"$KUBECONFIG, and not in a pod (KUBERNETES_SERVICE_HOST "
-			"unset)");
-	} else {
-		return 0; /* local mode */
-	}
-	if (ret < 0)
+		return pd_kube_incluster(PD_SA_DIR, cfg, err);
+	if (o->taint_key != NULL)
+		return pd_make_plain_error(err, EINVAL,
+					   "--remove-taint needs the API server: no --kubeconfig, "
+					   "no $KUBECONFIG, and not in a pod "
+					   "(KUBERNETES_SERVICE_HOST unset)");
+	*local = true;
+	return 0;
+}
+
+int
+node_sync_open(const struct node_options *o, struct node_sync **out)
+{
+	struct pd_kube_config cfg = { 0 };
+	struct node_sync *n;
+	pd_error_t err = NULL;
+	bool local;
+	int ret;
+
+	*out = NULL;
+	if ((ret = find_config(o, &cfg, &local, &err)) < 0)
 		goto fail;
+	if (local)
+		return 0;
 	if (o->node_name == NULL) {
 		ret = pd_make_plain_error(&err, EINVAL,
 					  "the node name is needed to talk to the API server: "
@@ -64,12 +75,12 @@ node_open(struct agent *a)
 		goto fail;
 	}
 	n->node = o->node_name;
+	n->opt = *o;
 	/* The API server takes a core/v1 Event about a Node (cluster-scoped)
 	 * only in "default": that is where `kubectl describe node` finds it. */
 	n->ns = pd_xstrdup("default");
-	n->tokens = EVENTS_PER_MINUTE;
-	n->tokens_ms = pd_now_ms();
-	a->node = n;
+	events_init(&n->events, pd_now_ms());
+	*out = n;
 	log_info("API server", "server", cfg.server, "auth", cfg.source, "node", n->node,
 		 "events_namespace", n->ns, NULL);
 	pd_kube_config_clear(&cfg);
@@ -81,32 +92,12 @@ fail:
 	return ret;
 }
 
-static void
-clear_events(struct node_sync *n)
-{
-	for (size_t i = 0; i < n->nqueue; i++) {
-		free(n->queue[i].type);
-		free(n->queue[i].reason);
-		free(n->queue[i].message);
-	}
-	n->nqueue = 0;
-}
-
 void
-node_close(struct agent *a)
+node_sync_close(struct node_sync *n)
 {
-	struct node_sync *n = a->node;
-
 	if (n == NULL)
 		return;
-	clear_events(n);
-	free(n->queue);
-	for (size_t i = 0; i < n->nseen; i++) {
-		free(n->seen[i].key);
-		free(n->seen[i].name);
-		free(n->seen[i].first_time);
-	}
-	free(n->seen);
+	events_clear(&n->events);
 	pd_labels_clear(&n->applied);
 	free(n->applied_profiles);
 	free(n->applied_ready);
@@ -115,19 +106,23 @@ node_close(struct agent *a)
 	free(n->ns);
 	pd_kube_free(n->kube);
 	free(n);
-	a->node = NULL;
 }
 
 /* ---- the API's answers ---------------------------------------------------- */
 
-static unsigned long long
-jitter(void)
+/* The backoff after failed requests: it grows while they fail, and is
+ * reset by a sync that went through. */
+static long long
+retry_next(struct node_retry *r)
 {
-	unsigned long long r = 0;
+	r->ms = pd_backoff_next(r->ms, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+	return pd_backoff_jittered(r->ms);
+}
 
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = (unsigned long long)pd_now_ms() ^ (unsigned long long)getpid() << 20;
-	return r;
+static void
+retry_reset(struct node_retry *r)
+{
+	r->ms = 0;
 }
 
 /*
@@ -147,13 +142,7 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 	 * loop sends the update again after the local work. */
 	if (ret == -ECANCELED)
 		return 0;
-	n->retry_ms = n->retry_ms == 0 ? BACKOFF_MIN_MS : n->retry_ms * 2;
-	if (n->retry_ms > BACKOFF_MAX_MS)
-		n->retry_ms = BACKOFF_MAX_MS;
-	/* Jitter: anywhere in [retry/2, retry], from the kernel's random
-	 * bytes: random() is never seeded, so every agent of the cluster
-	 * would wait the same and come back at once. */
-	delay = n->retry_ms / 2 + (long long)(jitter() % (unsigned long long)(n->retry_ms / 2 + 1));
+	delay = retry_next(&n->retry);
 	if (ret < 0) {
 		log_warn("API server unreachable; will retry", "request", what, "error",
 			 pd_error_msg(err), NULL);
@@ -199,107 +188,6 @@ failed(struct node_sync *n, const char *what, int ret, const struct pd_kube_resp
 
 /* ---- labels and the annotation ---------------------------------------------- */
 
-static int
-cmp_entries(const void *x, const void *y)
-{
-	const struct pd_state_entry *a = *(const struct pd_state_entry *const *)x;
-	const struct pd_state_entry *b = *(const struct pd_state_entry *const *)y;
-
-	if (a->kind != b->kind)
-		return a->kind == PD_KIND_APPARMOR ? -1 : 1;
-	return strcmp(a->name, b->name);
-}
-
-/* The API's limit on all annotations of an object, keys and values. */
-#define ANNOTATIONS_MAX_BYTES 262144
-/* Room kept for the closing marker {"truncated":N}. */
-#define TRUNCATED_MARKER_BYTES 32
-
-static cJSON *
-profile_entry(const struct agent *a, const struct pd_state_entry *e)
-{
-	cJSON *o = cJSON_CreateObject();
-	const char *state;
-
-	if (o == NULL)
-		pd_oom();
-	if (e->kind == PD_KIND_SECCOMP) {
-		_cleanup_free_ char *name = pd_xstrndup(e->name, strlen(e->name) - 5);
-
-		cJSON_AddStringToObject(o, "kind", "seccomp");
-		cJSON_AddStringToObject(o, "name", name);
-		cJSON_AddStringToObject(o, "file", e->name);
-		state = "published";
-	} else {
-		cJSON_AddStringToObject(o, "kind", "apparmor");
-		cJSON_AddStringToObject(o, "name", e->name);
-		if (e->source != NULL)
-			cJSON_AddStringToObject(o, "file", e->source);
-		else
-			cJSON_AddNullToObject(o, "file");
-		state = e->source == NULL			    ? "retired"
-			: pd_strv_contains(&a->aa_labeled, e->name) ? "loaded"
-								    : "unconfirmed";
-	}
-	cJSON_AddStringToObject(o, "sha256", e->sha256);
-	cJSON_AddStringToObject(o, "state", state);
-	return o;
-}
-
-/*
- * SPEC §2.4: each managed profile, its kind, source file, sha256 and state,
- * as a JSON array of at most max bytes: when the entries do not all fit, the
- * array ends with {"truncated": N}, N the entries left out (*omitted).
- */
-static char *
-profiles_annotation(const struct agent *a, size_t max, size_t *omitted)
-{
-	_cleanup_free_ const struct pd_state_entry **v = pd_xcalloc(a->state.n + 1, sizeof(*v));
-	size_t len = 1, cap = 256, i;
-	char *out = pd_xmalloc(cap);
-
-	for (i = 0; i < a->state.n; i++)
-		v[i] = &a->state.v[i];
-	qsort(v, a->state.n, sizeof(*v), cmp_entries);
-	out[0] = '[';
-	for (i = 0; i < a->state.n; i++) {
-		cJSON *o = profile_entry(a, v[i]);
-		char *text = cJSON_PrintUnformatted(o);
-		size_t n;
-
-		cJSON_Delete(o);
-		if (text == NULL)
-			pd_oom();
-		n = strlen(text);
-		/* The last entry need not leave room for the marker. */
-		if (len + 1 + n + 1 + (i + 1 < a->state.n ? TRUNCATED_MARKER_BYTES : 0) > max) {
-			free(text);
-			break;
-		}
-		if (len + n + 3 > cap) {
-			cap = (len + n + 3) * 2;
-			out = pd_xrealloc(out, cap, 1);
-		}
-		if (i > 0)
-			out[len++] = ',';
-		memcpy(out + len, text, n);
-		len += n;
-		free(text);
-	}
-	out[len] = '\0';
-	*omitted = a->state.n - i;
-	if (*omitted > 0) {
-		char *cut =
-			pd_xasprintf("%s%s{\"truncated\":%zu}]", out, i > 0 ? "," : "", *omitted);
-
-		free(out);
-		return cut;
-	}
-	out = pd_xrealloc(out, len + 2, 1);
-	strcpy(out + len, "]");
-	return out;
-}
-
 /* Bytes of the Node's annotations other than the agent's own two. */
 static size_t
 others_annotations(const struct pd_node_meta *m)
@@ -324,11 +212,11 @@ others_annotations(const struct pd_node_meta *m)
  * list is left empty only when even it does not fit.
  */
 static void
-fit_annotations(const struct agent *a, const struct pd_node_meta *m, const char *profiles,
-		const char *owned, struct pd_labels *ann)
+fit_annotations(const struct pd_annotation *entries, const struct pd_node_meta *m,
+		const char *profiles, const char *owned, struct pd_labels *ann)
 {
 	size_t others = others_annotations(m);
-	size_t avail = others < ANNOTATIONS_MAX_BYTES ? ANNOTATIONS_MAX_BYTES - others : 0;
+	size_t avail = others < PD_ANNOTATIONS_MAX_BYTES ? PD_ANNOTATIONS_MAX_BYTES - others : 0;
 	size_t keys = strlen(NODE_ANNOTATION_PROFILES) + strlen(NODE_ANNOTATION_OWNED);
 	size_t omitted = 0;
 	char listed[24], left[24];
@@ -347,14 +235,33 @@ fit_annotations(const struct agent *a, const struct pd_node_meta *m, const char 
 		return;
 	}
 	{
-		_cleanup_free_ char *cut = profiles_annotation(a, avail, &omitted);
+		_cleanup_free_ char *cut = pd_annotation_encode(entries, avail, &omitted);
 
-		snprintf(listed, sizeof(listed), "%zu", a->state.n - omitted);
+		snprintf(listed, sizeof(listed), "%zu", entries->n - omitted);
 		snprintf(left, sizeof(left), "%zu", omitted);
 		log_warn("profiles annotation cut to fit the API's limit on annotations", "listed",
 			 listed, "left_out", left, NULL);
 		pd_labels_set(ann, NODE_ANNOTATION_PROFILES, strlen(cut) <= avail ? cut : "[]");
 	}
+}
+
+/* keys joined with commas (the caller frees the text). */
+static char *
+join_commas(char *const *keys, size_t n)
+{
+	size_t total = 1;
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		total += strlen(keys[i]) + 1;
+	out = pd_xmalloc(total);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(out, ",");
+		strcat(out, keys[i]);
+	}
+	return out;
 }
 
 static int
@@ -369,31 +276,19 @@ static char *
 owned_annotation(const struct pd_labels *want)
 {
 	_cleanup_free_ char **keys = pd_xcalloc(want->n + 1, sizeof(char *));
-	size_t total = 1;
-	char *out;
 
-	for (size_t i = 0; i < want->n; i++) {
+	for (size_t i = 0; i < want->n; i++)
 		keys[i] = want->v[i].key;
-		total += strlen(keys[i]) + 1;
-	}
 	qsort(keys, want->n, sizeof(char *), cmp_str);
-	out = pd_xmalloc(total);
-	out[0] = '\0';
-	for (size_t i = 0; i < want->n; i++) {
-		if (i)
-			strcat(out, ",");
-		strcat(out, keys[i]);
-	}
-	return out;
+	return join_commas(keys, want->n);
 }
 
 /* One request on this Node (sub: "" or "/status"); 0 with the 200 answer
  * in *r, or -EAGAIN with *retry set (and the failure logged). */
 static int
-node_request(struct agent *a, const char *method, const char *sub, const char *ctype,
+node_request(struct node_sync *n, const char *method, const char *sub, const char *ctype,
 	     const char *body, struct pd_kube_response *r, long long *retry)
 {
-	struct node_sync *n = a->node;
 	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s%s", n->node, sub);
 	_cleanup_free_ char *what = pd_xasprintf("%s node%s", method, sub);
 	pd_error_t err = NULL;
@@ -407,17 +302,6 @@ node_request(struct agent *a, const char *method, const char *sub, const char *c
 		return -EAGAIN;
 	}
 	return 0;
-}
-
-static void
-forget_seen_events(struct node_sync *n)
-{
-	for (size_t i = 0; i < n->nseen; i++) {
-		free(n->seen[i].key);
-		free(n->seen[i].name);
-		free(n->seen[i].first_time);
-	}
-	n->nseen = 0;
 }
 
 /*
@@ -440,19 +324,18 @@ forget_node(struct node_sync *n, const char *uid)
 	free(n->applied_ready);
 	n->applied_ready = NULL;
 	/* Aggregated events belong to the old object. */
-	forget_seen_events(n);
+	events_forget_seen(&n->events);
 }
 
 static int
-get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
+get_node(struct node_sync *n, struct pd_node_meta *m, long long *retry)
 {
-	struct node_sync *n = a->node;
 	struct pd_kube_response r = { 0 };
 	pd_error_t err = NULL;
 	int ret;
 
 	memset(m, 0, sizeof(*m));
-	if (node_request(a, "GET", "", NULL, NULL, &r, retry) < 0)
+	if (node_request(n, "GET", "", NULL, NULL, &r, retry) < 0)
 		return -EAGAIN;
 	ret = pd_node_meta_parse(r.body, m, &err);
 	pd_kube_response_clear(&r);
@@ -474,14 +357,14 @@ get_node(struct agent *a, struct pd_node_meta *m, long long *retry)
 /* Sends a patch of the Node (sub: "" or "/status"); when m is not NULL,
  * it becomes the Node the server answered with (its new resourceVersion). */
 static int
-patch_node(struct agent *a, const char *sub, const char *ctype, const char *body,
+patch_node(struct node_sync *n, const char *sub, const char *ctype, const char *body,
 	   struct pd_node_meta *m, long long *retry)
 {
 	struct pd_kube_response r = { 0 };
 	struct pd_node_meta fresh;
 	pd_error_t err = NULL;
 
-	if (node_request(a, "PATCH", sub, ctype, body, &r, retry) < 0)
+	if (node_request(n, "PATCH", sub, ctype, body, &r, retry) < 0)
 		return -EAGAIN;
 	if (m != NULL && pd_node_meta_parse(r.body, &fresh, &err) == 0) {
 		pd_node_meta_clear(m);
@@ -494,7 +377,7 @@ patch_node(struct agent *a, const char *sub, const char *ctype, const char *body
 }
 
 static void
-log_label_changes(const struct agent *a, const char *patch)
+log_label_changes(const struct node_sync *n, const char *patch)
 {
 	cJSON *p = cJSON_Parse(patch);
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
@@ -503,52 +386,27 @@ log_label_changes(const struct agent *a, const char *patch)
 
 	cJSON_ArrayForEach (it, labels) {
 		if (cJSON_IsNull(it))
-			log_info("node label removed", "node", a->node->node, "label", it->string,
-				 NULL);
+			log_info("node label removed", "node", n->node, "label", it->string, NULL);
 		else
-			log_info("node label set", "node", a->node->node, "label", it->string,
-				 "value", it->valuestring, NULL);
+			log_info("node label set", "node", n->node, "label", it->string, "value",
+				 it->valuestring, NULL);
 	}
 	cJSON_Delete(p);
-}
-
-/*
- * The label domains other than the current one that the agent's local
- * state says it used: keys under them that the owned-labels annotation
- * lists are removed (a changed --label-domain).  Nothing else the
- * annotation names is ever removed.
- */
-static void
-past_domains(const struct agent *a, struct pd_strv *out)
-{
-	for (size_t i = 0; i < a->state.domains.n; i++)
-		if (strcmp(a->state.domains.v[i], a->opt->label_domain) != 0)
-			pd_strv_push(out, pd_xstrdup(a->state.domains.v[i]));
 }
 
 /* The owned-labels annotation names labels that are not the agent's: said
  * once for as long as the same keys are named. */
 static void
-warn_refused(struct agent *a, struct pd_strv *refused)
+warn_refused(struct node_sync *n, struct pd_strv *refused)
 {
-	struct node_sync *n = a->node;
 	_cleanup_free_ char *keys = NULL;
-	size_t total = 1;
 
 	if (refused->n == 0) {
 		free(n->refused_owned);
 		n->refused_owned = NULL;
 		return;
 	}
-	for (size_t i = 0; i < refused->n; i++)
-		total += strlen(refused->v[i]) + 1;
-	keys = pd_xmalloc(total);
-	keys[0] = '\0';
-	for (size_t i = 0; i < refused->n; i++) {
-		if (i)
-			strcat(keys, ",");
-		strcat(keys, refused->v[i]);
-	}
+	keys = join_commas(refused->v, refused->n);
 	if (n->refused_owned != NULL && strcmp(n->refused_owned, keys) == 0)
 		return;
 	log_warn("the owned-labels annotation names labels outside profiled's label domains; "
@@ -560,32 +418,29 @@ warn_refused(struct agent *a, struct pd_strv *refused)
 
 /* The merge patch for the agent's labels (see pd_node_patch). */
 static char *
-label_patch(struct agent *a, const struct pd_node_meta *m, const struct pd_labels *want,
+label_patch(struct node_sync *n, const struct node_view *v, const struct pd_node_meta *m,
 	    const struct pd_labels *ann, bool only_remove)
 {
-	struct pd_strv past = { 0 }, refused = { 0 };
+	struct pd_strv refused = { 0 };
 	char *patch;
 
-	past_domains(a, &past);
-	patch = pd_node_patch(a->opt->label_domain, &past, m, want, ann, NODE_ANNOTATION_OWNED,
-			      only_remove, &refused);
-	warn_refused(a, &refused);
-	pd_strv_clear(&past);
+	patch = pd_node_patch(n->opt.label_domain, &v->past_domains, m, &v->labels, ann,
+			      NODE_ANNOTATION_OWNED, only_remove, &refused);
+	warn_refused(n, &refused);
 	pd_strv_clear(&refused);
 	return patch;
 }
 
 void
-node_prune_before_start(struct agent *a)
+node_sync_prune(struct node_sync *n, const struct node_view *present)
 {
-	struct pd_labels present = { 0 };
 	struct pd_node_meta m;
 	_cleanup_free_ char *patch = NULL;
 	long long retry = 0;
 
-	if (a->node == NULL)
+	if (n == NULL)
 		return;
-	if (get_node(a, &m, &retry) < 0) {
+	if (get_node(n, &m, &retry) < 0) {
 		log_warn("labels of profiles not in place could not be checked before loading; "
 			 "they converge once the API server answers",
 			 NULL);
@@ -595,236 +450,68 @@ node_prune_before_start(struct agent *a)
 	 * whoever can patch the Node writes them.  AppArmor profiles are
 	 * proven the agent's by the kernel's copy of their policy
 	 * (agent_reconcile_apparmor), seccomp files by their source. */
-	agent_present_labels(a, &present);
-	patch = label_patch(a, &m, &present, NULL, true);
+	patch = label_patch(n, present, &m, NULL, true);
 	if (patch != NULL) {
 		log_info("before loading: removing labels of profiles not in place (reboot?)",
 			 NULL);
-		if (patch_node(a, "", "application/merge-patch+json", patch, NULL, &retry) == 0)
-			log_label_changes(a, patch);
+		if (patch_node(n, "", "application/merge-patch+json", patch, NULL, &retry) == 0)
+			log_label_changes(n, patch);
 	}
 	pd_node_meta_clear(&m);
-	pd_labels_clear(&present);
 }
 
 /* ---- events --------------------------------------------------------------- */
 
 void
-node_event(struct agent *a, const char *type, const char *reason, const char *fmt, ...)
+node_sync_eventv(struct node_sync *n, const char *type, const char *reason, const char *fmt,
+		 va_list ap)
 {
-	struct node_sync *n = a->node;
-	struct node_event *e;
-	va_list ap;
-	char *msg;
+	_cleanup_free_ char *msg = NULL;
 
 	if (n == NULL)
 		return;
-	if (n->nqueue >= 100) { /* the API is down for long: keep the first ones */
-		n->dropped++;
-		return;
-	}
-	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		pd_oom();
+	events_push(&n->events, type, reason, msg);
+	n->dropped = n->events.dropped;
+}
+
+void
+node_sync_event(struct node_sync *n, const char *type, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	node_sync_eventv(n, type, reason, fmt, ap);
 	va_end(ap);
-	if (n->nqueue == n->capqueue) {
-		n->capqueue = n->capqueue ? n->capqueue * 2 : 16;
-		n->queue = pd_xrealloc(n->queue, n->capqueue, sizeof(*n->queue));
-	}
-	e = &n->queue[n->nqueue++];
-	e->type = pd_xstrdup(type);
-	e->reason = pd_xstrdup(reason);
-	/* Event messages are at most 1 KiB in the API. */
-	if (strlen(msg) > 1000)
-		strcpy(msg + 997, "...");
-	e->message = msg;
-}
-
-static void
-now_rfc3339(char out[32])
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static bool
-take_token(struct node_sync *n)
-{
-	long long now = pd_now_ms();
-
-	n->tokens += (double)(now - n->tokens_ms) * EVENTS_PER_MINUTE / 60000.0;
-	if (n->tokens > EVENTS_PER_MINUTE)
-		n->tokens = EVENTS_PER_MINUTE;
-	n->tokens_ms = now;
-	if (n->tokens < 1.0)
-		return false;
-	n->tokens -= 1.0;
-	return true;
-}
-
-static struct event_seen *
-seen_find(struct node_sync *n, const char *key)
-{
-	long long now = pd_now_ms();
-
-	for (size_t i = 0; i < n->nseen; i++)
-		if (strcmp(n->seen[i].key, key) == 0 &&
-		    now - n->seen[i].last_ms < EVENT_AGGREGATE_MS)
-			return &n->seen[i];
-	return NULL;
-}
-
-static void
-post_event(struct agent *a, const struct node_event *e)
-{
-	struct node_sync *n = a->node;
-	_cleanup_free_ char *key = pd_xasprintf("%s\n%s\n%s", e->type, e->reason, e->message);
-	struct event_seen *s = seen_find(n, key);
-	struct pd_kube_response r = { 0 };
-	pd_error_t err = NULL;
-	char now[32];
-	cJSON *o;
-	char *body, *path;
-	int ret;
-
-	now_rfc3339(now);
-	o = cJSON_CreateObject();
-	if (o == NULL)
-		pd_oom();
-	if (s != NULL) {
-		/* The same event again: count it on the existing object. */
-		cJSON_AddNumberToObject(o, "count", s->count + 1);
-		cJSON_AddStringToObject(o, "lastTimestamp", now);
-		path = pd_xasprintf("/api/v1/namespaces/%s/events/%s", n->ns, s->name);
-		body = cJSON_PrintUnformatted(o);
-		ret = pd_kube_request(n->kube, "PATCH", path, "application/merge-patch+json", body,
-				      &r, &err);
-	} else {
-		char name[256];
-		cJSON *meta = cJSON_AddObjectToObject(o, "metadata");
-		cJSON *inv = cJSON_AddObjectToObject(o, "involvedObject");
-		cJSON *src = cJSON_AddObjectToObject(o, "source");
-		char hex[PD_SHA256_HEX_LEN + 1];
-
-		pd_sha256_hex(key, strlen(key), hex);
-		hex[16] = '\0';
-		/* node.<time><hash>: unique, and a valid DNS subdomain */
-		snprintf(name, sizeof(name), "%.200s.%lx%.8s", n->node, (unsigned long)time(NULL),
-			 hex + 8);
-		cJSON_AddStringToObject(meta, "name", name);
-		cJSON_AddStringToObject(meta, "namespace", n->ns);
-		cJSON_AddStringToObject(inv, "apiVersion", "v1");
-		cJSON_AddStringToObject(inv, "kind", "Node");
-		cJSON_AddStringToObject(inv, "name", n->node);
-		if (n->node_uid != NULL)
-			cJSON_AddStringToObject(inv, "uid", n->node_uid);
-		cJSON_AddStringToObject(o, "reason", e->reason);
-		cJSON_AddStringToObject(o, "message", e->message);
-		cJSON_AddStringToObject(o, "type", e->type);
-		cJSON_AddStringToObject(src, "component", "profiled");
-		cJSON_AddStringToObject(src, "host", n->node);
-		cJSON_AddStringToObject(o, "reportingComponent", "profiled");
-		cJSON_AddStringToObject(o, "reportingInstance", n->node);
-		cJSON_AddStringToObject(o, "firstTimestamp", now);
-		cJSON_AddStringToObject(o, "lastTimestamp", now);
-		cJSON_AddNumberToObject(o, "count", 1);
-		path = pd_xasprintf("/api/v1/namespaces/%s/events", n->ns);
-		body = cJSON_PrintUnformatted(o);
-		ret = pd_kube_request(n->kube, "POST", path, "application/json", body, &r, &err);
-		if (ret == 0 && (r.status == 201 || r.status == 200)) {
-			if (n->nseen == n->capseen) {
-				n->capseen = n->capseen ? n->capseen * 2 : 16;
-				n->seen = pd_xrealloc(n->seen, n->capseen, sizeof(*n->seen));
-			}
-			s = &n->seen[n->nseen++];
-			s->key = pd_xstrdup(key);
-			s->name = pd_xstrdup(name);
-			s->count = 0;
-			s->first_time = pd_xstrdup(now);
-		}
-	}
-	if (ret < 0 || (r.status != 200 && r.status != 201)) {
-		_cleanup_free_ char *msg =
-			ret < 0 ? pd_xstrdup(pd_error_msg(err)) : pd_kube_status_message(&r);
-
-		log_warn("event not posted", "reason", e->reason, "error", msg, NULL);
-	} else if (s != NULL) {
-		s->count++;
-		s->last_ms = pd_now_ms();
-	}
-	pd_error_release(&err);
-	pd_kube_response_clear(&r);
-	cJSON_Delete(o);
-	free(body);
-	free(path);
-}
-
-static void
-post_events(struct agent *a)
-{
-	struct node_sync *n = a->node;
-	unsigned long dropped = 0;
-
-	for (size_t i = 0; i < n->nqueue; i++) {
-		if (!take_token(n)) {
-			dropped++;
-			continue;
-		}
-		post_event(a, &n->queue[i]);
-	}
-	if (dropped > 0) {
-		char d[24];
-
-		n->dropped += dropped;
-		snprintf(d, sizeof(d), "%lu", dropped);
-		log_warn("events dropped: over the rate limit", "dropped", d, NULL);
-	}
-	clear_events(n);
-	/* Forget aggregation keys that are too old to matter. */
-	for (size_t i = 0; i < n->nseen;) {
-		if (pd_now_ms() - n->seen[i].last_ms >= EVENT_AGGREGATE_MS) {
-			free(n->seen[i].key);
-			free(n->seen[i].name);
-			free(n->seen[i].first_time);
-			n->seen[i] = n->seen[--n->nseen];
-		} else {
-			i++;
-		}
-	}
 }
 
 /* ---- readiness: the condition and the start-up taint ----------------------- */
 
 static char *
-readiness_key(const struct agent *a)
+readiness_key(const struct node_view *v)
 {
-	return pd_xasprintf("%d\n%s\n%s", a->ready.ready, a->ready.reason,
-			    a->ready.message ? a->ready.message : "");
+	return pd_xasprintf("%d\n%s\n%s", v->ready, v->reason, v->message ? v->message : "");
 }
 
 /* The ProfilesReady condition, patched on nodes/NAME/status when what the
  * Node shows differs from this reconcile's outcome. */
 static int
-sync_condition(struct agent *a, struct pd_node_meta *m, long long *retry)
+sync_condition(struct node_sync *n, const struct node_view *r, struct pd_node_meta *m,
+	       long long *retry)
 {
-	const struct readiness *r = &a->ready;
 	const char *status = r->ready ? "True" : "False";
 	_cleanup_free_ char *patch = NULL;
 	char now[32];
 
-	now_rfc3339(now);
+	events_now(now);
 	patch = pd_condition_patch(&m->ready, status, r->reason, r->message ? r->message : "", now);
 	if (patch == NULL)
 		return 0;
-	if (patch_node(a, "/status", "application/strategic-merge-patch+json", patch, m, retry) < 0)
+	if (patch_node(n, "/status", "application/strategic-merge-patch+json", patch, m, retry) < 0)
 		return -EAGAIN;
-	log_info("node condition set", "node", a->node->node, "condition",
-		 PD_CONDITION_PROFILES_READY, "status", status, "reason", r->reason, "message",
-		 r->message, NULL);
+	log_info("node condition set", "node", n->node, "condition", PD_CONDITION_PROFILES_READY,
+		 "status", status, "reason", r->reason, "message", r->message, NULL);
 	return 0;
 }
 
@@ -837,10 +524,9 @@ sync_condition(struct agent *a, struct pd_node_meta *m, long long *retry)
  * patch rebuilt, so a concurrent change to other taints is never undone.
  */
 static int
-remove_taint(struct agent *a, struct pd_node_meta *m, long long *retry)
+remove_taint(struct node_sync *n, struct pd_node_meta *m, long long *retry)
 {
-	struct node_sync *n = a->node;
-	const char *key = a->opt->remove_taint_key, *effect = a->opt->remove_taint_effect;
+	const char *key = n->opt.taint_key, *effect = n->opt.taint_effect;
 	_cleanup_free_ char *path = pd_xasprintf("/api/v1/nodes/%s", n->node);
 	_cleanup_free_ char *spec = effect ? pd_xasprintf("%s:%s", key, effect) : pd_xstrdup(key);
 
@@ -862,8 +548,8 @@ remove_taint(struct agent *a, struct pd_node_meta *m, long long *retry)
 			pd_kube_response_clear(&r);
 			log_info("start-up taint removed: every profile is in place", "node",
 				 n->node, "taint", spec, NULL);
-			node_event(
-				a, "Normal", "TaintRemoved",
+			node_sync_event(
+				n, "Normal", "TaintRemoved",
 				"taint %s removed: every profile of the profiles folders is in place",
 				spec);
 			n->taint_done = true;
@@ -879,7 +565,7 @@ remove_taint(struct agent *a, struct pd_node_meta *m, long long *retry)
 				 "attempt", at, NULL);
 			pd_kube_response_clear(&r);
 			pd_node_meta_clear(m);
-			if (get_node(a, m, retry) < 0)
+			if (get_node(n, m, retry) < 0)
 				return -EAGAIN;
 			continue;
 		}
@@ -892,62 +578,130 @@ remove_taint(struct agent *a, struct pd_node_meta *m, long long *retry)
 
 /* ---- the sync --------------------------------------------------------------- */
 
-long long
-node_sync(struct agent *a, bool force_get)
+void
+node_wanted_of(const struct node_view *v, struct node_wanted *w)
 {
-	struct node_sync *n = a->node;
-	struct pd_labels want = { 0 }, ann = { 0 };
-	_cleanup_free_ char *profiles = NULL;
-	_cleanup_free_ char *owned = NULL;
+	size_t omitted;
+
+	w->profiles = pd_annotation_encode(&v->profiles, SIZE_MAX, &omitted);
+	w->owned = owned_annotation(&v->labels);
+	w->ready = readiness_key(v);
+}
+
+void
+node_wanted_clear(struct node_wanted *w)
+{
+	free(w->profiles);
+	free(w->owned);
+	free(w->ready);
+	memset(w, 0, sizeof(*w));
+}
+
+void
+node_view_clear(struct node_view *v)
+{
+	pd_labels_clear(&v->labels);
+	pd_annotation_clear(&v->profiles);
+	pd_strv_clear(&v->past_domains);
+	memset(v, 0, sizeof(*v));
+}
+
+/* --remove-taint is still to do: every profile is in place. */
+static bool
+untaint_due(const struct node_sync *n, const struct node_view *v)
+{
+	return n->opt.taint_key != NULL && v->ready && !n->taint_done;
+}
+
+bool
+node_sync_unchanged(const struct node_sync *n, const struct node_view *v,
+		    const struct node_wanted *w)
+{
+	return n->in_sync && !untaint_due(n, v) && pd_labels_equal(&v->labels, &n->applied) &&
+	       n->applied_profiles != NULL && strcmp(n->applied_profiles, w->profiles) == 0 &&
+	       n->applied_ready != NULL && strcmp(n->applied_ready, w->ready) == 0;
+}
+
+char *
+node_sync_patch(struct node_sync *n, const struct node_view *v, const struct node_wanted *w,
+		const struct pd_node_meta *m)
+{
+	struct pd_labels ann = { 0 };
+	char *patch;
+
+	fit_annotations(&v->profiles, m, w->profiles, w->owned, &ann);
+	patch = label_patch(n, v, m, &ann, false);
+	pd_labels_clear(&ann);
+	return patch;
+}
+
+/* What the Node was made to show: no request until the view changes. */
+static void
+applied(struct node_sync *n, const struct node_view *v, struct node_wanted *w)
+{
+	n->in_sync = true;
+	retry_reset(&n->retry);
+	pd_labels_clear(&n->applied);
+	for (size_t i = 0; i < v->labels.n; i++)
+		pd_labels_set(&n->applied, v->labels.v[i].key, v->labels.v[i].value);
+	free(n->applied_ready);
+	n->applied_ready = pd_steal(&w->ready);
+	free(n->applied_profiles);
+	n->applied_profiles = pd_steal(&w->profiles);
+}
+
+/* One GET, then the patches that make the Node show the view: 0, or
+ * -EAGAIN with *retry the delay before the next try (0: at the next
+ * change or resync). */
+static int
+update_node(struct node_sync *n, const struct node_view *v, struct node_wanted *w, long long *retry)
+{
 	_cleanup_free_ char *patch = NULL;
-	_cleanup_free_ char *ready = NULL;
 	struct pd_node_meta m = { 0 };
+	int ret = -EAGAIN;
+
+	n->in_sync = false;
+	if (get_node(n, &m, retry) < 0)
+		goto out;
+	/* The GET may show a Node registered again, with the taint back:
+	 * untaint_due() is asked after it. */
+	patch = node_sync_patch(n, v, w, &m);
+	if (patch != NULL) {
+		if (patch_node(n, "", "application/merge-patch+json", patch, &m, retry) < 0)
+			goto out;
+		log_label_changes(n, patch);
+	}
+	if (sync_condition(n, v, &m, retry) < 0)
+		goto out;
+	if (untaint_due(n, v) && remove_taint(n, &m, retry) < 0)
+		goto out;
+	applied(n, v, w);
+	ret = 0;
+out:
+	pd_node_meta_clear(&m);
+	return ret;
+}
+
+long long
+node_sync_run(struct node_sync *n, const struct node_view *v, bool force_get)
+{
+	struct node_wanted w = { 0 };
 	long long retry = 0;
-	size_t omitted = 0;
-	bool untaint;
 
 	if (n == NULL)
 		return 0;
-	agent_desired_labels(a, &want);
-	profiles = profiles_annotation(a, SIZE_MAX, &omitted);
-	owned = owned_annotation(&want);
-	ready = readiness_key(a);
-	untaint = a->opt->remove_taint_key != NULL && a->ready.ready && !n->taint_done;
-	if (!force_get && n->in_sync && !untaint && pd_labels_equal(&want, &n->applied) &&
-	    n->applied_profiles != NULL && strcmp(n->applied_profiles, profiles) == 0 &&
-	    n->applied_ready != NULL && strcmp(n->applied_ready, ready) == 0)
-		goto events; /* nothing changed: no request */
-	n->in_sync = false;
-	if (get_node(a, &m, &retry) < 0)
-		goto out;
-	/* The GET may show a Node registered again, with the taint back. */
-	untaint = a->opt->remove_taint_key != NULL && a->ready.ready && !n->taint_done;
-	fit_annotations(a, &m, profiles, owned, &ann);
-	patch = label_patch(a, &m, &want, &ann, false);
-	if (patch != NULL) {
-		if (patch_node(a, "", "application/merge-patch+json", patch, &m, &retry) < 0)
-			goto out;
-		log_label_changes(a, patch);
+	node_wanted_of(v, &w);
+	/* Nothing changed: no request. */
+	if ((force_get || !node_sync_unchanged(n, v, &w)) && update_node(n, v, &w, &retry) < 0) {
+		node_wanted_clear(&w);
+		return retry;
 	}
-	if (sync_condition(a, &m, &retry) < 0)
-		goto out;
-	if (untaint && remove_taint(a, &m, &retry) < 0)
-		goto out;
-	n->in_sync = true;
-	free(n->applied_ready);
-	n->applied_ready = pd_steal(&ready);
-	n->retry_ms = 0;
-	pd_labels_clear(&n->applied);
-	n->applied = want;
-	memset(&want, 0, sizeof(want));
-	free(n->applied_profiles);
-	n->applied_profiles = pd_steal(&profiles);
-events:
-	if (n->nqueue > 0)
-		post_events(a);
-out:
-	pd_node_meta_clear(&m);
-	pd_labels_clear(&ann);
-	pd_labels_clear(&want);
+	if (n->events.nqueue > 0) {
+		struct event_target t = { n->kube, n->ns, n->node, n->node_uid };
+
+		events_post_all(&n->events, &t);
+		n->dropped = n->events.dropped;
+	}
+	node_wanted_clear(&w);
 	return retry;
 }

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,105 +14,6 @@
 #include "../lib/paths.h"
 #include "../lib/store.h"
 #include "metrics.h"
-
-enum {
-	OPT_PROFILES = 256,
-	OPT_SECCOMP_ROOT,
-	OPT_SECCOMP_SUBDIR,
-	OPT_STATE_DIR,
-	OPT_LABEL_DOMAIN,
-	OPT_NODE_NAME,
-	OPT_RESYNC,
-	OPT_ONCE,
-	OPT_LOG_FORMAT,
-	OPT_LOG_LEVEL,
-	OPT_APPARMORFS,
-	OPT_APPARMOR_PARSER,
-	OPT_AA_COMPILE_TIMEOUT,
-	OPT_ADOPT,
-	OPT_UNLOAD,
-	OPT_UNLOAD_RETRY,
-	OPT_PROC_ROOT,
-	OPT_AA_VALIDATE,
-	OPT_KUBECONFIG,
-	OPT_METRICS_ADDR,
-	OPT_REMOVE_TAINT,
-	OPT_HELP,
-};
-
-static const struct option run_options[] = {
-	{ "profiles", required_argument, NULL, OPT_PROFILES },
-	{ "seccomp-root", required_argument, NULL, OPT_SECCOMP_ROOT },
-	{ "seccomp-subdir", required_argument, NULL, OPT_SECCOMP_SUBDIR },
-	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-	{ "label-domain", required_argument, NULL, OPT_LABEL_DOMAIN },
-	{ "node-name", required_argument, NULL, OPT_NODE_NAME },
-	{ "resync-interval", required_argument, NULL, OPT_RESYNC },
-	{ "once", no_argument, NULL, OPT_ONCE },
-	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-	{ "apparmorfs", required_argument, NULL, OPT_APPARMORFS },
-	{ "apparmor-parser", required_argument, NULL, OPT_APPARMOR_PARSER },
-	{ "apparmor-compile-timeout", required_argument, NULL, OPT_AA_COMPILE_TIMEOUT },
-	{ "adopt-existing", no_argument, NULL, OPT_ADOPT },
-	{ "unload-removed", no_argument, NULL, OPT_UNLOAD },
-	{ "unload-retry-interval", required_argument, NULL, OPT_UNLOAD_RETRY },
-	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT }, /* tests only: not in usage */
-	{ "apparmor-validate-only", no_argument, NULL, OPT_AA_VALIDATE },
-	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-	{ "metrics-addr", required_argument, NULL, OPT_METRICS_ADDR },
-	{ "remove-taint", required_argument, NULL, OPT_REMOVE_TAINT },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-void
-usage(FILE *f)
-{
-	fputs("usage: profiled [run] [flags]     run the agent (the default)\n"
-	      "       profiled check PATH...     validate profile files or folders\n"
-	      "                                  (flag: --apparmor-parser PATH)\n"
-	      "       profiled advise [flags] FILE|-|/dev/kmsg\n"
-	      "                                  suggest profiles from audit records\n"
-	      "                                  (flags: --pid PID, --comm NAME, --cgroup PATH,\n"
-	      "                                  --duration DUR, --seccomp-out FILE,\n"
-	      "                                  --apparmor-out FILE; see docs/advise.md)\n"
-	      "       profiled version\n"
-	      "\n"
-	      "run flags:\n"
-	      "  --profiles DIR           profiles folder, repeatable (default " DEFAULT_PROFILES_DIR
-	      ")\n"
-	      "  --seccomp-root DIR       kubelet seccomp folder (default " DEFAULT_SECCOMP_ROOT
-	      ")\n"
-	      "  --seccomp-subdir NAME    folder below it that the agent owns (default " DEFAULT_SECCOMP_SUBDIR
-	      ")\n"
-	      "  --state-dir DIR          state and lock (default " DEFAULT_STATE_DIR ")\n"
-	      "  --label-domain DOMAIN    label prefix domain (default " DEFAULT_LABEL_DOMAIN ")\n"
-	      "  --node-name NAME         this node (default $NODE_NAME)\n"
-	      "  --resync-interval DUR    re-verify everything this often (default 10m)\n"
-	      "  --once                   one full reconcile, then exit\n"
-	      "  --apparmorfs DIR         AppArmor securityfs folder (default: the kernel's)\n"
-	      "  --apparmor-parser PATH   AppArmor parser (default apparmor_parser on PATH)\n"
-	      "  --apparmor-compile-timeout DUR  longest compile of one AppArmor file; a\n"
-	      "                           slower file is rejected (default 30s)\n"
-	      "  --adopt-existing         take over loaded AppArmor profiles it did not load\n"
-	      "  --unload-removed         unload its AppArmor profiles that leave the folders\n"
-	      "                           once no process runs under them (needs hostPID)\n"
-	      "  --unload-retry-interval DUR  how often a profile still in use is tried\n"
-	      "                           again (default 10s)\n"
-	      "  --apparmor-validate-only compile AppArmor files, never load them\n"
-	      "  --kubeconfig FILE        API server access (default $KUBECONFIG, else the\n"
-	      "                           in-cluster service account, else local mode)\n"
-	      "  --remove-taint KEY[:EFFECT]  remove this taint from the Node once every\n"
-	      "                           profile is in place (API mode)\n"
-	      "  --metrics-addr ADDR      /healthz, /readyz, /metrics (default :9860; \"\": off)\n"
-	      "  --log-format text|json   (default text)\n"
-	      "  --log-level debug|info|warn|error (default info)\n"
-	      "\n"
-	      "exit codes: 0 all good; 1 a profile was rejected or failed (check, --once);\n"
-	      "            2 usage or configuration error\n",
-	      f);
-}
 
 /*
  * Numbers from the command line: decimal digits only (no sign, space or
@@ -272,10 +174,332 @@ validate(struct options *o)
 	return check_overlaps(o);
 }
 
+/* ---- the flags: one table a subcommand ------------------------------------ */
+
+static int
+set_profiles(void *arg, const char *v)
+{
+	struct options *o = arg;
+
+	pd_strv_push(&o->profiles, pd_xstrdup(v));
+	return 0;
+}
+
+static int
+set_log_format(void *arg, const char *v)
+{
+	struct options *o = arg;
+
+	if (strcmp(v, "text") == 0)
+		o->log_format = LOG_FMT_TEXT;
+	else if (strcmp(v, "json") == 0)
+		o->log_format = LOG_FMT_JSON;
+	else
+		return bad("--log-format \"%s\": want text or json", v);
+	return 0;
+}
+
+static int
+set_log_level(void *arg, const char *v)
+{
+	static const char *const names[] = {
+		[LOG_LVL_DEBUG] = "debug",
+		[LOG_LVL_INFO] = "info",
+		[LOG_LVL_WARN] = "warn",
+		[LOG_LVL_ERROR] = "error",
+	};
+	struct options *o = arg;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (names[i] != NULL && strcmp(v, names[i]) == 0) {
+			o->log_level = (enum log_level)i;
+			return 0;
+		}
+	}
+	return bad("--log-level \"%s\": want debug, info, warn or error", v);
+}
+
+static int
+set_remove_taint(void *arg, const char *v)
+{
+	struct options *o = arg;
+	pd_error_t err = NULL;
+	int ret = 0;
+
+	free(o->remove_taint_key);
+	free(o->remove_taint_effect);
+	if (pd_taint_spec_parse(v, &o->remove_taint_key, &o->remove_taint_effect, &err) < 0) {
+		ret = bad("--remove-taint \"%s\": %s", v, pd_error_msg(err));
+		pd_error_release(&err);
+	}
+	return ret;
+}
+
+static int
+set_pid(void *arg, const char *v)
+{
+	struct advise_options *o = arg;
+	long long pid;
+
+	if (parse_uint(v, 1, INT_MAX, &pid) < 0)
+		return bad("--pid \"%s\": want a process id", v);
+	o->pids = pd_xrealloc(o->pids, o->n_pids + 1, sizeof(*o->pids));
+	o->pids[o->n_pids++] = pid;
+	return 0;
+}
+
+static int
+set_comm(void *arg, const char *v)
+{
+	struct advise_options *o = arg;
+
+	if (v[0] == '\0' || strlen(v) > 15)
+		return bad("--comm \"%s\": want a command name of 1 to 15 bytes", v);
+	pd_strv_push(&o->comms, pd_xstrdup(v));
+	return 0;
+}
+
+static int
+show_help(void *arg, const char *v)
+{
+	(void)arg;
+	(void)v;
+	usage(stdout);
+	exit(0);
+}
+
+/* Entries' second half: what the flag sets in OPT_TYPE. */
+#define STR(f)	  .set = OPT_SET_STR, .field = offsetof(OPT_TYPE, f)
+#define SWITCH(f) .set = OPT_SET_TRUE, .field = offsetof(OPT_TYPE, f)
+#define FN(f)	  .set = OPT_SET_FN, .fn = f
+#define DUR(f, least, w)                                                                           \
+	.set = OPT_SET_DURATION, .field = offsetof(OPT_TYPE, f), .min_ms = least, .want = w
+
+#define OPT_TYPE struct options
+/* In the order of --help.  A text of several lines goes on at column 27. */
+static const struct opt_spec run_spec[] = {
+	{ "profiles", "DIR", "profiles folder, repeatable (default " DEFAULT_PROFILES_DIR ")",
+	  FN(set_profiles) },
+	{ "seccomp-root", "DIR", "kubelet seccomp folder (default " DEFAULT_SECCOMP_ROOT ")",
+	  STR(seccomp_root) },
+	{ "seccomp-subdir", "NAME",
+	  "folder below it that the agent owns (default " DEFAULT_SECCOMP_SUBDIR ")",
+	  STR(seccomp_subdir) },
+	{ "state-dir", "DIR", "state and lock (default " DEFAULT_STATE_DIR ")", STR(state_dir) },
+	{ "label-domain", "DOMAIN", "label prefix domain (default " DEFAULT_LABEL_DOMAIN ")",
+	  STR(label_domain) },
+	{ "node-name", "NAME", "this node (default $NODE_NAME)", STR(node_name) },
+	{ "resync-interval", "DUR", "re-verify everything this often (default 10m)",
+	  DUR(resync_ms, 1000, "a duration from 1s to 168h such as 30s, 10m or 1h") },
+	{ "once", NULL, "one full reconcile, then exit", SWITCH(once) },
+	{ "apparmorfs", "DIR", "AppArmor securityfs folder (default: the kernel's)",
+	  STR(apparmorfs) },
+	{ "apparmor-parser", "PATH", "AppArmor parser (default apparmor_parser on PATH)",
+	  STR(apparmor_parser) },
+	{ "apparmor-compile-timeout", "DUR",
+	  "longest compile of one AppArmor file; a\nslower file is rejected (default 30s)",
+	  DUR(apparmor_compile_timeout_ms, 1000, "a duration of at least 1s such as 30s or 2m") },
+	{ "adopt-existing", NULL, "take over loaded AppArmor profiles it did not load",
+	  SWITCH(adopt_existing) },
+	{ "unload-removed", NULL,
+	  "unload its AppArmor profiles that leave the folders\nonce no process runs under them "
+	  "(needs hostPID)",
+	  SWITCH(unload_removed) },
+	{ "unload-retry-interval", "DUR",
+	  "how often a profile still in use is tried\nagain (default 10s)",
+	  DUR(unload_retry_ms, 1000, "a duration from 1s to 168h such as 10s or 1m") },
+	{ "apparmor-validate-only", NULL, "compile AppArmor files, never load them",
+	  SWITCH(apparmor_validate_only) },
+	{ "kubeconfig", "FILE",
+	  "API server access (default $KUBECONFIG, else the\nin-cluster service account, else "
+	  "local mode)",
+	  STR(kubeconfig) },
+	{ "remove-taint", "KEY[:EFFECT]",
+	  "remove this taint from the Node once every\nprofile is in place (API mode)",
+	  FN(set_remove_taint) },
+	{ "metrics-addr", "ADDR", "/healthz, /readyz, /metrics (default :9860; \"\": off)",
+	  STR(metrics_addr) },
+	{ "log-format", "text|json", "(default text)", FN(set_log_format) },
+	/* Too long for the column: its default follows after one space. */
+	{ "log-level", "debug|info|warn|error (default info)", "", FN(set_log_level) },
+	{ "proc-root", "DIR", NULL, STR(proc_root) }, /* tests only */
+	{ "help", NULL, NULL, FN(show_help) },
+};
+#undef OPT_TYPE
+
+#define OPT_TYPE struct advise_options
+/* Listed by name only, in the usage line of `profiled advise`. */
+static const struct opt_spec advise_spec[] = {
+	{ "pid", "PID", "", FN(set_pid) },
+	{ "comm", "NAME", "", FN(set_comm) },
+	{ "cgroup", "PATH", "", STR(cgroup) },
+	{ "duration", "DUR", "", DUR(duration_ms, 1, "a duration up to 168h such as 30s or 5m") },
+	{ "seccomp-out", "FILE", "", STR(seccomp_out) },
+	{ "apparmor-out", "FILE", "", STR(apparmor_out) },
+	{ "help", NULL, NULL, FN(show_help) },
+};
+#undef OPT_TYPE
+#undef STR
+#undef SWITCH
+#undef FN
+#undef DUR
+
+/* getopt_long's values: past every short option and its ':' and '?'. */
+#define OPT_VAL0 256
+#define OPTS_MAX 32
+_Static_assert(ARRAY_SIZE(run_spec) < OPTS_MAX && ARRAY_SIZE(advise_spec) < OPTS_MAX,
+	       "OPTS_MAX is too small");
+
+const struct opt_spec *
+options_run_spec(size_t *n)
+{
+	*n = ARRAY_SIZE(run_spec);
+	return run_spec;
+}
+
+const struct opt_spec *
+options_advise_spec(size_t *n)
+{
+	*n = ARRAY_SIZE(advise_spec);
+	return advise_spec;
+}
+
+static int
+apply(const struct opt_spec *s, const char *v, void *o)
+{
+	char *at = (char *)o + s->field;
+	long long ms;
+
+	switch (s->set) {
+	case OPT_SET_STR:
+		*(const char **)(void *)at = v;
+		return 0;
+	case OPT_SET_TRUE:
+		*(bool *)(void *)at = true;
+		return 0;
+	case OPT_SET_DURATION:
+		ms = parse_duration_ms(v);
+		if (ms < s->min_ms)
+			return bad("--%s \"%s\": want %s", s->name, v, s->want);
+		*(long long *)(void *)at = ms;
+		return 0;
+	case OPT_SET_FN:
+		break;
+	}
+	return s->fn(o, v);
+}
+
+/* Runs getopt_long over argv with the table's flags, applying each to o.
+ * Returns 0, or 2 after printing a usage error. */
+static int
+parse_flags(const struct opt_spec *spec, size_t n, const char *shortopts, int argc, char **argv,
+	    void *o)
+{
+	struct option lo[OPTS_MAX + 1] = { { 0 } };
+	int c, ret;
+
+	for (size_t i = 0; i < n; i++)
+		lo[i] = (struct option){ spec[i].name,
+					 spec[i].arg != NULL ? required_argument : no_argument,
+					 NULL, OPT_VAL0 + (int)i };
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if (c == ':')
+			return bad("option %s needs a value", argv[optind - 1]);
+		if (c < OPT_VAL0 || c >= OPT_VAL0 + (int)n)
+			return bad("unknown option \"%s\"", argv[optind - 1]);
+		if ((ret = apply(&spec[c - OPT_VAL0], optarg, o)) != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* The text starts at column 27 (two spaces after a longer flag); its
+ * further lines too. */
+#define HELP_COLUMN 27
+
+static void
+print_flags(FILE *f, const struct opt_spec *spec, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *h = spec[i].help;
+		int w;
+
+		if (h == NULL)
+			continue;
+		w = fprintf(f, "  --%s%s%s", spec[i].name, spec[i].arg != NULL ? " " : "",
+			    spec[i].arg != NULL ? spec[i].arg : "");
+		if (*h != '\0')
+			fprintf(f, "%*s", w < HELP_COLUMN ? HELP_COLUMN - w : 2, "");
+		for (const char *nl; (nl = strchr(h, '\n')) != NULL; h = nl + 1)
+			fprintf(f, "%.*s\n%*s", (int)(nl - h), h, HELP_COLUMN, "");
+		fprintf(f, "%s\n", h);
+	}
+}
+
+/* "(flags: --pid PID, ...; see docs/advise.md)" from column 35, wrapped
+ * before column 81. */
+#define SUMMARY_INDENT 34
+#define SUMMARY_WIDTH  80
+
+static void
+print_summary(FILE *f, const struct opt_spec *spec, size_t n, const char *doc)
+{
+	int col = fprintf(f, "%*s(flags:", SUMMARY_INDENT, "");
+	size_t last = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (spec[i].help != NULL)
+			last = i;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *item = NULL;
+		int len;
+
+		if (spec[i].help == NULL)
+			continue;
+		item = pd_xasprintf("--%s%s%s%s", spec[i].name, spec[i].arg != NULL ? " " : "",
+				    spec[i].arg != NULL ? spec[i].arg : "", i == last ? ";" : ",");
+		if (i == last) {
+			char *full = pd_xasprintf("%s see %s)", item, doc);
+
+			free(item);
+			item = full;
+		}
+		len = (int)strlen(item);
+		if (col + 1 + len > SUMMARY_WIDTH)
+			col = fprintf(f, "\n%*s%s", SUMMARY_INDENT, "", item) - 1;
+		else
+			col += fprintf(f, " %s", item);
+	}
+	fputc('\n', f);
+}
+
+void
+usage(FILE *f)
+{
+	fputs("usage: profiled [run] [flags]     run the agent (the default)\n"
+	      "       profiled check PATH...     validate profile files or folders\n"
+	      "                                  (flag: --apparmor-parser PATH)\n"
+	      "       profiled advise [flags] FILE|-|/dev/kmsg\n"
+	      "                                  suggest profiles from audit records\n",
+	      f);
+	print_summary(f, advise_spec, ARRAY_SIZE(advise_spec), "docs/advise.md");
+	fputs("       profiled version\n"
+	      "\n"
+	      "run flags:\n",
+	      f);
+	print_flags(f, run_spec, ARRAY_SIZE(run_spec));
+	fputs("\n"
+	      "exit codes: 0 all good; 1 a profile was rejected or failed (check, --once);\n"
+	      "            2 usage or configuration error\n",
+	      f);
+}
+
 int
 options_parse_run(int argc, char **argv, struct options *o)
 {
-	int c;
+	int ret;
 
 	memset(o, 0, sizeof(*o));
 	o->seccomp_root = DEFAULT_SECCOMP_ROOT;
@@ -291,122 +515,9 @@ options_parse_run(int argc, char **argv, struct options *o)
 	o->node_name = getenv("NODE_NAME");
 	if (o->node_name != NULL && *o->node_name == '\0')
 		o->node_name = NULL;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:", run_options, NULL)) != -1) {
-		switch (c) {
-		case OPT_PROFILES:
-			pd_strv_push(&o->profiles, pd_xstrdup(optarg));
-			break;
-		case OPT_SECCOMP_ROOT:
-			o->seccomp_root = optarg;
-			break;
-		case OPT_SECCOMP_SUBDIR:
-			o->seccomp_subdir = optarg;
-			break;
-		case OPT_STATE_DIR:
-			o->state_dir = optarg;
-			break;
-		case OPT_LABEL_DOMAIN:
-			o->label_domain = optarg;
-			break;
-		case OPT_NODE_NAME:
-			o->node_name = optarg;
-			break;
-		case OPT_RESYNC:
-			o->resync_ms = parse_duration_ms(optarg);
-			if (o->resync_ms < 1000)
-				return bad(
-					"--resync-interval \"%s\": want a duration from 1s to 168h such as 30s, 10m or 1h",
-					optarg);
-			break;
-		case OPT_ONCE:
-			o->once = true;
-			break;
-		case OPT_LOG_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				o->log_format = LOG_FMT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				o->log_format = LOG_FMT_JSON;
-			else
-				return bad("--log-format \"%s\": want text or json", optarg);
-			break;
-		case OPT_LOG_LEVEL:
-			if (strcmp(optarg, "debug") == 0)
-				o->log_level = LOG_LVL_DEBUG;
-			else if (strcmp(optarg, "info") == 0)
-				o->log_level = LOG_LVL_INFO;
-			else if (strcmp(optarg, "warn") == 0)
-				o->log_level = LOG_LVL_WARN;
-			else if (strcmp(optarg, "error") == 0)
-				o->log_level = LOG_LVL_ERROR;
-			else
-				return bad("--log-level \"%s\": want debug, info, warn or error",
-					   optarg);
-			break;
-		case OPT_APPARMORFS:
-			o->apparmorfs = optarg;
-			break;
-		case OPT_APPARMOR_PARSER:
-			o->apparmor_parser = optarg;
-			break;
-		case OPT_AA_COMPILE_TIMEOUT:
-			o->apparmor_compile_timeout_ms = parse_duration_ms(optarg);
-			if (o->apparmor_compile_timeout_ms < 1000)
-				return bad(
-					"--apparmor-compile-timeout \"%s\": want a duration of at "
-					"least 1s such as 30s or 2m",
-					optarg);
-			break;
-		case OPT_ADOPT:
-			o->adopt_existing = true;
-			break;
-		case OPT_UNLOAD:
-			o->unload_removed = true;
-			break;
-		case OPT_UNLOAD_RETRY:
-			o->unload_retry_ms = parse_duration_ms(optarg);
-			if (o->unload_retry_ms < 1000)
-				return bad(
-					"--unload-retry-interval \"%s\": want a duration from 1s to 168h such as 10s or 1m",
-					optarg);
-			break;
-		case OPT_PROC_ROOT:
-			o->proc_root = optarg;
-			break;
-		case OPT_AA_VALIDATE:
-			o->apparmor_validate_only = true;
-			break;
-		case OPT_KUBECONFIG:
-			o->kubeconfig = optarg;
-			break;
-		case OPT_METRICS_ADDR:
-			o->metrics_addr = optarg;
-			break;
-		case OPT_REMOVE_TAINT: {
-			pd_error_t err = NULL;
-
-			free(o->remove_taint_key);
-			free(o->remove_taint_effect);
-			if (pd_taint_spec_parse(optarg, &o->remove_taint_key,
-						&o->remove_taint_effect, &err) < 0) {
-				int r = bad("--remove-taint \"%s\": %s", optarg, pd_error_msg(err));
-
-				pd_error_release(&err);
-				return r;
-			}
-			break;
-		}
-		case OPT_HELP:
-			usage(stdout);
-			exit(0);
-		case ':':
-			return bad("option %s needs a value", argv[optind - 1]);
-		default:
-			return bad("unknown option \"%s\"", argv[optind - 1]);
-		}
-	}
+	/* "+": the flags end at the first argument that is not one. */
+	if ((ret = parse_flags(run_spec, ARRAY_SIZE(run_spec), "+:", argc, argv, o)) != 0)
+		return ret;
 	if (optind < argc)
 		return bad("unexpected argument \"%s\"", argv[optind]);
 	if (o->profiles.n == 0)
@@ -422,77 +533,14 @@ options_clear(struct options *o)
 	free(o->remove_taint_effect);
 }
 
-enum {
-	OPT_PID = 512,
-	OPT_COMM,
-	OPT_CGROUP,
-	OPT_DURATION,
-	OPT_SECCOMP_OUT,
-	OPT_APPARMOR_OUT,
-	OPT_ADVISE_HELP,
-};
-
-static const struct option advise_opts[] = {
-	{ "pid", required_argument, NULL, OPT_PID },
-	{ "comm", required_argument, NULL, OPT_COMM },
-	{ "cgroup", required_argument, NULL, OPT_CGROUP },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "seccomp-out", required_argument, NULL, OPT_SECCOMP_OUT },
-	{ "apparmor-out", required_argument, NULL, OPT_APPARMOR_OUT },
-	{ "help", no_argument, NULL, OPT_ADVISE_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
 int
 options_parse_advise(int argc, char **argv, struct advise_options *o)
 {
-	int c;
+	int ret;
 
 	memset(o, 0, sizeof(*o));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":", advise_opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_PID: {
-			long long v;
-
-			if (parse_uint(optarg, 1, INT_MAX, &v) < 0)
-				return bad("--pid \"%s\": want a process id", optarg);
-			o->pids = pd_xrealloc(o->pids, o->n_pids + 1, sizeof(*o->pids));
-			o->pids[o->n_pids++] = v;
-			break;
-		}
-		case OPT_COMM:
-			if (optarg[0] == '\0' || strlen(optarg) > 15)
-				return bad("--comm \"%s\": want a command name of 1 to 15 bytes",
-					   optarg);
-			pd_strv_push(&o->comms, pd_xstrdup(optarg));
-			break;
-		case OPT_CGROUP:
-			o->cgroup = optarg;
-			break;
-		case OPT_DURATION:
-			o->duration_ms = parse_duration_ms(optarg);
-			if (o->duration_ms <= 0)
-				return bad(
-					"--duration \"%s\": want a duration up to 168h such as 30s or 5m",
-					optarg);
-			break;
-		case OPT_SECCOMP_OUT:
-			o->seccomp_out = optarg;
-			break;
-		case OPT_APPARMOR_OUT:
-			o->apparmor_out = optarg;
-			break;
-		case OPT_ADVISE_HELP:
-			usage(stdout);
-			exit(0);
-		case ':':
-			return bad("option %s needs a value", argv[optind - 1]);
-		default:
-			return bad("unknown option \"%s\"", argv[optind - 1]);
-		}
-	}
+	if ((ret = parse_flags(advise_spec, ARRAY_SIZE(advise_spec), ":", argc, argv, o)) != 0)
+		return ret;
 	if (optind != argc - 1)
 		return bad("advise wants one source: a log file, - for stdin, or /dev/kmsg");
 	o->source = argv[optind];

@@ -59,6 +59,33 @@ int parse_uint(const char *s, long long min, long long max, long long *out);
 
 void usage(FILE *f);
 
+/*
+ * One flag of a subcommand, the one place that names it, documents it and
+ * says what it sets: getopt_long's array and the --help text are made from
+ * each subcommand's table (options.c).  A flag is one more entry there.
+ */
+enum opt_set {
+	OPT_SET_STR,	  /* the value itself (argv outlives the options) */
+	OPT_SET_TRUE,	  /* a switch: the bool becomes true */
+	OPT_SET_DURATION, /* parse_duration_ms, at least min_ms */
+	OPT_SET_FN,	  /* fn decides */
+};
+
+struct opt_spec {
+	const char *name; /* without the leading "--" */
+	const char *arg;  /* the value's name in --help; NULL: takes none */
+	const char *help; /* lines after the first are indented; NULL: not listed */
+	enum opt_set set;
+	size_t field;			     /* offsetof the member set (STR, TRUE, DURATION) */
+	long long min_ms;		     /* DURATION: the least accepted */
+	const char *want;		     /* DURATION: the error's "want ..." */
+	int (*fn)(void *o, const char *arg); /* FN: 0, or 2 after a usage error */
+};
+
+/* The tables of `profiled run` and `profiled advise`, *n entries each. */
+const struct opt_spec *options_run_spec(size_t *n);
+const struct opt_spec *options_advise_spec(size_t *n);
+
 /* `profiled advise` (see docs/advise.md). */
 struct advise_options {
 	const char *source; /* a file, "-" for stdin, or /dev/kmsg (followed) */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/rules.h"
 #include "../lib/scan.h"
 #include "agent.h"
 #include "log.h"
@@ -208,6 +209,7 @@ agent_close(struct agent *a)
 	pd_labels_clear(&a->labels);
 	pd_strv_clear(&a->reported);
 	pd_strv_clear(&a->aa_labeled);
+	pd_aa_gaps_clear(&a->aa_gaps);
 	pd_strv_clear(&a->sc_missing);
 	free(a->mounted);
 	free(a->ready.message);
@@ -222,7 +224,7 @@ agent_close(struct agent *a)
 bool
 agent_vanished(const struct pd_source *s)
 {
-	if (s->error != -ENOENT)
+	if (!pd_source_absent(s))
 		return false;
 	log_debug("entry vanished or its link dangles; taken as absent", "file", s->path, NULL);
 	return true;
@@ -413,6 +415,7 @@ reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv 
 {
 	_cleanup_free_ const struct pd_source **ok = pd_xcalloc(src->n + 1, sizeof(*ok));
 	_cleanup_free_ bool *claimed = NULL;
+	const char *why;
 	size_t n = 0;
 	int ret;
 
@@ -421,13 +424,11 @@ reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv 
 
 		if (s->kind == PD_KIND_APPARMOR || agent_vanished(s))
 			continue;
-		if (pd_strv_contains(present, s->name)) {
+		if ((why = pd_source_taken(present, s)) != NULL) { /* rules.h */
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     "another profiles folder already provides this file name");
+			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s, why);
 			continue;
 		}
-		pd_strv_push(present, pd_xstrdup(s->name));
 		if (s->error < 0) {
 			res->rejected++;
 			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,

@@ -167,7 +167,8 @@ pd_aa_context_digest(const char *parser, const char *version, const char *featur
 		pd_oom();
 	if (EVP_DigestInit_ex(d.md, EVP_sha256(), NULL) != 1)
 		abort();
-	add_field(&d, "profiled-aa-cache", "1", 1);
+	/* 2: compiles report the rules not enforced (--warn=rule-*). */
+	add_field(&d, "profiled-aa-cache", "2", 1);
 	add_field(&d, "version", version, strlen(version));
 	if (prog == NULL) {
 		ret = pd_make_plain_error(err, ENOENT, "AppArmor parser `%s` not found on PATH",

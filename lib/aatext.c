@@ -230,6 +230,42 @@ comment_line(const char *p, const char *end, char prev)
 	       memchr(b, '{', (size_t)(eol - b)) == NULL;
 }
 
+/*
+ * A line that is one search-path include and nothing else (`#include <x>`,
+ * `include if exists <x>`, blanks around).  The lexer pops back to the state
+ * it was in before the keyword once it has taken the target, so such a line
+ * leaves the state, and what prev says of it, as they were: a comment line
+ * after `#include <tunables/global>` is a comment.
+ */
+static bool
+include_line(const char *bol, const char *eol)
+{
+	struct pd_aat_include inc = { 0 };
+	const char *p = bol, *q, *x, *gt;
+
+	while (p < eol && is_blank(*p))
+		p++;
+	if (has_at(p, eol, "#include"))
+		q = p + 8;
+	else if (has_at(p, eol, "include") && p + 7 < eol && is_blank(p[7]))
+		q = p + 7;
+	else
+		return false;
+	if ((x = if_exists_end(q, eol)) != NULL)
+		q = x;
+	while (q < eol && is_blank(*q))
+		q++;
+	if (q >= eol || *q != '<' || !take_target(q, eol, &inc) || inc.unterminated)
+		return false;
+	gt = memchr(inc.name + inc.name_len, '>', (size_t)(eol - (inc.name + inc.name_len)));
+	if (gt == NULL)
+		return false;
+	for (gt++; gt < eol; gt++)
+		if (!is_blank(*gt) && *gt != '\r')
+			return false;
+	return true;
+}
+
 /* The last character of the line ending before eol that is not blank. */
 static char
 last_significant(const char *start, const char *eol, char prev)
@@ -255,7 +291,7 @@ pd_aat_scan_includes(const char *src, size_t len, pd_aat_include_fn fn, void *ar
 		int ret;
 
 		if (*p == '\n') {
-			if (!comment)
+			if (!comment && !include_line(bol, p))
 				prev = last_significant(bol, p, prev);
 			line++;
 			bol = p + 1;

@@ -133,10 +133,7 @@ add_seccomp(struct pd_advise *a, const struct pd_audit_record *r)
 	for (size_t i = 0; i < a->n_sc; i++)
 		if (a->sc[i].arch == arch && a->sc[i].nr == (int)nr)
 			return 1;
-	if (a->n_sc == a->cap_sc) {
-		a->cap_sc = a->cap_sc ? 2 * a->cap_sc : 64;
-		a->sc = pd_xrealloc(a->sc, a->cap_sc, sizeof(*a->sc));
-	}
+	pd_grow(&a->sc, &a->cap_sc, a->n_sc + 1, sizeof(*a->sc));
 	a->sc[a->n_sc].arch = (uint32_t)arch;
 	a->sc[a->n_sc].nr = (int)nr;
 	a->n_sc++;
@@ -242,10 +239,7 @@ profile_get(struct pd_advise *a, const char *name)
 	for (size_t i = 0; i < a->n_aa; i++)
 		if (strcmp(a->aa[i].name, name) == 0)
 			return &a->aa[i];
-	if (a->n_aa == a->cap_aa) {
-		a->cap_aa = a->cap_aa ? 2 * a->cap_aa : 8;
-		a->aa = pd_xrealloc(a->aa, a->cap_aa, sizeof(*a->aa));
-	}
+	pd_grow(&a->aa, &a->cap_aa, a->n_aa + 1, sizeof(*a->aa));
 	p = &a->aa[a->n_aa++];
 	memset(p, 0, sizeof(*p));
 	p->name = pd_xstrdup(name);
@@ -297,10 +291,7 @@ add_file(struct aa_profile *p, const char *path, unsigned perms)
 			p->files[i].perms |= perms;
 			return;
 		}
-	if (p->n_files == p->cap_files) {
-		p->cap_files = p->cap_files ? 2 * p->cap_files : 16;
-		p->files = pd_xrealloc(p->files, p->cap_files, sizeof(*p->files));
-	}
+	pd_grow(&p->files, &p->cap_files, p->n_files + 1, sizeof(*p->files));
 	p->files[p->n_files].path = pd_xstrdup(path);
 	p->files[p->n_files].perms = perms;
 	p->n_files++;

@@ -21,8 +21,9 @@
 
 struct pd_aa {
 	char *parser;
-	char *fs;	/* loads go here (load) or the parser's stand-in */
-	char *features; /* -M argument, or NULL for the kernel's */
+	char *fs;	     /* loads go here (load) or the parser's stand-in */
+	char *features;	     /* -M argument: the kernel's (a copy), given or pinned */
+	char *features_desc; /* what features is, for logs; NULL: features itself */
 	char *include_root;
 	char *cache_root; /* our cache folder: ctx-DIGEST/ under it */
 	char *cache_dir;  /* cache_root/ctx-DIGEST: this parser, features and
@@ -66,6 +67,8 @@ pd_aa_context(const struct pd_aa *aa)
 const char *
 pd_aa_features_desc(const struct pd_aa *aa)
 {
+	if (aa->features_desc != NULL)
+		return aa->features_desc;
 	return aa->features != NULL ? aa->features : "kernel";
 }
 
@@ -96,10 +99,7 @@ struct argv {
 static void
 argv_push_owned(struct argv *a, char *s)
 {
-	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->v = pd_xrealloc(a->v, a->cap, sizeof(*a->v));
-	}
+	pd_grow(&a->v, &a->cap, a->n + 2, sizeof(*a->v));
 	a->v[a->n++] = s;
 	a->v[a->n] = NULL;
 }
@@ -179,13 +179,17 @@ clean_message(const char *text, const char *path, const char *label)
 			l = pd_xstrdup("AppArmor parser error in a file outside " PD_AA_INCLUDE_ROOT
 				       " (not shown)");
 		}
-		if (path != NULL && label != NULL) {
+		if (path != NULL && label != NULL && path[0] != '\0') {
+			size_t from = 0;
 			char *hit;
 
-			while ((hit = strstr(l, path)) != NULL) {
+			/* Searched after each replacement: the label may hold
+			 * the path. */
+			while ((hit = strstr(l + from, path)) != NULL) {
 				char *r = pd_xasprintf("%.*s%s%s", (int)(hit - l), l, label,
 						       hit + strlen(path));
 
+				from = (size_t)(hit - l) + strlen(label);
 				free(l);
 				l = r;
 			}
@@ -375,11 +379,136 @@ pd_aa_refresh(struct pd_aa *aa, pd_error_t *err)
 	return use_context(aa, err);
 }
 
+/*
+ * The kernel's features, copied into the cache root as the parser's
+ * features file: the parser then compiles for this kernel (its `-M` sets
+ * both the kernel's and the policy's features, overriding a parser.conf
+ * `policy-features` pin; a profile's `abi` line still narrows them), and
+ * the cache context digests the features' text, not securityfs times.
+ */
+static int
+snapshot_features(struct pd_aa *aa, const char *kfeat, pd_error_t *err)
+{
+	_cleanup_free_ char *path = pd_xasprintf("%s/kernel-features", aa->cache_root);
+	_cleanup_free_ char *tmp = pd_xasprintf("%s.tmp", path);
+	aa_features *kf = NULL;
+	int ret = 0;
+
+	if (aa_features_new(&kf, AT_FDCWD, kfeat) < 0)
+		return pd_make_error(err, errno, "read the AppArmor features in `%s`", kfeat);
+	unlink(tmp);
+	if (aa_features_write_to_file(kf, AT_FDCWD, tmp) < 0)
+		ret = pd_make_error(err, errno, "write `%s`", tmp);
+	else if (rename(tmp, path) < 0)
+		ret = pd_make_error(err, errno, "rename `%s`", tmp);
+	aa_features_unref(kf);
+	if (ret < 0) {
+		unlink(tmp);
+		return ret;
+	}
+	aa->features = pd_steal(&path);
+	aa->features_desc = pd_xasprintf("kernel (%s)", kfeat);
+	return 0;
+}
+
+/* The cache's root: o->cache_dir, or a private temporary folder (removed
+ * by pd_aa_free()). */
+static int
+open_cache_root(struct pd_aa *aa, const struct pd_aa_options *o, pd_error_t *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	int ret;
+
+	if (o->cache_dir != NULL) {
+		if ((ret = mkdir_p1(o->cache_dir, 0700, err)) < 0)
+			return ret;
+		/* The parser reports its cache folder from this path. */
+		aa->cache_root = realpath(o->cache_dir, NULL);
+		if (aa->cache_root == NULL)
+			return pd_make_error(err, errno, "resolve `%s`", o->cache_dir);
+		return 0;
+	}
+	aa->cache_root = pd_xasprintf("%s/profiled-apparmor.XXXXXX",
+				      tmp != NULL && *tmp == '/' ? tmp : "/tmp");
+	if (mkdtemp(aa->cache_root) == NULL)
+		return pd_make_error(err, errno, "create a temporary folder");
+	aa->own_cache = true;
+	return 0;
+}
+
+/* The AppArmor interface folder: the kernel's (or o->fs) to load into, else
+ * a private one the parser never loads into. */
+static int
+open_fs(struct pd_aa *aa, const struct pd_aa_options *o, pd_error_t *err)
+{
+	int ret;
+
+	if (o->load) {
+		if (o->fs != NULL) {
+			aa->fs = pd_xstrdup(o->fs);
+		} else if (aa_find_mountpoint(&aa->fs) < 0) {
+			aa->fs = NULL;
+			return pd_make_error(err, errno, "find the AppArmor filesystem");
+		}
+		return 0;
+	}
+	/* The parser keeps no cache without an interface folder:
+	 * give it a private one it never loads into (-Q). */
+	aa->fs = pd_xasprintf("%s/parserfs", aa->cache_root);
+	if ((ret = mkdir_p1(aa->fs, 0700, err)) < 0 || (ret = touch(aa->fs, ".load", err)) < 0 ||
+	    (ret = touch(aa->fs, ".replace", err)) < 0 || (ret = touch(aa->fs, ".remove", err)) < 0)
+		return ret;
+	return 0;
+}
+
+/* The features compiled for: o->features, the kernel's when loading into a
+ * kernel that lists them, else the parser's pin or the default. */
+static int
+choose_features(struct pd_aa *aa, const struct pd_aa_options *o, pd_error_t *err)
+{
+	struct stat st;
+	int ret;
+
+	if (o->features != NULL) {
+		aa->features = pd_xstrdup(o->features);
+	} else {
+		_cleanup_free_ char *kfeat = pd_xasprintf("%s/features", aa->fs);
+
+		if (o->load && stat(kfeat, &st) == 0) {
+			if ((ret = snapshot_features(aa, kfeat, err)) < 0)
+				return ret;
+		} else {
+			aa->features = pinned_features();
+			if (aa->features == NULL)
+				aa->features = pd_xstrdup(PD_AA_DEFAULT_FEATURES);
+		}
+	}
+	if (aa->features != NULL && stat(aa->features, &st) < 0)
+		return pd_make_error(err, errno, "AppArmor features file `%s`", aa->features);
+	return 0;
+}
+
+/* libapparmor's kernel interface, for loading. */
+static int
+open_interface(struct pd_aa *aa, pd_error_t *err)
+{
+	int ret;
+
+	if (aa->features != NULL)
+		ret = aa_features_new(&aa->kf, AT_FDCWD, aa->features);
+	else
+		ret = aa_features_new_from_kernel(&aa->kf);
+	if (ret < 0)
+		return pd_make_error(err, errno, "read the AppArmor features");
+	if (aa_kernel_interface_new(&aa->ki, aa->kf, aa->fs) < 0)
+		return pd_make_error(err, errno, "open the AppArmor interface in `%s`", aa->fs);
+	return 0;
+}
+
 int
 pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 {
 	struct pd_aa *aa = pd_xcalloc(1, sizeof(*aa));
-	struct stat st;
 	int ret;
 
 	aa->parser = pd_xstrdup(o->parser != NULL ? o->parser : PD_AA_DEFAULT_PARSER);
@@ -391,83 +520,15 @@ pd_aa_open(const struct pd_aa_options *o, struct pd_aa **out, pd_error_t *err)
 		aa->jobs = 1;
 	aa->compile_timeout_ms =
 		o->compile_timeout_ms > 0 ? o->compile_timeout_ms : PD_AA_COMPILE_TIMEOUT_MS;
-	if (o->cache_dir != NULL) {
-		if ((ret = mkdir_p1(o->cache_dir, 0700, err)) < 0)
-			goto fail;
-		/* The parser reports its cache folder from this path. */
-		aa->cache_root = realpath(o->cache_dir, NULL);
-		if (aa->cache_root == NULL) {
-			ret = pd_make_error(err, errno, "resolve `%s`", o->cache_dir);
-			goto fail;
-		}
-	} else {
-		const char *tmp = getenv("TMPDIR");
-
-		aa->cache_root = pd_xasprintf("%s/profiled-apparmor.XXXXXX",
-					      tmp != NULL && *tmp == '/' ? tmp : "/tmp");
-		if (mkdtemp(aa->cache_root) == NULL) {
-			ret = pd_make_error(err, errno, "create a temporary folder");
-			goto fail;
-		}
-		aa->own_cache = true;
+	if ((ret = open_cache_root(aa, o, err)) < 0 || (ret = open_fs(aa, o, err)) < 0 ||
+	    (ret = choose_features(aa, o, err)) < 0 ||
+	    (o->load && (ret = open_interface(aa, err)) < 0) ||
+	    (ret = parser_version(aa, err)) < 0 || (ret = use_context(aa, err)) < 0) {
+		pd_aa_free(aa);
+		return ret;
 	}
-	if (o->load) {
-		if (o->fs != NULL) {
-			aa->fs = pd_xstrdup(o->fs);
-		} else if (aa_find_mountpoint(&aa->fs) < 0) {
-			aa->fs = NULL;
-			ret = pd_make_error(err, errno, "find the AppArmor filesystem");
-			goto fail;
-		}
-	} else {
-		/* The parser keeps no cache without an interface folder:
-		 * give it a private one it never loads into (-Q). */
-		aa->fs = pd_xasprintf("%s/parserfs", aa->cache_root);
-		if ((ret = mkdir_p1(aa->fs, 0700, err)) < 0 ||
-		    (ret = touch(aa->fs, ".load", err)) < 0 ||
-		    (ret = touch(aa->fs, ".replace", err)) < 0 ||
-		    (ret = touch(aa->fs, ".remove", err)) < 0)
-			goto fail;
-	}
-
-	if (o->features != NULL) {
-		aa->features = pd_xstrdup(o->features);
-	} else {
-		_cleanup_free_ char *kfeat = pd_xasprintf("%s/features", aa->fs);
-
-		if (!o->load || stat(kfeat, &st) < 0) {
-			aa->features = pinned_features();
-			if (aa->features == NULL)
-				aa->features = pd_xstrdup(PD_AA_DEFAULT_FEATURES);
-		}
-	}
-	if (aa->features != NULL && stat(aa->features, &st) < 0) {
-		ret = pd_make_error(err, errno, "AppArmor features file `%s`", aa->features);
-		goto fail;
-	}
-
-	if (o->load) {
-		if (aa->features != NULL)
-			ret = aa_features_new(&aa->kf, AT_FDCWD, aa->features);
-		else
-			ret = aa_features_new_from_kernel(&aa->kf);
-		if (ret < 0) {
-			ret = pd_make_error(err, errno, "read the AppArmor features");
-			goto fail;
-		}
-		if (aa_kernel_interface_new(&aa->ki, aa->kf, aa->fs) < 0) {
-			ret = pd_make_error(err, errno, "open the AppArmor interface in `%s`",
-					    aa->fs);
-			goto fail;
-		}
-	}
-	if ((ret = parser_version(aa, err)) < 0 || (ret = use_context(aa, err)) < 0)
-		goto fail;
 	*out = aa;
 	return 0;
-fail:
-	pd_aa_free(aa);
-	return ret;
 }
 
 static void
@@ -506,6 +567,7 @@ pd_aa_free(struct pd_aa *aa)
 	free(aa->include_root);
 	free(aa->fs);
 	free(aa->features);
+	free(aa->features_desc);
 	free(aa->cache_root);
 	free(aa->cache_dir);
 	free(aa->cache_sub);
@@ -521,6 +583,7 @@ pd_aa_unit_clear(struct pd_aa_unit *u)
 {
 	pd_strv_clear(&u->names);
 	pd_strv_clear(&u->warnings);
+	pd_aa_gaps_clear(&u->gaps);
 	free(u->binary);
 	free(u->error);
 	u->binary = NULL;
@@ -632,27 +695,19 @@ remember_error(struct pd_aa *aa, const char *sha256, const char *label, const ch
 	pd_error_release(&e);
 }
 
-/* Lines joined by '\n', each passed through clean_message(from -> to)
+/* Lines ended by '\n', each passed through clean_message(from -> to)
  * when from is not NULL. */
 static char *
 join_lines(const struct pd_strv *v, const char *from, const char *to)
 {
 	struct pd_strv lines = { 0 };
-	size_t total = 1;
 	char *text;
 
-	for (size_t k = 0; k < v->n; k++) {
-		char *l = from != NULL ? clean_message(v->v[k], from, to) : pd_xstrdup(v->v[k]);
-
-		total += strlen(l) + 1;
-		pd_strv_push(&lines, l);
-	}
-	text = pd_xmalloc(total);
-	text[0] = '\0';
-	for (size_t k = 0; k < lines.n; k++) {
-		strcat(text, lines.v[k]);
-		strcat(text, "\n");
-	}
+	for (size_t k = 0; k < v->n; k++)
+		pd_strv_push(&lines,
+			     from != NULL ? clean_message(v->v[k], from, to) : pd_xstrdup(v->v[k]));
+	pd_strv_push(&lines, pd_xstrdup("")); /* the last line's '\n' */
+	text = pd_join((const char *const *)lines.v, lines.n, "\n");
 	pd_strv_clear(&lines);
 	return text;
 }
@@ -702,9 +757,19 @@ cached(struct pd_aa *aa, struct pd_aa_unit *u)
 		struct pd_strv w = { 0 };
 
 		split_lines(wtext, &w);
-		for (size_t i = 0; i < w.n; i++)
-			pd_strv_push(&u->warnings,
-				     clean_message(w.v[i], SOURCE_PLACEHOLDER, u->label));
+		for (size_t i = 0; i < w.n; i++) {
+			_cleanup_free_ char *profile = NULL;
+			enum pd_aa_rule_class cls;
+			enum pd_aa_gap_kind kind;
+
+			/* The placeholder stands for the file: no name can
+			 * pass for it. */
+			if (pd_aa_parse_gap(w.v[i], SOURCE_PLACEHOLDER, &profile, &cls, &kind))
+				pd_aa_gaps_add(&u->gaps, profile, cls, kind);
+			else
+				pd_strv_push(&u->warnings,
+					     clean_message(w.v[i], SOURCE_PLACEHOLDER, u->label));
+		}
 		pd_strv_clear(&w);
 	}
 	u->binary = pd_steal(&bin);
@@ -892,6 +957,10 @@ job_run(struct pd_aa_job *j, long long budget_ms, pd_error_t *err)
 	base_args(j->aa, &a);
 	snprintf(jobs, sizeof(jobs), "%d", j->aa->jobs);
 	argv_push(&a, "--skip-kernel-load");
+	/* Off by default in parser 4.x: the rules the features compiled
+	 * for do not enforce (aagap.h). */
+	argv_push(&a, "--warn=rule-not-enforced");
+	argv_push(&a, "--warn=rule-downgraded");
 	argv_push(&a, "--skip-read-cache");
 	argv_push(&a, "--write-cache");
 	argv_push(&a, "--cache-loc");
@@ -1005,9 +1074,11 @@ settle(struct pd_aa_job *j, struct job_item *it, const struct pd_spawn_result *r
 	_cleanup_free_ char *error = NULL;
 	struct pd_strv warnings = { 0 };
 
-	attribute(src, it->label, r->err, &error, &warnings);
+	/* What goes to the cache names the file by the placeholder, never
+	 * by its label: a label may also occur in a profile's name. */
+	attribute(src, SOURCE_PLACEHOLDER, r->err, &error, &warnings);
 	if (error == NULL && compiled_ok(j->aa, it->sha256)) {
-		remember_compiled(j->aa, it->sha256, it->label, &it->names, &warnings);
+		remember_compiled(j->aa, it->sha256, SOURCE_PLACEHOLDER, &it->names, &warnings);
 		pd_strv_clear(&warnings);
 		j->stats.compiled++;
 		return true;
@@ -1025,12 +1096,12 @@ settle(struct pd_aa_job *j, struct job_item *it, const struct pd_spawn_result *r
 				     "again until its content changes",
 				     j->aa->compile_timeout_ms / 1000);
 	} else if (error == NULL) {
-		_cleanup_free_ char *msg = clean_message(r->err, src, it->label);
+		_cleanup_free_ char *msg = clean_message(r->err, src, SOURCE_PLACEHOLDER);
 
 		error = pd_xasprintf("%s%s(AppArmor parser exit %d)", msg, *msg ? " " : "",
 				     r->status);
 	}
-	remember_error(j->aa, it->sha256, it->label, error);
+	remember_error(j->aa, it->sha256, SOURCE_PLACEHOLDER, error);
 	j->stats.rejected++;
 	return true;
 }

@@ -17,7 +17,12 @@
  * goes through libapparmor's kernel interface (replace semantics); what the
  * kernel holds is read back from its `profiles` list.
  *
- * With no AppArmor in the kernel the same code compiles against the parser's
+ * Policy is compiled for the features of the kernel it loads into (a copy
+ * of `<fs>/features` taken at open, given to the parser as its features
+ * file), never for a distribution's `policy-features` pin: each profile's
+ * own `abi` line still applies, the kernel's features cap it.  The parser
+ * reports the rules those features do not enforce (aagap.h).  With no
+ * AppArmor in the kernel the same code compiles against the parser's
  * configured features file (or the one given), so that `check` and a node
  * without AppArmor still validate files in the modern format.
  */
@@ -27,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "aagap.h"
 #include "error.h"
 #include "spawn.h"
 #include "util.h"
@@ -48,8 +54,9 @@ struct pd_aa_options {
 	const char *fs;		      /* AppArmor securityfs folder; NULL: the kernel's */
 	bool load;		      /* false: compile only, never touch fs */
 	const char *features;	      /* compile against this features file/folder; NULL:
-				       * the kernel's when loading into a kernel, else the
-				       * parser's configured policy-features pin */
+				       * the kernel's (`<fs>/features`) when loading into a
+				       * kernel, else the parser's configured
+				       * policy-features pin or PD_AA_DEFAULT_FEATURES */
 	const char *cache_dir;	      /* NULL: a private temporary folder, removed on free */
 	int jobs;		      /* parser threads; 0: the online CPUs */
 	long long compile_timeout_ms; /* budget of one file; 0: PD_AA_COMPILE_TIMEOUT_MS */
@@ -95,13 +102,15 @@ struct pd_aa_unit {
 	const char *data;
 	size_t len;
 	char sha256[PD_SHA256_HEX_LEN + 1];
+	bool admitted; /* set by the caller once accepted: counts for pd_aa_clash() (rules.h) */
 	/* out */
 	struct pd_strv names;	 /* declared profile names, in file order */
 	char *binary;		 /* compiled policy in the cache */
 	bool cached;		 /* found in the cache: nothing compiled */
 	bool pending;		 /* needs a compile (pd_aa_resolve) */
 	char *error;		 /* why it was rejected; NULL when compiled */
-	struct pd_strv warnings; /* the parser's warnings */
+	struct pd_strv warnings; /* the parser's other warnings */
+	struct pd_aa_gaps gaps;	 /* rules the features compiled for do not enforce */
 };
 
 struct pd_aa_stats {

@@ -56,10 +56,7 @@ on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 		s->overflow = true;
 		return 0; /* aborts the transfer */
 	}
-	if (s->len + n + 1 > s->cap) {
-		s->cap = (s->len + n + 1) * 2;
-		s->buf = pd_xrealloc(s->buf, s->cap, 1);
-	}
+	pd_grow(&s->buf, &s->cap, s->len + n + 1, 1);
 	memcpy(s->buf + s->len, ptr, n);
 	s->len += n;
 	s->buf[s->len] = '\0';
@@ -402,6 +399,21 @@ pd_kube_response_clear(struct pd_kube_response *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* The CA bundle, client certificate or key: the PEM bytes from the
+ * kubeconfig (libcurl copies them) or else the file's path; neither: libcurl's
+ * default (the system's CAs; no client certificate). */
+static void
+set_pem(CURL *c, CURLoption blob_opt, char *pem, size_t len, CURLoption file_opt, const char *file)
+{
+	if (pem != NULL) {
+		struct curl_blob b = { .data = pem, .len = len, .flags = CURL_BLOB_COPY };
+
+		curl_easy_setopt(c, blob_opt, &b);
+	} else if (file != NULL) {
+		curl_easy_setopt(c, file_opt, file);
+	}
+}
+
 static void
 setup(struct pd_kube *k, const char *method, const char *url, struct curl_slist *hdrs,
       const char *body, struct sink *sink, struct pd_kube_response *resp)
@@ -417,33 +429,12 @@ setup(struct pd_kube *k, const char *method, const char *url, struct curl_slist 
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (k->cfg.ca_pem != NULL) {
-		struct curl_blob b = { .data = k->cfg.ca_pem,
-				       .len = k->cfg.ca_pem_len,
-				       .flags = CURL_BLOB_COPY };
-
-		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
-	} else if (k->cfg.ca_file != NULL) {
-		curl_easy_setopt(c, CURLOPT_CAINFO, k->cfg.ca_file);
-	}
-	if (k->cfg.cert_pem != NULL) {
-		struct curl_blob b = { .data = k->cfg.cert_pem,
-				       .len = k->cfg.cert_pem_len,
-				       .flags = CURL_BLOB_COPY };
-
-		curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &b);
-	} else if (k->cfg.cert_file != NULL) {
-		curl_easy_setopt(c, CURLOPT_SSLCERT, k->cfg.cert_file);
-	}
-	if (k->cfg.key_pem != NULL) {
-		struct curl_blob b = { .data = k->cfg.key_pem,
-				       .len = k->cfg.key_pem_len,
-				       .flags = CURL_BLOB_COPY };
-
-		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &b);
-	} else if (k->cfg.key_file != NULL) {
-		curl_easy_setopt(c, CURLOPT_SSLKEY, k->cfg.key_file);
-	}
+	set_pem(c, CURLOPT_CAINFO_BLOB, k->cfg.ca_pem, k->cfg.ca_pem_len, CURLOPT_CAINFO,
+		k->cfg.ca_file);
+	set_pem(c, CURLOPT_SSLCERT_BLOB, k->cfg.cert_pem, k->cfg.cert_pem_len, CURLOPT_SSLCERT,
+		k->cfg.cert_file);
+	set_pem(c, CURLOPT_SSLKEY_BLOB, k->cfg.key_pem, k->cfg.key_pem_len, CURLOPT_SSLKEY,
+		k->cfg.key_file);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);

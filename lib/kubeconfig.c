@@ -118,6 +118,23 @@ resolve(const char *base_dir, const char *p)
 	return pd_xasprintf("%s/%s", base_dir, p);
 }
 
+/* `KEY-data` (base64 PEM bytes) into *pem, else `KEY` (a path, relative to
+ * the kubeconfig's folder) into *file, as client-go reads a CA, a client
+ * certificate or a key; neither: nothing set. */
+static int
+pem_or_file(yaml_document_t *doc, yaml_node_t *n, const char *base_dir, const char *key, char **pem,
+	    size_t *pem_len, char **file, pd_error_t *err)
+{
+	_cleanup_free_ char *data_key = pd_xasprintf("%s-data", key);
+	const char *v;
+
+	if ((v = scalar(map_get(doc, n, data_key))) != NULL)
+		return b64decode(v, pem, pem_len, data_key, err);
+	if ((v = scalar(map_get(doc, n, key))) != NULL)
+		*file = resolve(base_dir, v);
+	return 0;
+}
+
 int
 pd_kube_token_clean(char *tok, const char *what, pd_error_t *err)
 {
@@ -217,19 +234,11 @@ fill_user(yaml_document_t *doc, const char *base_dir, const char *uname, yaml_no
 	}
 	if ((v = scalar(map_get(doc, user, "tokenFile"))) != NULL)
 		c->token_file = resolve(base_dir, v);
-	if ((v = scalar(map_get(doc, user, "client-certificate-data"))) != NULL) {
-		if ((ret = b64decode(v, &c->cert_pem, &c->cert_pem_len, "client-certificate-data",
-				     err)) < 0)
-			return ret;
-	} else if ((v = scalar(map_get(doc, user, "client-certificate"))) != NULL) {
-		c->cert_file = resolve(base_dir, v);
-	}
-	if ((v = scalar(map_get(doc, user, "client-key-data"))) != NULL) {
-		if ((ret = b64decode(v, &c->key_pem, &c->key_pem_len, "client-key-data", err)) < 0)
-			return ret;
-	} else if ((v = scalar(map_get(doc, user, "client-key"))) != NULL) {
-		c->key_file = resolve(base_dir, v);
-	}
+	if ((ret = pem_or_file(doc, user, base_dir, "client-certificate", &c->cert_pem,
+			       &c->cert_pem_len, &c->cert_file, err)) < 0 ||
+	    (ret = pem_or_file(doc, user, base_dir, "client-key", &c->key_pem, &c->key_pem_len,
+			       &c->key_file, err)) < 0)
+		return ret;
 	if ((c->cert_file != NULL || c->cert_pem != NULL) !=
 	    (c->key_file != NULL || c->key_pem != NULL))
 		return pd_make_plain_error(
@@ -245,6 +254,37 @@ fill_user(yaml_document_t *doc, const char *base_dir, const char *uname, yaml_no
 	return 0;
 }
 
+/* The cluster's server (https only) and CA. */
+static int
+fill_cluster(yaml_document_t *doc, const char *base_dir, const char *cname, yaml_node_t *cluster,
+	     struct pd_kube_config *c, pd_error_t *err)
+{
+	const char *v = scalar(map_get(doc, cluster, "server"));
+
+	if (v == NULL)
+		return pd_make_plain_error(err, EINVAL, "cluster \"%s\" has no `server`", cname);
+	if (strncmp(v, "https://", 8) != 0)
+		return pd_make_plain_error(
+			err, EINVAL, "cluster \"%s\": server \"%s\" is not https: TLS is required",
+			cname, v);
+	c->server = pd_xstrdup(v);
+	/* a trailing slash would double in every request path */
+	while (strlen(c->server) > 8 && c->server[strlen(c->server) - 1] == '/')
+		c->server[strlen(c->server) - 1] = '\0';
+	/* YAML 1.1 booleans, as the kubeconfig loader reads them: anything
+	 * but an explicit false is refused. */
+	v = scalar(map_get(doc, cluster, "insecure-skip-tls-verify"));
+	if (v != NULL && strcasecmp(v, "false") != 0 && strcasecmp(v, "no") != 0 &&
+	    strcasecmp(v, "off") != 0 && strcasecmp(v, "n") != 0)
+		return pd_make_plain_error(
+			err, EINVAL,
+			"cluster \"%s\": insecure-skip-tls-verify is refused: TLS is always verified",
+			cname);
+	return pem_or_file(doc, cluster, base_dir, "certificate-authority", &c->ca_pem,
+			   &c->ca_pem_len, &c->ca_file, err);
+}
+
+/* The current context, its cluster, then its user. */
 static int
 fill(yaml_document_t *doc, const char *base_dir, struct pd_kube_config *c, pd_error_t *err)
 {
@@ -271,35 +311,8 @@ fill(yaml_document_t *doc, const char *base_dir, struct pd_kube_config *c, pd_er
 					   cname);
 	v = scalar(map_get(doc, ctx, "namespace"));
 	c->namespace = v != NULL ? pd_xstrdup(v) : NULL;
-
-	v = scalar(map_get(doc, cluster, "server"));
-	if (v == NULL)
-		return pd_make_plain_error(err, EINVAL, "cluster \"%s\" has no `server`", cname);
-	if (strncmp(v, "https://", 8) != 0)
-		return pd_make_plain_error(
-			err, EINVAL, "cluster \"%s\": server \"%s\" is not https: TLS is required",
-			cname, v);
-	c->server = pd_xstrdup(v);
-	/* a trailing slash would double in every request path */
-	while (strlen(c->server) > 8 && c->server[strlen(c->server) - 1] == '/')
-		c->server[strlen(c->server) - 1] = '\0';
-	/* YAML 1.1 booleans, as the kubeconfig loader reads them: anything
-	 * but an explicit false is refused. */
-	v = scalar(map_get(doc, cluster, "insecure-skip-tls-verify"));
-	if (v != NULL && strcasecmp(v, "false") != 0 && strcasecmp(v, "no") != 0 &&
-	    strcasecmp(v, "off") != 0 && strcasecmp(v, "n") != 0)
-		return pd_make_plain_error(
-			err, EINVAL,
-			"cluster \"%s\": insecure-skip-tls-verify is refused: TLS is always verified",
-			cname);
-	if ((v = scalar(map_get(doc, cluster, "certificate-authority-data"))) != NULL) {
-		if ((ret = b64decode(v, &c->ca_pem, &c->ca_pem_len, "certificate-authority-data",
-				     err)) < 0)
-			return ret;
-	} else if ((v = scalar(map_get(doc, cluster, "certificate-authority"))) != NULL) {
-		c->ca_file = resolve(base_dir, v);
-	}
-
+	if ((ret = fill_cluster(doc, base_dir, cname, cluster, c, err)) < 0)
+		return ret;
 	if (uname == NULL)
 		return pd_make_plain_error(err, EINVAL,
 					   "context \"%s\" names no user: requests would carry no "

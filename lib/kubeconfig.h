@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Where the API server is and how to authenticate to it (SPEC §5): a
+ * Where the API server is and how to authenticate to it (docs/api.md, "Connecting"): a
  * kubeconfig file (parsed with libyaml) or the in-cluster service account.
  *
  * Only what a node agent needs is read: the current context's cluster

@@ -132,10 +132,7 @@ pd_labels_set(struct pd_labels *l, const char *key, const char *value)
 		l->v[i].value = pd_xstrdup(value);
 		return;
 	}
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->v = pd_xrealloc(l->v, l->cap, sizeof(*l->v));
-	}
+	pd_grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v));
 	memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof(*l->v));
 	l->v[i].key = pd_xstrdup(key);
 	l->v[i].value = pd_xstrdup(value);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Node label names and the set of labels a node should carry (SPEC §2.3).
+ * Node label names and the set of labels a node should carry (docs/operations.md,
+ * "Labels").
  */
 #ifndef PROFILED_LABELS_H
 #define PROFILED_LABELS_H
@@ -20,7 +21,7 @@ bool pd_label_name_valid(const char *s);
 /* True when s is a valid DNS subdomain (RFC 1123), as label prefixes must be. */
 bool pd_dns_subdomain_valid(const char *s);
 
-/* label-name(x) of SPEC §2.3, into out[64]. */
+/* label-name(x) of docs/operations.md ("Labels"), into out[64]. */
 void pd_label_name(const char *x, char out[PD_LABEL_NAME_MAX + 1]);
 
 /* A set of labels, kept sorted by key. */

@@ -249,10 +249,7 @@ pd_proc_scan_holders(const char *proc_root, const struct pd_strv *names, struct 
 		int pid;
 
 		if (numeric(de->d_name, &pid)) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 256;
-				pids = pd_xrealloc(pids, cap, sizeof(*pids));
-			}
+			pd_grow(&pids, &cap, n + 1, sizeof(*pids));
 			pids[n++] = pid;
 		}
 		errno = 0;

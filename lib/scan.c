@@ -13,9 +13,7 @@
 enum pd_kind
 pd_kind_of(const char *name)
 {
-	size_t n = strlen(name);
-
-	return n > 5 && strcmp(name + n - 5, ".json") == 0 ? PD_KIND_SECCOMP : PD_KIND_APPARMOR;
+	return pd_json_stem_len(name) < strlen(name) ? PD_KIND_SECCOMP : PD_KIND_APPARMOR;
 }
 
 static int
@@ -100,10 +98,7 @@ push_source(struct pd_sources *out, const char *dir, const char *name)
 {
 	struct pd_source *s;
 
-	if (out->n == out->cap) {
-		out->cap = out->cap ? out->cap * 2 : 16;
-		out->v = pd_xrealloc(out->v, out->cap, sizeof(*out->v));
-	}
+	pd_grow(&out->v, &out->cap, out->n + 1, sizeof(*out->v));
 	s = &out->v[out->n++];
 	memset(s, 0, sizeof(*s));
 	s->dir = pd_xstrdup(dir);

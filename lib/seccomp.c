@@ -929,10 +929,7 @@ static void
 adds_push(struct sc_adds *a, const struct sc_rule *r, size_t name, const struct scmp_arg_cmp *conds,
 	  unsigned nconds)
 {
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 64;
-		a->v = pd_xrealloc(a->v, a->cap, sizeof(*a->v));
-	}
+	pd_grow(&a->v, &a->cap, a->n + 1, sizeof(*a->v));
 	a->v[a->n] = (struct sc_add){ .nr = r->nrs[name],
 				      .action = r->action,
 				      .nconds = nconds,

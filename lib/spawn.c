@@ -40,10 +40,7 @@ sink_read(int fd, struct sink *s)
 
 		if (keep > PD_SPAWN_MAX_OUTPUT - s->len)
 			keep = PD_SPAWN_MAX_OUTPUT - s->len;
-		if (s->len + keep + 1 > s->cap) {
-			s->cap = (s->len + keep + 1) * 2;
-			s->buf = pd_xrealloc(s->buf, s->cap, 1);
-		}
+		pd_grow(&s->buf, &s->cap, s->len + keep + 1, 1);
 		memcpy(s->buf + s->len, tmp, keep);
 		s->len += keep;
 	}
@@ -122,46 +119,41 @@ reap(pid_t pid, int *wstatus)
 	return 0;
 }
 
-int
-pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
-	 const struct pd_spawn_cancel *cancel, struct pd_spawn_result *res, pd_error_t *err)
+/* The parent's side of one run: the pipes (an end is -1 once closed), the
+ * input still to write and what came out. */
+struct exchange {
+	int inp[2], outp[2], errp[2];
+	const char *in;
+	size_t in_len, written;
+	struct sink so, se;
+};
+
+/* Writes what the child's stdin takes now; closes it when all is written or
+ * the child stopped reading. */
+static void
+feed(struct exchange *x)
 {
-	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	struct sink so = { 0 }, se = { 0 };
-	long long deadline = pd_now_ms() + timeout_ms;
-	size_t written = 0;
-	pid_t pid;
-	int ret, wstatus;
+	ssize_t w = send(x->inp[0], x->in + x->written, x->in_len - x->written, MSG_NOSIGNAL);
 
-	memset(res, 0, sizeof(*res));
-	/* stdin is a socket so that writing to a child that exited early
-	 * fails with EPIPE (MSG_NOSIGNAL) instead of raising SIGPIPE. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, inp) < 0 ||
-	    pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
-		ret = pd_make_error(err, errno, "create pipes");
-		goto out;
+	if (w > 0)
+		x->written += (size_t)w;
+	if ((w < 0 && errno != EAGAIN && errno != EINTR) || x->written == x->in_len) {
+		close(x->inp[0]);
+		x->inp[0] = -1;
 	}
-	if ((ret = start(argv, inp[1], outp[1], errp[1], &pid, err)) < 0)
-		goto out;
-	close(inp[1]);
-	close(outp[1]);
-	close(errp[1]);
-	inp[1] = outp[1] = errp[1] = -1;
-	if (in == NULL || in_len == 0) {
-		shutdown(inp[0], SHUT_WR);
-		close(inp[0]);
-		inp[0] = -1;
-	}
-	fcntl(outp[0], F_SETFL, O_NONBLOCK);
-	fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	if (inp[0] >= 0)
-		fcntl(inp[0], F_SETFL, O_NONBLOCK);
+}
 
-	while (outp[0] >= 0 || errp[0] >= 0) {
+/* Moves the data until the child closes its output, the deadline passes
+ * (res->timedout, the group killed) or the cancel fd asks to stop. */
+static int
+pump(struct exchange *x, pid_t pid, const char *what, long long deadline,
+     const struct pd_spawn_cancel *cancel, struct pd_spawn_result *res, pd_error_t *err)
+{
+	while (x->outp[0] >= 0 || x->errp[0] >= 0) {
 		struct pollfd pfd[4] = {
-			{ .fd = outp[0], .events = POLLIN },
-			{ .fd = errp[0], .events = POLLIN },
-			{ .fd = inp[0], .events = POLLOUT },
+			{ .fd = x->outp[0], .events = POLLIN },
+			{ .fd = x->errp[0], .events = POLLIN },
+			{ .fd = x->inp[0], .events = POLLOUT },
 			{ .fd = cancel != NULL ? cancel->fd : -1, .events = POLLIN },
 		};
 		long long left = deadline - pd_now_ms();
@@ -170,62 +162,102 @@ pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
 		if (left <= 0) {
 			kill(-pid, SIGKILL);
 			res->timedout = 1;
-			break;
+			return 0;
 		}
 		n = poll(pfd, 4, (int)(left > 1000 ? 1000 : left));
 		if (n < 0 && errno != EINTR) {
-			ret = pd_make_error(err, errno, "poll");
 			kill_group(pid);
-			goto out;
+			return pd_make_error(err, errno, "poll");
 		}
 		if (n <= 0)
 			continue;
 		if ((pfd[3].revents & POLLIN) && cancel->fn(cancel->arg)) {
 			kill_group(pid);
-			ret = pd_make_plain_error(err, ECANCELED, "`%s` stopped: shutting down",
-						  argv[0]);
-			goto out;
+			return pd_make_plain_error(err, ECANCELED, "`%s` stopped: shutting down",
+						   what);
 		}
 		for (int i = 0; i < 2; i++) {
-			int *fd = i == 0 ? &outp[0] : &errp[0];
+			int *fd = i == 0 ? &x->outp[0] : &x->errp[0];
 
 			if (*fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			if (sink_read(*fd, i == 0 ? &so : &se) <= 0) {
+			if (sink_read(*fd, i == 0 ? &x->so : &x->se) <= 0) {
 				close(*fd);
 				*fd = -1;
 			}
 		}
-		if (inp[0] >= 0 && (pfd[2].revents & (POLLOUT | POLLHUP | POLLERR))) {
-			ssize_t w = send(inp[0], in + written, in_len - written, MSG_NOSIGNAL);
-
-			if (w > 0)
-				written += (size_t)w;
-			if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == in_len) {
-				close(inp[0]);
-				inp[0] = -1;
-			}
-		}
+		if (x->inp[0] >= 0 && (pfd[2].revents & (POLLOUT | POLLHUP | POLLERR)))
+			feed(x);
 	}
+	return 0;
+}
+
+/* Starts argv[0] on the child ends of x's pipes, then keeps the parent's
+ * ends, non-blocking. */
+static int
+launch(char *const argv[], struct exchange *x, pid_t *pid, pd_error_t *err)
+{
+	int ret;
+
+	/* stdin is a socket so that writing to a child that exited early
+	 * fails with EPIPE (MSG_NOSIGNAL) instead of raising SIGPIPE. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, x->inp) < 0 ||
+	    pipe2(x->outp, O_CLOEXEC) < 0 || pipe2(x->errp, O_CLOEXEC) < 0)
+		return pd_make_error(err, errno, "create pipes");
+	if ((ret = start(argv, x->inp[1], x->outp[1], x->errp[1], pid, err)) < 0)
+		return ret;
+	close(x->inp[1]);
+	close(x->outp[1]);
+	close(x->errp[1]);
+	x->inp[1] = x->outp[1] = x->errp[1] = -1;
+	if (x->in == NULL || x->in_len == 0) {
+		shutdown(x->inp[0], SHUT_WR);
+		close(x->inp[0]);
+		x->inp[0] = -1;
+	}
+	fcntl(x->outp[0], F_SETFL, O_NONBLOCK);
+	fcntl(x->errp[0], F_SETFL, O_NONBLOCK);
+	if (x->inp[0] >= 0)
+		fcntl(x->inp[0], F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+int
+pd_spawn(char *const argv[], const char *in, size_t in_len, int timeout_ms,
+	 const struct pd_spawn_cancel *cancel, struct pd_spawn_result *res, pd_error_t *err)
+{
+	struct exchange x = { .inp = { -1, -1 },
+			      .outp = { -1, -1 },
+			      .errp = { -1, -1 },
+			      .in = in,
+			      .in_len = in_len };
+	long long deadline = pd_now_ms() + timeout_ms;
+	pid_t pid;
+	int ret, wstatus;
+
+	memset(res, 0, sizeof(*res));
+	if ((ret = launch(argv, &x, &pid, err)) < 0 ||
+	    (ret = pump(&x, pid, argv[0], deadline, cancel, res, err)) < 0)
+		goto out;
 	if ((ret = reap(pid, &wstatus)) < 0) {
 		ret = pd_make_error(err, -ret, "wait for `%s`", argv[0]);
 		goto out;
 	}
 	res->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-	res->out = so.buf != NULL ? so.buf : pd_xstrdup("");
-	res->out[so.len] = '\0';
-	res->out_len = so.len;
-	res->err = se.buf != NULL ? se.buf : pd_xstrdup("");
-	res->err[se.len] = '\0';
-	res->err_len = se.len;
-	so.buf = se.buf = NULL;
+	res->out = x.so.buf != NULL ? x.so.buf : pd_xstrdup("");
+	res->out[x.so.len] = '\0';
+	res->out_len = x.so.len;
+	res->err = x.se.buf != NULL ? x.se.buf : pd_xstrdup("");
+	res->err[x.se.len] = '\0';
+	res->err_len = x.se.len;
+	x.so.buf = x.se.buf = NULL;
 	ret = 0;
 out:
-	close_pair(inp);
-	close_pair(outp);
-	close_pair(errp);
-	free(so.buf);
-	free(se.buf);
+	close_pair(x.inp);
+	close_pair(x.outp);
+	close_pair(x.errp);
+	free(x.so.buf);
+	free(x.se.buf);
 	return ret;
 }
 
@@ -252,30 +284,13 @@ struct pd_child {
 static void
 read_mem(int fd, char **out, size_t *len)
 {
-	char *buf = pd_xmalloc(16384);
-	size_t n = 0, cap = 16384;
-
-	for (;;) {
-		ssize_t r;
-
-		if (n + 1 >= cap) {
-			if (cap > PD_SPAWN_MAX_OUTPUT)
-				break;
-			cap *= 2;
-			buf = pd_xrealloc(buf, cap, 1);
-		}
-		r = pread(fd, buf + n, cap - 1 - n, (off_t)n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
+	/* The child wrote through the same file offset: read from the start.
+	 * A memory file does not fail to read; if it did, no output. */
+	if (lseek(fd, 0, SEEK_SET) < 0 ||
+	    pd_read_upto(fd, PD_SPAWN_MAX_OUTPUT, 16384, out, len, NULL) < 0) {
+		*out = pd_xstrdup("");
+		*len = 0;
 	}
-	if (n > PD_SPAWN_MAX_OUTPUT)
-		n = PD_SPAWN_MAX_OUTPUT;
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
 }
 
 int

@@ -315,10 +315,7 @@ pd_state_put(struct pd_state *st, enum pd_kind kind, const char *name, const cha
 	struct pd_state_entry *e = pd_state_find(st, kind, name);
 
 	if (e == NULL) {
-		if (st->n == st->cap) {
-			st->cap = st->cap ? st->cap * 2 : 16;
-			st->v = pd_xrealloc(st->v, st->cap, sizeof(*st->v));
-		}
+		pd_grow(&st->v, &st->cap, st->n + 1, sizeof(*st->v));
 		e = &st->v[st->n++];
 		e->kind = kind;
 		e->name = pd_xstrdup(name);

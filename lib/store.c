@@ -252,11 +252,9 @@ pd_store_list(struct pd_store *s, struct pd_strv *out, pd_error_t *err)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
-		size_t n = strlen(de->d_name);
-
 		struct stat st;
 
-		if (de->d_name[0] == '.' || n <= 5 || strcmp(de->d_name + n - 5, ".json") != 0)
+		if (de->d_name[0] == '.' || pd_json_stem_len(de->d_name) == strlen(de->d_name))
 			continue;
 		/* Some file systems do not fill d_type. */
 		if (de->d_type != DT_REG &&

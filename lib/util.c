@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -48,6 +49,54 @@ pd_xrealloc(void *p, size_t n, size_t size)
 	if (q == NULL)
 		pd_oom();
 	return q;
+}
+
+void
+pd_grow(void *pv, size_t *cap, size_t need, size_t size)
+{
+	void **v = pv;
+	size_t c = *cap < 8 ? 8 : *cap;
+
+	if (need <= *cap)
+		return;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			pd_oom();
+		c *= 2;
+	}
+	*v = pd_xrealloc(*v, c, size);
+	*cap = c;
+}
+
+char *
+pd_join(const char *const *v, size_t n, const char *sep)
+{
+	size_t len = 1, off = 0, ls = strlen(sep);
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + (i ? ls : 0);
+	out = pd_xmalloc(len);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+
+		if (i) {
+			memcpy(out + off, sep, ls);
+			off += ls;
+		}
+		memcpy(out + off, v[i], l);
+		off += l;
+	}
+	out[off] = '\0';
+	return out;
+}
+
+size_t
+pd_json_stem_len(const char *name)
+{
+	size_t n = strlen(name), k = sizeof(PD_JSON_SUFFIX) - 1;
+
+	return n > k && strcmp(name + n - k, PD_JSON_SUFFIX) == 0 ? n - k : n;
 }
 
 char *
@@ -104,10 +153,7 @@ cleanup_fclosep(FILE **f)
 void
 pd_strv_push(struct pd_strv *sv, char *owned)
 {
-	if (sv->n + 2 > sv->cap) {
-		sv->cap = sv->cap ? sv->cap * 2 : 8;
-		sv->v = pd_xrealloc(sv->v, sv->cap, sizeof(char *));
-	}
+	pd_grow(&sv->v, &sv->cap, sv->n + 2, sizeof(char *));
 	sv->v[sv->n++] = owned;
 	sv->v[sv->n] = NULL;
 }
@@ -161,30 +207,19 @@ pd_sha256_hex(const void *data, size_t len, char out[PD_SHA256_HEX_LEN + 1])
 }
 
 int
-pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
+pd_read_upto(int fd, size_t limit, size_t hint, char **out, size_t *len, pd_error_t *err)
 {
 	_cleanup_free_ char *buf = NULL;
-	size_t cap, used = 0;
-	struct stat st;
+	size_t cap = hint == 0 ? 1 : hint < limit ? hint : limit, used = 0;
 
-	if (fstat(fd, &st) < 0)
-		return pd_make_error(err, errno, "fstat");
-	if (!S_ISREG(st.st_mode))
-		return pd_make_plain_error(err, EINVAL, "not a regular file");
-	if ((unsigned long long)st.st_size > max)
-		return pd_make_plain_error(err, EFBIG, "file is %lld bytes, over the limit of %zu",
-					   (long long)st.st_size, max);
-	/* The size can change under us: read until EOF, never past max. */
-	cap = (size_t)st.st_size + 1;
 	buf = pd_xmalloc(cap + 1);
 	for (;;) {
 		ssize_t r;
 
 		if (used == cap) {
-			if (cap > max)
-				return pd_make_plain_error(
-					err, EFBIG, "file grew over the limit of %zu bytes", max);
-			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			if (cap >= limit)
+				break;
+			cap = cap > limit / 2 ? limit : cap * 2;
 			buf = pd_xrealloc(buf, cap + 1, 1);
 		}
 		r = read(fd, buf + used, cap - used);
@@ -196,10 +231,34 @@ pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
 			break;
 		used += (size_t)r;
 	}
+	buf[used] = '\0';
+	*len = used;
+	*out = steal_pointer(&buf);
+	return 0;
+}
+
+int
+pd_read_fd(int fd, size_t max, char **out, size_t *len, pd_error_t *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t used;
+	struct stat st;
+	int ret;
+
+	if (fstat(fd, &st) < 0)
+		return pd_make_error(err, errno, "fstat");
+	if (!S_ISREG(st.st_mode))
+		return pd_make_plain_error(err, EINVAL, "not a regular file");
+	if ((unsigned long long)st.st_size > max)
+		return pd_make_plain_error(err, EFBIG, "file is %lld bytes, over the limit of %zu",
+					   (long long)st.st_size, max);
+	/* The size can change under us: read until EOF, one byte past max at
+	 * most, which tells a file that grew over it. */
+	if ((ret = pd_read_upto(fd, max + 1, (size_t)st.st_size + 1, &buf, &used, err)) < 0)
+		return ret;
 	if (used > max)
 		return pd_make_plain_error(err, EFBIG, "file grew over the limit of %zu bytes",
 					   max);
-	buf[used] = '\0';
 	*len = used;
 	*out = steal_pointer(&buf);
 	return 0;

@@ -27,6 +27,24 @@ char *pd_xstrdup(const char *s);
 char *pd_xstrndup(const char *s, size_t n);
 char *pd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Makes the array *pv (of elements of `size` bytes, capacity *cap) hold at
+ * least `need` elements: the capacity doubles (from 8), so n appends cost
+ * O(n).  Called as pd_grow(&a->v, &a->cap, a->n + 1, sizeof(*a->v)).
+ * Aborts like pd_xrealloc() on overflow or out of memory. */
+void pd_grow(void *pv, size_t *cap, size_t need, size_t size);
+
+/* The n strings of v with sep between them, in a new string (caller frees);
+ * "" when n is 0. */
+char *pd_join(const char *const *v, size_t n, const char *sep);
+
+/* A seccomp profile's file name ends in this (its profile name is the file
+ * name without it, e.g. "audit.json" -> "audit"). */
+#define PD_JSON_SUFFIX ".json"
+
+/* The length of name without PD_JSON_SUFFIX: strlen(name) when name does
+ * not end in it or is nothing else. */
+size_t pd_json_stem_len(const char *name);
+
 static inline void
 cleanup_freep(void *p)
 {
@@ -78,6 +96,12 @@ void pd_strv_clear(struct pd_strv *sv);
 
 /* Lower-case hex SHA-256 of data into out[65]. */
 void pd_sha256_hex(const void *data, size_t len, char out[PD_SHA256_HEX_LEN + 1]);
+
+/* Reads fd from its offset until EOF, or until limit bytes are read (the
+ * rest is left unread: the caller says what that means), into a buffer
+ * NUL-terminated past *len bytes.  hint: the size expected, the first
+ * allocation. */
+int pd_read_upto(int fd, size_t limit, size_t hint, char **out, size_t *len, pd_error_t *err);
 
 /* Reads at most max bytes of the regular file open on fd.  Files larger than
  * max fail with -EFBIG.  The buffer is NUL-terminated (not counted in *len). */

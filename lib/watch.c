@@ -140,10 +140,7 @@ add(struct pd_watch *w, const char *dir, bool self, pd_error_t *err)
 	for (size_t i = 0; i < w->n; i++)
 		if (strcmp(w->v[i].dir, dir) == 0)
 			return 0;
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 4;
-		w->v = pd_xrealloc(w->v, w->cap, sizeof(*w->v));
-	}
+	pd_grow(&w->v, &w->cap, w->n + 1, sizeof(*w->v));
 	x = &w->v[w->n++];
 	memset(x, 0, sizeof(*x));
 	x->dir = pd_xstrdup(dir);

@@ -14,10 +14,22 @@ count() { # stage passed failed skipped
 
 num() { sed -n "s/.*$1 *\([0-9][0-9]*\) test.*/\1/p" | head -n 1; }
 
+# The stages that run apparmor_parser run the image's (its parser, libc,
+# parser.conf and abstractions): test/image/with-parser.sh.
+with_parser="bash $PWD/test/image/with-parser.sh"
+echo "== the AppArmor userspace the tests run"
+if ver=$($with_parser sh -c '[ -n "${PROFILED_PARSER_ROOT:-}" ] || exit 77; apparmor_parser --version | head -n 1'); then
+	echo "the image's ($(cat build/image/ref)): $ver"
+	count image-parser 1 0 0
+else
+	rc=$?
+	if [ "$rc" -eq 77 ]; then count image-parser 0 0 1; else count image-parser 0 1 0; fi
+fi
+
 echo "== unit tests (cmocka)"
 for t in "$BUILD"/test/test_*; do
 	[ -x "$t" ] || continue
-	out=$("$t" 2>&1)
+	out=$($with_parser "$t" 2>&1)
 	rc=$?
 	printf '%s\n' "$out"
 	p=$(printf '%s\n' "$out" | num '\[  PASSED  \]')
@@ -77,6 +89,9 @@ fi
 echo "== deployment manifests (offline)"
 REQUIRE=${PROFILED_DEPLOY_REQUIRE:-0} selftest deploy test/deploy/test.sh
 
+echo "== the Helm chart (offline; pinned helm and kustomize built once)"
+REQUIRE=${PROFILED_HELM_REQUIRE:-0} selftest helm test/helm/test.sh
+
 echo "== the image's runtime stage"
 selftest image test/image/check.sh "$PROFILED"
 
@@ -88,11 +103,11 @@ REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-trust test/vm/trust.sh "$PROFILED"
 REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-advise test/vm/advise.sh "$PROFILED"
 
 echo "== soak (30 s of kubelet swaps; make soak runs 360 s)"
-selftest soak test/soak/soak.sh --seconds "${PROFILED_SOAK_SECONDS:-30}"
+selftest soak test/image/with-parser.sh bash test/soak/soak.sh --seconds "${PROFILED_SOAK_SECONDS:-30}"
 
 echo "== black-box tests (bats)"
 tap=$(mktemp)
-bats --tap test/bats | tee "$tap"
+$with_parser bats --tap test/bats | tee "$tap"
 p=$(grep -c '^ok .*# skip' "$tap")
 s=$p
 p=$(($(grep -c '^ok ' "$tap") - s))

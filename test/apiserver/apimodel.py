@@ -413,7 +413,9 @@ def validate_node_taints(node):
     effect required and supported, unique by (key, effect)."""
     errs, seen = [], set()
     for i, t in enumerate((node.get("spec") or {}).get("taints") or []):
-        fld = "spec.taints[%d]" % i
+        # v1.37 reports them under metadata.taints (ValidateNode passes the
+        # metadata path to validateNodeTaints)
+        fld = "metadata.taints[%d]" % i
         key, value, effect = t.get("key", ""), t.get("value", ""), t.get("effect", "")
         errs += [f_invalid(fld + ".key", key, m) for m in is_qualified_name(key)]
         if is_valid_label_value(value):
@@ -423,7 +425,9 @@ def validate_node_taints(node):
         elif effect not in TAINT_EFFECTS:
             errs.append(f_not_supported(fld + ".effect", effect, TAINT_EFFECTS))
         if (key, effect) in seen:
-            e = FieldError(DUPLICATE, fld, t, "taints must be unique by key and effect pair")
+            # the internal core.Taint, json-encoded: no tags, every field
+            dup = {"Key": key, "Value": value, "Effect": effect, "TimeAdded": t.get("timeAdded")}
+            e = FieldError(DUPLICATE, fld, dup, "taints must be unique by key and effect pair")
             errs.append(e)
         seen.add((key, effect))
     return errs
@@ -691,11 +695,17 @@ OBJECT_META = OBJ("ObjectMeta", {
 
 TAINT = OBJ("Taint", {"key": STR, "value": STR, "effect": STR, "timeAdded": TIME})
 
+# Its two times are metav1.Time structs (not pointers): v1.37 answers null
+# for one that was not sent, and refuses one that is not RFC 3339.
+NODE_CONDITION = OBJ("NodeCondition", {"type": STR, "status": STR, "lastHeartbeatTime": TIME,
+                                       "lastTransitionTime": TIME, "reason": STR, "message": STR},
+                     keep=("lastHeartbeatTime", "lastTransitionTime"))
+
 NODE = OBJ("Node", {
     "kind": STR, "apiVersion": STR, "metadata": OBJECT_META,
     "spec": OBJ("NodeSpec", {"podCIDR": STR, "podCIDRs": LIST(STR), "providerID": STR, "unschedulable": BOOL,
                              "taints": LIST(TAINT), "configSource": ANY, "externalID": STR}),
-    "status": OBJ("NodeStatus", {"capacity": ANY, "allocatable": ANY, "phase": STR, "conditions": LIST(ANY),
+    "status": OBJ("NodeStatus", {"capacity": ANY, "allocatable": ANY, "phase": STR, "conditions": LIST(NODE_CONDITION),
                                  "addresses": LIST(ANY), "daemonEndpoints": ANY, "nodeInfo": ANY,
                                  "images": LIST(ANY), "volumesInUse": LIST(STR), "volumesAttached": LIST(ANY),
                                  "config": ANY, "runtimeHandlers": LIST(ANY), "features": ANY},
@@ -736,6 +746,25 @@ RFC3339_LAYOUT = "2006-01-02T15:04:05Z07:00"
 RFC3339_MICRO_LAYOUT = "2006-01-02T15:04:05.000000Z07:00"
 
 
+def go_value(v):
+    """fmt's %v of a decoded JSON value (map[string]interface{} and friends),
+    as kube quotes a strategic merge patch in an Invalid error."""
+    if isinstance(v, dict):
+        return "map[" + " ".join("%s:%s" % (k, go_value(v[k])) for k in sorted(v)) + "]"
+    if isinstance(v, list):
+        return "[" + " ".join(go_value(x) for x in v) + "]"
+    if v is None:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        f = float(v)
+        if f.is_integer() and abs(f) < 1e21:
+            return "%d" % f
+        return repr(f).replace("e+0", "e+").replace("e-0", "e-")
+    return str(v)
+
+
 def json_type(v):
     """The JSON type name of a decoded value, for error messages."""
     if v is None:
@@ -773,20 +802,37 @@ def parse_time(s, micro):
 
 
 def _time_rest(s, micro):
-    # Best effort at the part Go's parser stopped at.
-    m = re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", s)
-    if not m:
-        return s
-    rest = s[m.end():]
-    if micro and re.match(r"\.\d{6}", rest):
-        return rest[7:]
-    return rest
+    return _go_time_walk(s, micro)[0]
 
 
 def _time_elem(s, micro):
-    if not re.match(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", s):
-        return "2006"
-    return ".000000" if micro and not re.match(r"\.\d{6}", s[19:]) else "Z07:00"
+    return _go_time_walk(s, micro)[1]
+
+
+def _go_time_walk(s, micro):
+    """Where Go's time.Parse stops on an RFC 3339 layout: (the rest of the
+    value, the layout element it could not match), as its ParseError says
+    'cannot parse REST as ELEM' (the literal before an element counts as
+    one: "2026-01-01" stops at "T")."""
+    elems = [("2006", r"\d{4}"), ("-", None), ("01", r"\d{2}"), ("-", None), ("02", r"\d{2}"), ("T", None),
+             ("15", r"\d{2}"), (":", None), ("04", r"\d{2}"), (":", None), ("05", r"\d{2}")]
+    if micro:
+        elems.append((".000000", r"\.\d{6}"))
+    else:
+        elems.append(("", r"(\.\d+)?"))
+    elems.append(("Z07:00", r"(Z|[+-]\d{2}:\d{2})"))
+    rest = s
+    for name, pat in elems:
+        if pat is None:
+            if not rest.startswith(name):
+                return rest, name
+            rest = rest[len(name):]
+            continue
+        m = re.match(pat, rest)
+        if not m:
+            return rest, name
+        rest = rest[m.end():]
+    return rest, ""
 
 
 def format_time(dt):

@@ -536,6 +536,26 @@ def new_node(name, labels, default_labels=True):
                              "kubeProxyVersion": "v1.32.4", "operatingSystem": "linux", "architecture": "amd64"}}}
 
 
+NOT_READY_TAINT = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+
+
+def node_create_defaults(obj):
+    """A Node created through the API: the TaintNodesByCondition admission
+    plugin adds node.kubernetes.io/not-ready:NoSchedule (the node lifecycle
+    controller removes it once the kubelet posts Ready), and NodeStatus's
+    struct fields daemonEndpoints and nodeInfo come back zero-valued."""
+    spec = obj.setdefault("spec", {})
+    taints = spec.get("taints") or []
+    if not any(t.get("key") == NOT_READY_TAINT["key"] and t.get("effect") == NOT_READY_TAINT["effect"]
+               for t in taints):
+        spec["taints"] = taints + [dict(NOT_READY_TAINT)]
+    status = obj.setdefault("status", {})
+    status.setdefault("daemonEndpoints", {"kubeletEndpoint": {"Port": 0}})
+    status.setdefault("nodeInfo", {k: "" for k in (
+        "machineID", "systemUUID", "bootID", "kernelVersion", "osImage", "containerRuntimeVersion",
+        "kubeletVersion", "kubeProxyVersion", "operatingSystem", "architecture")})
+
+
 def new_namespace(name):
     return {"kind": "Namespace", "apiVersion": "v1",
             "metadata": {"name": name, "uid": str(uuid.uuid4()), "resourceVersion": "",
@@ -890,8 +910,17 @@ class App:
         try:
             obj, dups = parse_json(req.body)
         except ValueError as e:
-            raise M.bad_request('%s in version "%s" cannot be handled as a %s: %s'
-                                % (kind_for_errors, version, kind_for_errors, e)) from None
+            # no apiVersion/kind could be read: transformDecodeError's form,
+            # with summarizeData of the body (30 bytes, hex unless it starts with "{")
+            body = req.body
+            if not body:
+                summary = "<empty>"
+            elif body[:1] == b"{":
+                summary = body[:30].decode("utf-8", "replace") + (" ..." if len(body) > 30 else "")
+            else:
+                summary = body[:30].hex() + (" ..." if len(body) > 30 else "")
+            raise M.bad_request("the object provided is unrecognized (must be of type %s): couldn't get "
+                                "version/kind; json parse error: %s (%s)" % (kind_for_errors, e, summary)) from None
         if not isinstance(obj, dict):
             raise M.bad_request("Object 'Kind' is missing in '%s'" % req.body.decode("utf-8", "replace"))
         return obj, dups
@@ -1049,6 +1078,8 @@ class App:
             meta["creationTimestamp"] = now_time()
             meta.pop("generation", None)
             meta = obj["metadata"] = {k: meta[k] for k in M.OBJECT_META.fields if k in meta}
+            if res.kind == "Node":
+                node_create_defaults(obj)
             self.validate_create(res, obj)
             if self.store.get(res.store, ns, meta["name"]) is not None:
                 raise M.already_exists(res.name, res.group, meta["name"])
@@ -1132,11 +1163,14 @@ class App:
             if ctype == "application/apply-patch+yaml":
                 raise M.bad_request("error decoding YAML: %s (this stand-in reads the JSON form of YAML only)"
                                     % e) from None
-            if ctype == "application/merge-patch+json" and directive == "Ignore":
-                # jsonpatch.MergePatch's ErrBadJSONPatch, as jsonPatcher.applyJSPatch answers it
-                raise M.bad_request("Invalid JSON Patch") from None
-            # Warn (the default) and Strict decode the patch first: kjson.UnmarshalStrict's error
-            raise M.bad_request("error decoding patch: %s" % e) from None
+            # v1.37 checks that a JSON patch body is valid JSON before anything
+            # else, whatever the patch type and fieldValidation (checked
+            # against the real server)
+            raise M.bad_request("invalid JSON patch") from None
+        if ctype == "application/merge-patch+json" and not isinstance(patch, dict) and patch is not None:
+            # decoded into a map first: kjson's error for anything else
+            raise M.bad_request("error decoding patch: json: cannot unmarshal %s into Go value of type "
+                                "map[string]interface {}" % M.json_type(patch))
         with self.store.lock:
             old = self.store.get(res.store, ns, name)
             if old is None and ctype != "application/apply-patch+yaml":
@@ -1158,7 +1192,9 @@ class App:
             try:
                 norm, warns = M.decode_object(res.schema, patched, directive)
             except M.DecodeError as e:
-                raise M.invalid("", "", "", [M.f_invalid("patch", dumps(patched), str(e))]) from None
+                # a strategic merge patch is quoted as the patch map, %v
+                value = M.go_value(patch) if ctype == "application/strategic-merge-patch+json" else dumps(patched)
+                raise M.invalid("", "", "", [M.f_invalid("patch", value, str(e))]) from None
             except M.StrictError as e:
                 raise M.invalid("", "", "", [M.f_invalid("patch", dumps(patched), "strict decoding error: "
                                                          + ", ".join(dups + e.errs))]) from None

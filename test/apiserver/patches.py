@@ -67,12 +67,14 @@ MAX_JSON_PATCH_OPS = 10000
 
 def decode_json_patch(patch):
     if not isinstance(patch, list):
-        raise PatchError(bad_request("json: cannot unmarshal %s into Go value of type jsonpatch.Patch"
+        # the handler decodes into its own []jsonPatchOp first (v1.37)
+        raise PatchError(bad_request("error decoding patch: json: cannot unmarshal %s into Go value of type "
+                                     "[]handlers.jsonPatchOp"
                                      % ("object" if isinstance(patch, dict) else json_type(patch))))
     for op in patch:
         if not isinstance(op, dict):
-            raise PatchError(bad_request("json: cannot unmarshal %s into Go value of type jsonpatch.Operation"
-                                         % json_type(op)))
+            raise PatchError(bad_request("error decoding patch: json: cannot unmarshal %s into Go value of type "
+                                         "handlers.jsonPatchOp" % json_type(op)))
     if len(patch) > MAX_JSON_PATCH_OPS:
         raise PatchError(ApiError(413, "RequestEntityTooLarge",
                                   "Request entity too large: The allowed maximum operations in a JSON patch "
@@ -166,8 +168,7 @@ def _replace(doc, path, value):
     c = _container(doc, parts)
     key = parts[-1]
     if isinstance(c, dict):
-        if key not in c:
-            raise _Fail("replace operation does not apply: doc is missing key: %s" % path)
+        # and EnsurePathExistsOnAdd: a replace of a missing key adds it (v1.37)
         c[key] = copy.deepcopy(value)
     elif isinstance(c, list):
         c[_index(c, key, False)] = copy.deepcopy(value)
@@ -312,6 +313,7 @@ def _smp_list(original, patch, path):
     if any(isinstance(x, dict) and x.get(_DIRECTIVE_PATCH) == "replace" for x in patch):
         return [copy.deepcopy(x) for x in patch if not (isinstance(x, dict) and _DIRECTIVE_PATCH in x)]
     out = [copy.deepcopy(x) for x in original]
+    patched = []  # the merge keys of the patch's items, in the patch's order
     for item in patch:
         if not isinstance(item, dict):
             raise PatchError(bad_request("unable to find api field in struct for the merge key"))
@@ -327,6 +329,36 @@ def _smp_list(original, patch, path):
             out.append(_smp_map({}, item, path))
         else:
             out[idx] = _smp_map(out[idx], item, path)
+        if item[key] not in patched:
+            patched.append(item[key])
+    return _smp_order(out, patched, [x.get(key) for x in original if isinstance(x, dict)], key)
+
+
+def _smp_order(items, patched, server_order, key):
+    """strategicpatch's normalizeElementOrder and mergeSortedSlice: the
+    patch's items in the patch's order, the live object's other items in
+    theirs, interleaved by their place in the live list where both have one;
+    an item new to the list goes before the live items (v1.37: a new Node
+    condition comes first)."""
+    by_key = {x.get(key): x for x in items if isinstance(x, dict)}
+    right = [by_key[k] for k in patched if k in by_key]
+    left = [x for x in items if isinstance(x, dict) and x.get(key) not in patched]
+    out, i, j = [], 0, 0
+    while i < len(left) or j < len(right):
+        if i >= len(left):
+            out.append(right[j])
+            j += 1
+        elif j >= len(right):
+            out.append(left[i])
+            i += 1
+        else:
+            li, ri = left[i].get(key), right[j].get(key)
+            if li in server_order and ri in server_order and server_order.index(li) < server_order.index(ri):
+                out.append(left[i])
+                i += 1
+            else:
+                out.append(right[j])
+                j += 1
     return out
 
 

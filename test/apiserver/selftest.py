@@ -326,8 +326,8 @@ def test_real_v137(s):
     st, _, b = patch_node(s, {"spec": {"taints": [taint]}})
     fields = {c["field"]: c["message"] for c in b.get("details", {}).get("causes", [])} if isinstance(b, dict) else {}
     R.check("v1.37 wording: taint key and value",
-            st == 422 and "a valid label key" in fields.get("spec.taints[0].key", "")
-            and fields.get("spec.taints[0].value") == 'Invalid value: "%s": must be no more than 63 bytes' % ("v" * 64), (st, b))
+            st == 422 and "a valid label key" in fields.get("metadata.taints[0].key", "")
+            and fields.get("metadata.taints[0].value") == 'Invalid value: "%s": must be no more than 63 bytes' % ("v" * 64), (st, b))
     st, _, b = s.api("POST", "/api/v1/nodes", {"metadata": {"name": "n" * 254}})
     R.check("v1.37 wording: a Node name over 253 keeps util/validation's 'characters'",
             st == 422 and "metadata.name: Invalid value: \"%s\": must be no more than 253 characters" % ("n" * 254)
@@ -343,22 +343,17 @@ def test_real_v137(s):
     R.check("v1.37: POST text/plain: the same 415",
             st == 415 and is_status(b, 415, "UnsupportedMediaType") and b["message"] == "415: Unsupported Media Type",
             (st, b))
-    # 4. a merge patch that is not JSON: 400 BadRequest, Go's decoder text
-    st, _, b = patch_node(s, "not json")
-    R.check("v1.37: merge patch not JSON: 400 'error decoding patch: invalid character ...'",
-            st == 400 and is_status(b, 400, "BadRequest")
-            and b["message"] == "error decoding patch: invalid character 'o' in literal null (expecting 'u')",
-            (st, b))
-    st, _, b = patch_node(s, "<xml/>")
-    R.check("v1.37: merge patch '<xml/>': Go's 'looking for beginning of value'",
-            st == 400 and b["message"] == "error decoding patch: invalid character '<' looking for beginning of value",
-            (st, b))
-    st, _, b = patch_node(s, '{"metadata": {"labels": {"a" "b"}}}')
-    R.check("v1.37: merge patch with a missing colon: Go's 'after object key'",
-            st == 400 and b["message"] == "error decoding patch: invalid character '\"' after object key", (st, b))
-    st, _, b = patch_node(s, "not json", query="?fieldValidation=Ignore")
-    R.check("v1.37: merge patch not JSON, fieldValidation=Ignore: 400 'Invalid JSON Patch'",
-            st == 400 and is_status(b, 400, "BadRequest") and b["message"] == "Invalid JSON Patch", (st, b))
+    # 4. a patch body that is not JSON: 400 "invalid JSON patch", whatever the patch type and
+    # fieldValidation (the handler checks the body before decoding it)
+    for ctype in ("application/merge-patch+json", "application/strategic-merge-patch+json",
+                  "application/json-patch+json"):
+        for body, query in (("not json", ""), ("<xml/>", ""), ('{"metadata": {"labels": {"a" "b"}}}', ""),
+                            ("not json", "?fieldValidation=Ignore"), ("not json", "?fieldValidation=Strict")):
+            st, _, b = patch_node(s, body, ctype, query=query)
+            R.check("v1.37: %s %r%s: 400 'invalid JSON patch'" % (ctype, body, query),
+                    st == 400 and b == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                        "message": "invalid JSON patch", "reason": "BadRequest", "code": 400},
+                    (st, b))
     # 5. a read whose resourceVersion is not a number: the storage's ParseUint error, 500, no reason
     for path in ("/api/v1/nodes/" + NODE, "/api/v1/nodes"):
         st, _, b = s.api("GET", path + "?resourceVersion=abc")
@@ -368,6 +363,7 @@ def test_real_v137(s):
                                     'parsing "abc": invalid syntax', "code": 500}, (st, b))
     st, _, b = s.api("GET", "/api/v1/nodes/%s?resourceVersion=0" % NODE)
     R.check("v1.37: GET with resourceVersion=0 still 200", st == 200, (st, b))
+    test_real_v137_more(s)
     # Events: involvedObject.namespace must match; an involved object without one (a Node) puts the
     # Event in "default" (or no namespace)
     core = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "ns-mismatch", "namespace": "kube-system"},
@@ -381,6 +377,84 @@ def test_real_v137(s):
     core["involvedObject"]["namespace"] = "kube-system"
     st, _, b = s.api("POST", "/api/v1/namespaces/kube-system/events", core)
     R.check("v1.37: core event whose involvedObject.namespace matches: 201", st == 201, (st, b))
+
+
+def test_real_v137_more(s):
+    """Found by running api.bats' and ready.bats' cases against a real v1.37.2 (test/bats/realapi.bats)
+    and the same requests against both (see README, "Aligned with v1.37")."""
+    st, _, b = s.api("DELETE", "/api/v1/nodes/v137-node")
+    # 6. a Node created through the API: TaintNodesByCondition's not-ready taint, zero NodeStatus structs
+    st, _, b = s.api("POST", "/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "v137-node"}})
+    R.check("v1.37: POST a Node: node.kubernetes.io/not-ready:NoSchedule added, daemonEndpoints and nodeInfo zero",
+            st == 201 and b["spec"].get("taints") == [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]
+            and b["status"].get("daemonEndpoints") == {"kubeletEndpoint": {"Port": 0}}
+            and b["status"].get("nodeInfo", {}).get("kubeletVersion") == "", (st, b))
+    path = "/api/v1/nodes/v137-node"
+    # 7. a strategic merge patch adding a condition: it goes before the live ones; a patched one keeps its place
+    smp = "application/strategic-merge-patch+json"
+    cond = {"type": "Ready", "status": "True", "lastHeartbeatTime": "2026-01-01T00:00:00Z",
+            "lastTransitionTime": "2026-01-01T00:00:00Z", "reason": "KubeletReady", "message": "m"}
+    s.api("PATCH", path + "/status", {"status": {"conditions": [cond]}}, "application/merge-patch+json")
+    st, _, b = s.api("PATCH", path + "/status", {"status": {"conditions": [dict(cond, type="ProfilesReady")]}}, smp)
+    R.check("v1.37: SMP of a new condition: it comes first",
+            st == 200 and [c["type"] for c in b["status"]["conditions"]] == ["ProfilesReady", "Ready"], (st, b))
+    st, _, b = s.api("PATCH", path + "/status", {"status": {"conditions": [dict(cond, message="again")]}}, smp)
+    R.check("v1.37: SMP of an existing condition: the order is kept",
+            st == 200 and [c["type"] for c in b["status"]["conditions"]] == ["ProfilesReady", "Ready"], (st, b))
+    # 8. a condition's times are metav1.Time: null when not sent, an SMP with a bad one is refused
+    # quoting the patch as Go's %v of its map
+    st, _, b = s.api("PATCH", path + "/status", {"status": {"conditions": [{"type": "NoTimes", "status": "True"}]}}, smp)
+    got = [c for c in (b.get("status", {}).get("conditions") or []) if c["type"] == "NoTimes"] if st == 200 else b
+    R.check("v1.37: a condition without times: both null",
+            st == 200 and got[0].get("lastHeartbeatTime", 1) is None and got[0].get("lastTransitionTime", 1) is None,
+            (st, got))
+    for value, why in (("yesterday", 'cannot parse "yesterday" as "2006"'), ("2026-01-01", 'cannot parse "" as "T"')):
+        patch = {"status": {"conditions": [{"type": "X", "status": "True", "lastTransitionTime": value}]}}
+        st, _, b = s.api("PATCH", path + "/status", patch, smp)
+        want = ('Invalid value: "map[status:map[conditions:[map[lastTransitionTime:%s status:True type:X]]]]": '
+                'parsing time "%s" as "2006-01-02T15:04:05Z07:00": %s' % (value, value, why))
+        R.check("v1.37: SMP with lastTransitionTime %r: 422 quoting the patch map" % value,
+                st == 422 and is_status(b, 422, "Invalid")
+                and b["details"]["causes"] == [{"reason": "FieldValueInvalid", "message": want, "field": "patch"}],
+                (st, b))
+    # 9. taints are validated under metadata.taints; a duplicate is shown as the internal core.Taint
+    st, _, b = s.api("PATCH", path, {"spec": {"taints": [{"key": "x"}]}}, "application/merge-patch+json")
+    R.check("v1.37: a taint without effect: metadata.taints[0].effect",
+            st == 422 and b["message"] == 'Node "v137-node" is invalid: metadata.taints[0].effect: Required value',
+            (st, b))
+    dup = [{"key": "x", "effect": "NoSchedule"}, {"key": "x", "effect": "NoSchedule"}]
+    st, _, b = s.api("PATCH", path, {"spec": {"taints": dup}}, "application/merge-patch+json")
+    R.check("v1.37: a duplicate taint: metadata.taints[1], the value as core.Taint",
+            st == 422 and b["message"] == 'Node "v137-node" is invalid: metadata.taints[1]: Duplicate value: '
+            '{"Key":"x","Value":"","Effect":"NoSchedule","TimeAdded":null}: taints must be unique by key and effect '
+            'pair', (st, b))
+    # 10. JSON patch bodies of the wrong shape: the handler's own []jsonPatchOp
+    jp = "application/json-patch+json"
+    for body, want in (({"a": 1}, "array"), ('"x"', "string"), ([1], "element")):
+        st, _, b = s.api("PATCH", path, body, jp)
+        msg = ("error decoding patch: json: cannot unmarshal number into Go value of type handlers.jsonPatchOp"
+               if want == "element" else "error decoding patch: json: cannot unmarshal %s into Go value of type "
+               "[]handlers.jsonPatchOp" % ("object" if want == "array" else "string"))
+        R.check("v1.37: JSON patch %r: 400 %r" % (body, msg), st == 400 and b.get("message") == msg, (st, b))
+    # 11. a JSON patch replace of a missing map key adds it
+    st, _, b = s.api("PATCH", path, [{"op": "replace", "path": "/metadata/labels", "value": {}},
+                                     {"op": "replace", "path": "/metadata/labels/new", "value": "x"}], jp)
+    R.check("v1.37: JSON patch replace of a missing key: 200, added",
+            st == 200 and b["metadata"]["labels"] == {"new": "x"}, (st, b))
+    st, _, b = s.api("PATCH", path, [{"op": "remove", "path": "/metadata/labels/nope"}], jp)
+    R.check("v1.37: JSON patch remove of a missing key: still 422", st == 422, (st, b))
+    # 12. a merge patch that is JSON but not an object: decoded into a map first
+    st, _, b = s.api("PATCH", path, [1], "application/merge-patch+json")
+    R.check("v1.37: merge patch [1]: 400 'cannot unmarshal array into ... map[string]interface {}'",
+            st == 400 and b.get("message") == "error decoding patch: json: cannot unmarshal array into Go value of "
+            "type map[string]interface {}", (st, b))
+    # 13. a POST body that is not JSON: no kind could be read, the body summarized in hex
+    st, _, b = s.api("POST", "/api/v1/namespaces/default/events", "not json", "application/json")
+    R.check("v1.37: POST 'not json': 'the object provided is unrecognized ...' with the body in hex",
+            st == 400 and b.get("message") == "the object provided is unrecognized (must be of type Event): couldn't "
+            "get version/kind; json parse error: invalid character 'o' in literal null (expecting 'u') "
+            "(6e6f74206a736f6e)", (st, b))
+    s.api("DELETE", path)
 
 
 def test_events(s):
@@ -726,7 +800,7 @@ def test_kubectl(s, tmp):
     rc, out, err = k("patch", "node", NODE, "--subresource=status", "-p", cond)
     rc2, out2, err2 = k("get", "node", NODE, "-o",
                         'jsonpath={range .status.conditions[*]}{.type}={.status} {end}')
-    R.check(names[10], rc == 0 and rc2 == 0 and out2.split() == ["Ready=True", "ProfilesReady=True"],
+    R.check(names[10], rc == 0 and rc2 == 0 and out2.split() == ["ProfilesReady=True", "Ready=True"],
             (rc, out, err, rc2, out2, err2))
 
 
@@ -762,8 +836,8 @@ def test_status_and_taints(s):
             "lastHeartbeatTime": "2025-01-01T00:00:00Z", "lastTransitionTime": "2025-01-01T00:00:00Z"}
     st, _, b = s.api("PATCH", "/api/v1/nodes/%s/status" % NODE, {"status": {"conditions": [cond]}}, SMP)
     types = [c["type"] for c in b.get("status", {}).get("conditions", [])] if st == 200 else []
-    R.check("strategic merge patch on status: a condition merged by type, the kubelet's Ready kept",
-            st == 200 and types == ["Ready", "ProfilesReady"], (st, b))
+    R.check("strategic merge patch on status: a new condition merged by type (first, as v1.37 places it), the kubelet's Ready kept",
+            st == 200 and types == ["ProfilesReady", "Ready"], (st, b))
     st, _, b = s.api("PATCH", "/api/v1/nodes/%s/status" % NODE,
                      {"status": {"conditions": [dict(cond, status="True", reason="ProfilesInPlace")]}}, SMP)
     got = {c["type"]: c for c in b["status"]["conditions"]} if st == 200 else {}
@@ -797,17 +871,17 @@ def test_status_and_taints(s):
     R.check("PATCH nodes/NAME/status with a stale resourceVersion: 409 Conflict",
             st == 409 and is_status(b, 409, "Conflict"), (st, b))
     # taints: validation
-    for taint, field in (({"key": "bad key", "effect": "NoSchedule"}, "spec.taints[0].key"),
-                         ({"key": "a.io/t", "effect": "Sometimes"}, "spec.taints[0].effect"),
-                         ({"key": "a.io/t"}, "spec.taints[0].effect"),
-                         ({"key": "a.io/t", "value": "bad value", "effect": "NoSchedule"}, "spec.taints[0].value")):
+    for taint, field in (({"key": "bad key", "effect": "NoSchedule"}, "metadata.taints[0].key"),
+                         ({"key": "a.io/t", "effect": "Sometimes"}, "metadata.taints[0].effect"),
+                         ({"key": "a.io/t"}, "metadata.taints[0].effect"),
+                         ({"key": "a.io/t", "value": "bad value", "effect": "NoSchedule"}, "metadata.taints[0].value")):
         st, _, b = patch_node(s, {"spec": {"taints": [taint]}})
         fields = [c.get("field") for c in b.get("details", {}).get("causes", [])] if st == 422 else []
         R.check("invalid taint %s: 422 Invalid on %s" % (json.dumps(taint), field),
                 st == 422 and is_status(b, 422, "Invalid") and field in fields, (st, b))
     st, _, b = patch_node(s, {"spec": {"taints": [{"key": "a.io/t", "effect": "NoSchedule"},
                                                   {"key": "a.io/t", "effect": "NoSchedule"}]}})
-    R.check("duplicate taint (key, effect): 422 on spec.taints[1]",
+    R.check("duplicate taint (key, effect): 422 on metadata.taints[1]",
             st == 422 and "taints must be unique by key and effect pair" in b.get("message", ""), (st, b))
     taints = [{"key": "other.io/x", "effect": "NoExecute"}, {"key": "profiled.io/not-ready", "effect": "NoSchedule"}]
     st, _, b = patch_node(s, {"spec": {"taints": taints}})

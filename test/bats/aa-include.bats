@@ -106,3 +106,28 @@ bypasses() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"ok (apparmor: pd-good)"* ]]
 }
+
+@test "comments after an include line are comments: as in the profiles people write" {
+	# The parser takes these lines as comments (an include line leaves
+	# the lexer in the state it was in before it); the agent did not.
+	cat >"$T/commented" <<-'P'
+	#include <tunables/global>
+	# include the base abstraction below; the abi line is optional
+	include <tunables/global>
+
+	# Note: include comes first, then abi /4.0 rules
+	profile pd-commented {
+	  #include <abstractions/base>
+	  # include nothing else from the host
+	  file,
+	}
+	P
+	out=$(cd / && apparmor_parser -Q -K --features-file "$FEATURES" -p "$T/commented" 2>&1)
+	[ "$(grep -c '^##included' <<<"$out")" -ge 1 ]
+	not grep -q 'nothing\|the base\|comes first' <<<"$(grep '^##included' <<<"$out")"
+	cd /
+	run "$PROFILED" check --apparmor-parser "$WRAPPER" "$T/commented"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"ok (apparmor: pd-commented)"* ]]
+}

@@ -2,9 +2,18 @@
 # The daemon against the strict API server stand-in (test/apiserver): TLS
 # with a throwaway CA, bearer tokens, apimachinery's validation, Status
 # errors, fault injection.  Request counts are printed as information.
+# The cases without fault injection are in apicases.bash: realapi.bats runs
+# them against a real API server too.
 
 bats_require_minimum_version 1.5.0
 load helpers
+load apicases
+
+# One throwaway PKI for the file (RSA key generation is the slow part).
+setup_file() {
+	export API_CERTS=$BATS_FILE_TMPDIR/certs
+	api_certs "$API_CERTS"
+}
 
 setup() {
 	common_setup
@@ -16,86 +25,12 @@ teardown() {
 	common_teardown
 }
 
-annotation() { # KEY
-	ctl GET /control/nodes/node-1 | python3 -c '
-import json, sys
-print(json.load(sys.stdin)["metadata"].get("annotations", {}).get(sys.argv[1], ""))' "$1"
-}
-
-# requests [python condition on r]: the API requests received, one line each
-# "METHOD PATH STATUS".
-requests() {
-	ctl GET /control/requests | python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    print(r["method"], r["path"], r["status"])'
-}
-
-nreq() { requests | grep -c -- "${1:-.}" || true; }
-
-api_once() {
-	run "$PROFILED" run --once --profiles "$P" --seccomp-root "$R" --state-dir "$S" \
-		--node-name node-1 --kubeconfig "$KC" "$@"
-}
-
 @test "labels appear, change and disappear with the profiles; other labels are untouched" {
-	fixtures_into "$P"
-	ctl PATCH /control/nodes/node-1 '{"metadata":{"labels":{"team":"a","seccomp.example.com/x":"true"}}}' >/dev/null
-	api_once
-	echo "$output"
-	[ "$status" -eq 0 ]
-	labels | tee "$T/l1"
-	grep -qx 'seccomp.profiled.io/audit=true' "$T/l1"
-	grep -qx 'seccomp.profiled.io/fine-grained=true' "$T/l1"
-	grep -qx 'profiled.io/seccomp=enabled' "$T/l1"
-	grep -qx 'team=a' "$T/l1"
-	grep -qx 'seccomp.example.com/x=true' "$T/l1"
-	# the annotation says which version the node holds
-	annotation profiled.io/profiles | python3 -c '
-import json, sys, hashlib
-got = {p["name"]: p for p in json.load(sys.stdin)}
-want = hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()
-assert got["audit"]["sha256"] == want and got["audit"]["state"] == "published", got' "$P/audit.json"
-	# a profile removed: its label goes, nothing else
-	rm "$P/audit.json"
-	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
-	api_once
-	[ "$status" -eq 0 ]
-	labels | tee "$T/l2"
-	not grep -q 'seccomp.profiled.io/audit' "$T/l2"
-	grep -qx 'seccomp.profiled.io/new=true' "$T/l2"
-	grep -qx 'team=a' "$T/l2"
-	grep -qx 'seccomp.example.com/x=true' "$T/l2"
-	# every PATCH was a merge patch that named only the agent's keys
-	ctl GET /control/requests | python3 -c '
-import json, sys
-for r in json.load(sys.stdin):
-    if r["method"] == "PATCH" and r["path"] == "/api/v1/nodes/node-1":
-        assert r["content_type"] == "application/merge-patch+json", r
-        for k in r["body"]["metadata"].get("labels", {}):
-            assert "profiled.io" in k, k'
+	case_labels_follow_profiles
 }
 
 @test "requests: none at steady state, one GET and one PATCH per change (counts printed)" {
-	fixtures_into "$P"
-	start_daemon --kubeconfig "$KC" --resync-interval 1h
-	wait_until 10 sh -c "curl -s $CTL/control/requests | grep -q PATCH"
-	ctl POST /control/reset-requests >/dev/null
-	pause 3
-	steady=$(nreq)
-	echo "# steady state: $steady API requests in 3 s" >&3
-	[ "$steady" -eq 0 ]
-	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
-	wait_until 10 sh -c "curl -s $CTL/control/requests | grep -q '\"PATCH\"'"
-	pause 0.5
-	requests | tee "$T/req"
-	echo "# one profile added: $(grep -c 'nodes/node-1' "$T/req") node requests ($(grep -c '^GET' "$T/req") GET, $(grep -c '^PATCH /api/v1/nodes' "$T/req") PATCH), $(grep -c events "$T/req") event request(s)" >&3
-	[ "$(grep -c '^GET /api/v1/nodes/node-1' "$T/req")" -eq 1 ]
-	[ "$(grep -c '^PATCH /api/v1/nodes/node-1' "$T/req")" -eq 1 ]
-	# SIGHUP (a resync): one GET, no PATCH when nothing differs
-	assert_quiet_resync
-	stop_daemon
-	[ "$DAEMON_RC" -eq 0 ]
+	case_requests_counted
 }
 
 @test "the API server down at start: profiles are published anyway, labels converge once it is up" {
@@ -116,7 +51,7 @@ for r in json.load(sys.stdin):
 	ctl POST /control/fault '{"status": 500, "count": 2}' >/dev/null
 	start_daemon --kubeconfig "$KC"
 	wait_until 15 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/audit"
-	n500=$(requests | grep -c ' 500$' || true)
+	n500=$(requests | grep -c ' 500 ' || true)
 	[ "$n500" -eq 2 ]
 	# 429 with Retry-After: 2 — the next try waits at least 2 s
 	ctl POST /control/reset-requests >/dev/null
@@ -139,119 +74,31 @@ assert len(rs) <= 6, rs' >&3
 }
 
 @test "a rotated token is re-read from its file after a 401" {
-	fixtures_into "$P"
-	start_daemon --kubeconfig "$A/out/kubeconfig-tokenfile" --resync-interval 2s
-	wait_until 10 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/audit"
-	# rotate: the old token is refused from now on; the file has the new one
-	ctl POST /control/rotate-token '{"token": "secret-2"}' >/dev/null
-	seccomp_json SCMP_ACT_ERRNO mkdir | put "$P/new.json"
-	wait_until 15 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q seccomp.profiled.io/new"
-	not grep -q 'unauthorized' "$LOG"
-	not grep -q 'secret-' "$LOG"
-	stop_daemon
+	case_token_rotated
 }
 
 @test "after a reboot, labels of profiles not in place are removed before anything is loaded" {
-	fixtures_into "$P"
-	api_once
-	[ "$status" -eq 0 ]
-	# the node keeps its labels; the published files are gone (as after a
-	# node rebuild), and a label of a profile that no longer exists
-	rm -rf "$R"
-	ctl PATCH /control/nodes/node-1 '{"metadata":{"labels":{"apparmor.profiled.io/lost":"true"}}}' >/dev/null
-	ctl POST /control/reset-requests >/dev/null
-	api_once
-	echo "$output"
-	[ "$status" -eq 0 ]
-	ctl GET /control/requests | python3 -c '
-import json, sys
-rs = [r for r in json.load(sys.stdin) if r["method"] == "PATCH" and "nodes" in r["path"]]
-assert len(rs) == 2, rs
-first = rs[0]["body"]["metadata"]["labels"]
-assert all(v is None for v in first.values()), first
-assert first.get("seccomp.profiled.io/audit", 1) is None and first.get("apparmor.profiled.io/lost", 1) is None, first
-second = rs[1]["body"]["metadata"]["labels"]
-assert second["seccomp.profiled.io/audit"] == "true", second'
-	labels | grep -qx 'seccomp.profiled.io/audit=true'
-	[ -z "$(labels | grep 'apparmor.profiled.io/lost')" ]
+	case_reboot_removes_first
 }
 
 @test "events: posted on the node, the same one aggregated into a count" {
-	printf '{"defaultAction": "SCMP_ACT_BOGUS"}' | put "$P/bad.json"
-	start_daemon --kubeconfig "$KC"
-	wait_until 10 sh -c "curl -s $CTL/control/events | grep -q ProfileRejected"
-	# fixed, then broken the same way again: the same event, count 2
-	seccomp_json SCMP_ACT_ALLOW | put "$P/bad.json"
-	wait_for_log 'seccomp profile published profile=bad' 5
-	printf '{"defaultAction": "SCMP_ACT_BOGUS"}' | put "$P/bad.json"
-	wait_until 10 sh -c "curl -s $CTL/control/events | python3 -c '
-import json, sys
-e = [x for x in json.load(sys.stdin) if x[\"reason\"] == \"ProfileRejected\"]
-sys.exit(0 if len(e) == 1 and e[0][\"count\"] == 2 else 1)'"
-	ctl GET /control/events | python3 -c '
-import json, sys
-es = json.load(sys.stdin)
-rej = [e for e in es if e["reason"] == "ProfileRejected"][0]
-assert rej["type"] == "Warning" and rej["involvedObject"]["kind"] == "Node", rej
-assert "unknown action" in rej["message"] and "bad.json" in rej["message"], rej
-assert rej["source"]["component"] == "profiled", rej
-pub = [e for e in es if e["reason"] == "ProfilePublished"]
-assert pub and pub[0]["type"] == "Normal", es'
-	stop_daemon
+	case_events_aggregated
 }
 
 @test "403 and 404 are logged with what to do; profiles are still published" {
-	fixtures_into "$P"
-	ctl POST /control/fault '{"status": 403}' >/dev/null
-	api_once
-	echo "$output"
-	[ "$status" -eq 1 ]
-	grep -q 'forbidden; the service account needs RBAC get and patch on nodes' <<<"$output"
-	cmp "$P/audit.json" "$PUB/audit.json"
-	ctl DELETE /control/faults >/dev/null
-	run "$PROFILED" run --once --profiles "$P" --seccomp-root "$R" --state-dir "$S" \
-		--node-name node-9 --kubeconfig "$KC"
-	echo "$output"
-	[ "$status" -eq 1 ]
-	grep -q 'not found; is --node-name the name of this Node' <<<"$output"
+	case_forbidden_and_not_found
 }
 
 @test "a changed --label-domain removes the keys of the old one" {
-	fixtures_into "$P"
-	api_once
-	[ "$status" -eq 0 ]
-	labels | grep -qx 'seccomp.profiled.io/audit=true'
-	api_once --label-domain nodes.example.com
-	echo "$output"
-	[ "$status" -eq 0 ]
-	labels | tee "$T/l"
-	grep -qx 'seccomp.nodes.example.com/audit=true' "$T/l"
-	not grep -q 'profiled.io' "$T/l"
+	case_label_domain_change
 }
 
 @test "a profile name the API would refuse as a label is mapped, never sent as is" {
-	seccomp_json SCMP_ACT_ALLOW >"$P/My Profile!.json"
-	x=$(printf '%070d' 0)
-	seccomp_json SCMP_ACT_ALLOW >"$P/$x.json"
-	api_once
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ -z "$(requests | grep ' 422$')" ]
-	labels | grep -q '^seccomp.profiled.io/My-Profile-[0-9a-f]\{10\}=true$'
-	[ "$(labels | grep -c '^seccomp.profiled.io/0000')" -eq 1 ]
+	case_label_names_mapped
 }
 
 @test "a wrong CA is refused: TLS is always verified" {
-	fixtures_into "$P"
-	sed "s|certificate-authority: .*|certificate-authority: \"$A/certs/other-ca.crt\"|" "$KC" >"$T/bad-kc"
-	run "$PROFILED" run --once --profiles "$P" --seccomp-root "$R" --state-dir "$S" \
-		--node-name node-1 --kubeconfig "$T/bad-kc"
-	echo "$output"
-	[ "$status" -eq 1 ]
-	grep -q 'API server unreachable' <<<"$output"
-	grep -qi 'certificate' <<<"$output"
-	[ "$(nreq)" -eq 0 ] # no request ever reached the server
-	cmp "$P/audit.json" "$PUB/audit.json"
+	case_wrong_ca
 }
 
 @test "422: the server's message is logged, and it is not retried in a spin" {
@@ -265,14 +112,7 @@ assert pub and pub[0]["type"] == "Normal", es'
 }
 
 @test "events are rate-bounded: 40 distinct problems at once give at most 30 event requests" {
-	for i in $(seq 1 40); do printf '{"defaultAction": "SCMP_ACT_BOGUS%d"}' "$i" >"$P/bad$i.json"; done
-	api_once
-	echo "$output" | tail -5
-	[ "$status" -eq 1 ]
-	n=$(nreq '/events')
-	echo "# 40 problems -> $n event requests" >&3
-	[ "$n" -eq 30 ]
-	grep -q 'events dropped: over the rate limit dropped=10' <<<"$output"
+	case_events_rate_bounded
 }
 
 @test "/metrics counts the API requests by code" {

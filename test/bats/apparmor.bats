@@ -60,12 +60,18 @@ aa_once() {
 
 compiles() { grep -c -- '--write-cache' "$PARSER_LOG" || true; }
 
+# without_gaps: $output without check's lines about rules the features do
+# not enforce (PATH: warning: profile `NAME`: rules ...).
+without_gaps() { grep -v '^[^ ]*: warning: profile `[^`]*`: rules ' <<<"$output" || true; }
+
 @test "check: the Kubernetes deny-write profile (with abstractions and tunables) is ok" {
 	deny_write "$P/deny-write"
 	run "$PROFILED" check "$P/deny-write"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "$P/deny-write: ok (apparmor: k8s-apparmor-example-deny-write)" ]
+	# abstractions/base's unix rules: downgraded on every features set
+	# tested (aa-features.bats)
+	[ "$(without_gaps)" = "$P/deny-write: ok (apparmor: k8s-apparmor-example-deny-write)" ]
 }
 
 @test "check: a file with two profiles reports both names" {
@@ -73,7 +79,7 @@ compiles() { grep -c -- '--write-cache' "$PARSER_LOG" || true; }
 	run "$PROFILED" check "$P/two"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$output" = "$P/two: ok (apparmor: pd-two-a pd-two-b)" ]
+	[ "$(without_gaps)" = "$P/two: ok (apparmor: pd-two-a pd-two-b)" ]
 }
 
 @test "check: a syntax error is the parser's own message with the line number" {

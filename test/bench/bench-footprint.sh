@@ -18,8 +18,7 @@
 #   CPU      utime+stime and context switches (every thread) over WINDOW
 #            seconds of idle, scaled to a minute
 #   fds, threads, binary size (as built and stripped), and the runtime
-#            image's packages (the Dockerfile's last stage) with their
-#            Installed-Size and dependency closure
+#            image's size when it was built (by package: test/image/size.sh)
 #
 # Figures only: it fails when the setup fails, never on a figure.
 #
@@ -285,36 +284,12 @@ bin_size=$(stat -c %s "$PROFILED")
 strip -o "$W/profiled.stripped" "$PROFILED"
 bin_stripped=$(stat -c %s "$W/profiled.stripped")
 
-# The runtime stage's packages: the apt-get install list after the last FROM.
-pkgs=$(awk '/^FROM /{s = ""} {s = s "\n" $0} END {print s}' "$REPO/Dockerfile" |
-	sed -n '/apt-get install/,/rm -rf/p' | tr ' \\' '\n\n' |
-	grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|update|DEBIAN_FRONTEND)$' || true)
-isize() { # PKG: Installed-Size in KiB (installed here, else the archive's)
-	dpkg-query -W -f '${Installed-Size}' "$1" 2>/dev/null ||
-		apt-cache show --no-all-versions "$1" 2>/dev/null | awk '/^Installed-Size:/ {print $2; exit}'
-}
-direct_kib=0 direct_list=
-for p in $pkgs; do
-	s=$(isize "$p")
-	direct_kib=$((direct_kib + ${s:-0}))
-	direct_list+="$p=${s:-?} "
-done
-# The closure: Depends and Pre-Depends, recursively, without what
-# bookworm-slim already has (Essential and Priority required packages).
-closure_kib=0 closure_n=0
-if command -v apt-cache >/dev/null; then
-	# shellcheck disable=SC2086
-	closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-		--no-breaks --no-replaces --no-enhances $pkgs 2>/dev/null | grep -E '^[a-z0-9]' |
-		sed 's/:any$//' | sort -u)
-	for p in $closure; do
-		pri=$(dpkg-query -W -f '${Essential} ${Priority}' "$p" 2>/dev/null ||
-			apt-cache show --no-all-versions "$p" 2>/dev/null | awk '/^Priority:/ {print "no", $2; exit}')
-		case $pri in *yes*|*required*) continue ;; esac
-		s=$(isize "$p")
-		closure_kib=$((closure_kib + ${s:-0}))
-		closure_n=$((closure_n + 1))
-	done
+# The runtime image (build/image/ref, when it was built): its size
+# unpacked and the files it holds (test/image/size.sh prints them by package).
+image_bytes= image_layers=
+if ref=$(cat "$REPO/build/image/ref" 2>/dev/null) && command -v podman >/dev/null &&
+	image_bytes=$(podman image inspect --format '{{.Size}}' "$ref" 2>/dev/null); then
+	image_layers=$(podman image inspect --format '{{len .RootFS.Layers}}' "$ref" 2>/dev/null)
 fi
 
 # --- report -------------------------------------------------------------------------
@@ -352,15 +327,14 @@ printf '  %-44s %12s\n' "threads" "$threads"
 printf '  %-44s %12s\n' "open fds" "$fds"
 printf '  %-44s %9s KiB\n' "binary (as built, with debug info)" $((bin_size / 1024))
 printf '  %-44s %9s KiB\n' "binary (stripped)" $((bin_stripped / 1024))
-printf '  %-44s %9s MiB\n' "runtime packages, listed ($(wc -w <<<"$pkgs"))" "$(mib "$direct_kib")"
-[ "$closure_n" -eq 0 ] || printf '  %-44s %9s MiB\n' \
-	"runtime packages, closure beyond the base ($closure_n)" "$(mib "$closure_kib")"
+[ -z "$image_bytes" ] || printf '  %-44s %9s MiB\n' \
+	"runtime image, unpacked ($image_layers layers)" "$(mib $((image_bytes / 1024)))"
 awk -v r="$rss" -v b="$BASELINE_MIB" 'BEGIN {
 	printf "  ratio VmRSS / %d MiB (comparable agents'"'"' request): %.3f (%.1fx smaller)\n",
 		b, r / 1024 / b, b * 1024 / r }'
 echo "  per-thread voluntary switches, start: $th0"
 echo "                                   end: $th1"
-echo "  runtime packages (Installed-Size KiB): $direct_list"
+[ -n "$image_bytes" ] || echo "  runtime image: not built (make image; test/image/size.sh)"
 if [ "$SMAPS" = 1 ]; then
 	echo "  largest mappings by RSS (KiB rss, KiB anonymous, mapping):"
 	head -n 15 "$W/smaps.txt" | sed 's/^/    /'

@@ -1,22 +1,16 @@
 #!/bin/sh
-# make image: builds the Dockerfile with podman for linux/amd64 and
-# linux/arm64 and writes
-#   build/image/ref           the local podman reference (localhost/profiled:TAG),
-#                             the host's platform (linux/amd64)
-#   build/image/profiled.tar  that image as a docker-archive
-#   build/image/manifest      the manifest list of both platforms
-#                             (localhost/profiled-multiarch:TAG; its arm64
-#                             image is localhost/profiled:TAG-arm64), pushed
-#                             with `podman manifest push --all`
-#                             (test/image/multiarch.sh does, to a registry)
-# The arm64 image: the build stage runs natively and cross-compiles (the
-# Dockerfile's TARGETARCH); only the runtime stage's apt-get runs arm64
-# programs, through qemu-user (binfmt_misc, set up here).
-#   PROFILED_IMAGE_ARM64=0  the host's platform only
+# make image: builds the Dockerfile with podman and writes
+#   build/image/ref           the local podman reference (localhost/profiled:TAG)
+#   build/image/profiled.tar  the image as a docker-archive
 # No registry is reachable from here: when the Dockerfile's base image is
 # not in podman's store, base-image.sh makes it with debootstrap, for the
 # Debian suite the FROM line names, and imports it under that name.
-#   TAG   default: git describe (as the Makefile's VERSION)
+#   TAG     default: git describe (as the Makefile's VERSION)
+#   DEBIAN  the base image (default: the Dockerfile's); a short name such as
+#           debian:trixie-slim is passed to the build fully qualified
+#           (docker.io/library/debian:trixie-slim), the name it has in
+#           podman's store: podman resolves short names through its
+#           registries configuration, which may not list docker.io.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,17 +19,18 @@ out="$repo/build/image"
 tag=${TAG:-$(git -C "$repo" describe --tags --always --dirty 2>/dev/null || echo dev)}
 ref="localhost/profiled:$tag"
 
-# The base: the runtime stage's (the last FROM, past its --platform=... flag),
-# with ${ARG} resolved from its ARG default.
-from=$(sed -n 's/^FROM[[:space:]]\{1,\}\(--[^[:space:]]*[[:space:]]\{1,\}\)*\([^[:space:]]*\).*/\2/p' "$repo/Dockerfile" | tail -n1)
+# The base: the first FROM, with ${ARG} resolved from its ARG default.
+from=$(sed -n 's/^FROM[[:space:]]\{1,\}\([^[:space:]]*\).*/\1/p' "$repo/Dockerfile" | head -n1)
 case $from in
 '${'*'}' | '$'*)
 	var=$(echo "$from" | sed 's/^\${\{0,1\}\([A-Za-z_][A-Za-z0-9_]*\)}\{0,1\}$/\1/')
 	from=$(sed -n "s/^ARG[[:space:]]\{1,\}$var=\([^[:space:]]*\).*/\1/p" "$repo/Dockerfile" | head -n1)
 	;;
 esac
+# DEBIAN (environment) overrides it, as --build-arg DEBIAN would.
+from=${DEBIAN:-$from}
 [ -n "$from" ] || { echo "image: no base image in the Dockerfile" >&2; exit 1; }
-# The name docker and podman resolve it to.
+# The name docker resolves it to, and the one it is imported under.
 case $from in
 */*/* | *.*/* | localhost/*) full=$from ;;
 */*) full=docker.io/$from ;;
@@ -63,14 +58,30 @@ echo "image: building $ref on $full" >&2
 # does, with no bridge or namespace setup. --pull never: only local images.
 nice -n 19 podman --runtime runc build --pull=never --network host \
 	--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-	--build-arg VERSION="$tag" -t "$ref" -f "$repo/Dockerfile" "$repo" >&2
+	--build-arg DEBIAN="$full" --build-arg VERSION="$tag" -t "$ref" -f "$repo/Dockerfile" "$repo" >&2
 rm -f "$out/profiled.tar"
 podman save --format docker-archive -o "$out/profiled.tar" "$ref"
 echo "$ref" >"$out/ref.tmp"
 mv "$out/ref.tmp" "$out/ref"
 echo "image: $ref, $(du -h "$out/profiled.tar" | cut -f1) in build/image/profiled.tar" >&2
 
-[ "${PROFILED_IMAGE_ARM64:-1}" != 0 ] || exit 0
+[ "${PROFILED_IMAGE_ARM64:-0}" = 1 ] || exit 0
+
+# make image-multiarch (PROFILED_IMAGE_ARM64=1): also a linux/arm64 image of
+# deploy/image/Dockerfile.multiarch (Debian 12 based, its runtime stage's
+# apt-get run under qemu-user: ~45 min here; not in CI) and the manifest
+# list of both in build/image/manifest (localhost/profiled-multiarch:TAG;
+# the arm64 image is localhost/profiled:TAG-arm64), which
+# test/image/multiarch.sh pushes to a registry of its own and reads back.
+# The two platforms' images differ in form until the arm64 one is made from
+# scratch as the Dockerfile's is.
+mfile=$repo/deploy/image/Dockerfile.multiarch
+# Its base (bookworm-slim), as above for the Dockerfile's.
+afull=docker.io/library/$(sed -n 's/^ARG[[:space:]]\{1,\}DEBIAN=debian:\([^[:space:]]*\).*/\1/p' "$mfile")
+t=${afull##*:}
+suite=${t%%-*}
+sh "$here/base-image.sh" "$suite" "$afull"
+full=$afull
 
 # --- linux/arm64 and the manifest list ------------------------------------------
 # qemu-user runs the arm64 stage's programs: binfmt_misc with qemu-aarch64
@@ -97,7 +108,7 @@ nice -n 19 podman --runtime runc build --pull=never --network host --platform li
 	--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
 	--build-arg BUILDPLATFORM="linux/$(dpkg --print-architecture)" --build-arg TARGETARCH=arm64 \
 	--build-arg DEBIAN="$arm_base" --build-arg BUILD_BASE="$full" \
-	--build-arg VERSION="$tag" -t "$arm_ref" -f "$repo/Dockerfile" "$repo" >&2
+	--build-arg VERSION="$tag" -t "$arm_ref" -f "$mfile" "$repo" >&2
 for r in "$ref" "$arm_ref"; do
 	podman image inspect --format '{{.Os}}/{{.Architecture}}' "$r" |
 		grep -qx "linux/$([ "$r" = "$ref" ] && dpkg --print-architecture || echo arm64)" ||

@@ -18,6 +18,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # shellcheck source=env.sh
 . "$here/env.sh"
+# shellcheck source=controlplane.sh
+. "$here/controlplane.sh"
 out="$repo/build/cluster"
 
 log() { echo "cluster-up: $*" >&2; }
@@ -95,73 +97,22 @@ wait_for() {
 
 pki=$STATE/pki
 # cert NAME SUBJECT [SAN]: a key and a certificate signed by the cluster CA.
-cert() {
-	local name=$1 subj=$2 san=${3:-}
-	[ -s "$pki/$name.crt" ] && return 0
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$pki/$name.key" -subj "$subj" -out "$pki/$name.csr" 2>/dev/null
-	{
-		echo "basicConstraints=critical,CA:FALSE"
-		echo "keyUsage=critical,digitalSignature,keyEncipherment"
-		if [ -n "$san" ]; then
-			echo "extendedKeyUsage=serverAuth,clientAuth"
-			echo "subjectAltName=$san"
-		else
-			echo "extendedKeyUsage=clientAuth"
-		fi
-	} >"$pki/$name.ext"
-	openssl x509 -req -in "$pki/$name.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
-		-CAcreateserial -days 365 -extfile "$pki/$name.ext" -out "$pki/$name.crt" 2>/dev/null
-	rm -f "$pki/$name.csr" "$pki/$name.ext"
-}
+cert() { cp_cert "$pki" "$@"; }
 
-if [ ! -s "$pki/ca.crt" ]; then
-	log "making certificates"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$pki/ca.key" -subj "/CN=profiled-cluster-ca" -days 365 \
-		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
-		-out "$pki/ca.crt" 2>/dev/null
-fi
-cert apiserver "/CN=kube-apiserver" \
+[ -s "$pki/ca.crt" ] || log "making certificates"
+# The CA, the API server's (for the bridge, loopback and the Service),
+# its kubelet client, the admin, the service-account signing key.
+cp_pki "$pki" \
 	"IP:$GW,IP:127.0.0.1,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
-cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
-cert admin "/O=system:masters/CN=profiled-cluster-admin"
 cert controller-manager "/CN=system:kube-controller-manager"
 cert scheduler "/CN=system:kube-scheduler"
 # The kubelet's identity: the Node authorizer and NodeRestriction apply.
 cert kubelet-client "/O=system:nodes/CN=system:node:$NODE"
 cert kubelet-serving "/CN=$NODE" "IP:$GW,IP:127.0.0.1,DNS:$NODE"
-if [ ! -s "$pki/sa.key" ]; then
-	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key" 2>/dev/null
-	openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
-fi
 chmod 600 "$pki"/*.key
 
-# kubeconfig FILE CERT-NAME
-kubeconfig() {
-	cat >"$1" <<-EOF
-	apiVersion: v1
-	kind: Config
-	clusters:
-	- name: profiled
-	  cluster:
-	    server: https://$GW:$API_PORT
-	    certificate-authority: $pki/ca.crt
-	users:
-	- name: $2
-	  user:
-	    client-certificate: $pki/$2.crt
-	    client-key: $pki/$2.key
-	contexts:
-	- name: profiled
-	  context:
-	    cluster: profiled
-	    user: $2
-	current-context: profiled
-	EOF
-}
 for c in admin controller-manager scheduler kubelet-client; do
-	kubeconfig "$STATE/$c.kubeconfig" "$c"
+	cp_kubeconfig "$STATE/$c.kubeconfig" "https://$GW:$API_PORT" "$pki" "$c"
 done
 
 # --- network -------------------------------------------------------------------
@@ -204,11 +155,8 @@ cgroup_setup
 
 # --- control plane ---------------------------------------------------------------
 
-start etcd "$bin/etcd" --name "$NODE" --data-dir "$STATE/etcd" \
-	--listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
-	--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-	--initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-	--initial-cluster "$NODE=http://127.0.0.1:$ETCD_PEER_PORT"
+cp_etcd_cmd "$bin" "$NODE" "$STATE/etcd" "$ETCD_PORT" "$ETCD_PEER_PORT"
+start etcd "${CP_CMD[@]}"
 wait_for etcd 60 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 
 cat >"$STATE/audit-policy.yaml" <<EOF
@@ -222,23 +170,9 @@ rules:
   nonResourceURLs: ["/readyz*", "/healthz*", "/livez*"]
 - level: Metadata
 EOF
-start kube-apiserver "$bin/kube-apiserver" \
-	--bind-address="$GW" --advertise-address="$GW" --secure-port="$API_PORT" \
-	--etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-	--tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-	--client-ca-file="$pki/ca.crt" \
-	--kubelet-client-certificate="$pki/apiserver-kubelet-client.crt" \
-	--kubelet-client-key="$pki/apiserver-kubelet-client.key" \
-	--kubelet-certificate-authority="$pki/ca.crt" \
-	--kubelet-preferred-address-types=InternalIP \
-	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-	--service-account-issuer=https://kubernetes.default.svc.cluster.local \
-	--service-cluster-ip-range="$SERVICE_RANGE" \
-	--authorization-mode=Node,RBAC \
-	--enable-admission-plugins=NodeRestriction,ValidatingAdmissionPolicy \
-	--allow-privileged=true \
-	--audit-policy-file="$STATE/audit-policy.yaml" --audit-log-path="$STATE/logs/audit.log" \
-	--audit-log-maxsize=100 --audit-log-maxbackup=1
+cp_apiserver_cmd "$bin" "$pki" "$GW" "$API_PORT" "$ETCD_PORT" "$SERVICE_RANGE" \
+	"$STATE/audit-policy.yaml" "$STATE/logs/audit.log"
+start kube-apiserver "${CP_CMD[@]}"
 kubectl_admin() { "$bin/kubectl" --kubeconfig "$STATE/admin.kubeconfig" "$@"; }
 wait_for kube-apiserver 120 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
 	"https://$GW:$API_PORT/readyz"

@@ -233,6 +233,14 @@ fi
 # taint, least privilege, a rolling update.
 # shellcheck source=cases.sh
 . "$here/cases.sh"
+# The same agent through the Helm chart: install, upgrade, uninstall.
+# shellcheck source=helm.sh
+. "$here/helm.sh"
+
+# docs/getting-started.md run as written, last: it uninstalls profiled (and
+# installs this overlay again afterwards).
+# shellcheck source=getting-started.sh
+. "$here/getting-started.sh"
 
 k -n "$ns" delete pod --all --wait=false >/dev/null 2>&1
 finish

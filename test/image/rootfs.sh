@@ -31,6 +31,9 @@ if [ ! -f "$dir/.complete" ]; then
 	mv "$tmp" "$dir"
 fi
 touch "$dir/.complete"
-# Keep the newest four exports.
-ls -1dt "$cache"/*/ 2>/dev/null | tail -n +5 | while read -r old; do rm -rf "$old"; done
+# Keep the newest four exports, and any a test still runs from (it holds a
+# shared lock on .complete: test/image/with-parser.sh).
+ls -1dt "$cache"/*/ 2>/dev/null | tail -n +5 | while read -r old; do
+	flock -n -x "$old/.complete" rm -rf "$old" || true
+done
 echo "$dir"

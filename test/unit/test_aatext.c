@@ -3,7 +3,7 @@
  * lib/aatext: includes found the way the AppArmor parser's lexer finds them,
  * and the confinement rule, against a temporary folder standing in for
  * /etc/apparmor.d.  Each bypass class has several members; every member was
- * seen to make apparmor_parser 3.0 open the file (test/bats/aa-include.bats
+ * seen to make apparmor_parser 3.0 and 4.1 open the file (test/bats/aa-include.bats
  * proves it again with the real parser).
  */
 #include "unit.h"
@@ -193,6 +193,11 @@ test_comments(void **state)
 		"  # include more, later; abi too\n}\n",
 		"profile x {\n  file,\n}\n# include nothing here\n",
 		"abi <abi/3.0>,\n\n# include files in home.d\n",
+		/* an include line leaves the lexer's state as it was before it */
+		"#include <tunables/global>\n# include the rest\n",
+		"include <tunables/global>\n\n# Note: include comes first, abi /4.0 too\n",
+		"profile x {\n  #include <abstractions/base>\n  # include nothing else\n}\n",
+		"include if exists <tunables/global>\n# include more\n",
 	};
 	static const struct bad bad[] = {
 		/* a `,` can end the rule the line may be in (`mount /a{`) */
@@ -205,9 +210,13 @@ test_comments(void **state)
 		{ "profile \"a,\n# x\" include /etc/shadow\n", "only the standard" },
 		/* `{` ends a condition (`if a{`) */
 		{ "if a{\n# x { include /etc/shadow\n", "only the standard" },
-		/* after an assignment or an include: not known */
+		/* after an assignment: not known */
 		{ "@{X}=/home/\n# include files in home.d\n", "`include files`" },
-		{ "#include <tunables/global>\n# include the rest\n", "`include the`" },
+		/* an include line keeps what was before it: here `->` */
+		{ "profile x -> \n include <tunables/global>\n# include etc/shadow\n",
+		  "working folder" },
+		/* not an include line alone: an assignment after it */
+		{ "#include <tunables/global> @{X}=/home/\n# include the rest\n", "`include the`" },
 		/* `#include` is checked on any line */
 		{ "# see #include </etc/shadow>\n", "relative to the standard" },
 	};

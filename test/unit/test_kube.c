@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* lib/kubeconfig and lib/nodepatch: every field of SPEC §5, and the one
+/* lib/kubeconfig and lib/nodepatch: every field docs/api.md ("Connecting")
+ * reads, and the one
  * merge patch the agent sends. */
 #include "unit.h"
 

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * lib/labels.c: label-name(x) of SPEC §2.3, label name and DNS subdomain
+ * lib/labels.c: label-name(x) of docs/operations.md ("Labels"), label name and DNS subdomain
  * checks, the agent's own label keys and the label set.
  *
- * Expected names are written out from the SPEC rule; their hash suffix is
+ * Expected names are written out from that rule; their hash suffix is
  * computed here with OpenSSL's SHA256(), never by asking lib/ for it.
- * "Every char" of the SPEC is read as every character: a multi-byte UTF-8
- * sequence is one character and becomes one '-'.
+ * As the rule says, a multi-byte UTF-8 sequence is one character and
+ * becomes one '-'.
  */
 #include "unit.h"
 
@@ -267,7 +267,7 @@ label_name_distinct_inputs_with_one_prefix_differ(void **state)
 	assert_string_not_equal(a, b);
 }
 
-/* SPEC §2.3 written again, step by step, to compare on many inputs. */
+/* The rule of docs/operations.md written again, step by step, to compare on many inputs. */
 static bool
 ref_alnum(unsigned char c)
 {
@@ -354,7 +354,8 @@ label_name_matches_the_spec_rule_on_generated_names(void **state)
 		ref_label_name(x, want, sizeof(want));
 		pd_label_name(x, got);
 		if (strcmp(got, want) != 0)
-			fail_msg("label-name(\"%s\") = \"%s\", the SPEC says \"%s\"", x, got, want);
+			fail_msg("label-name(\"%s\") = \"%s\", docs/operations.md says \"%s\"", x,
+				 got, want);
 		if (!pd_label_name_valid(got))
 			fail_msg("label-name(\"%s\") = \"%s\" is not a valid label name", x, got);
 		pd_label_name(x, got2);

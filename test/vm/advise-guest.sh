@@ -4,7 +4,8 @@
 # /dev/kmsg; the profile it writes (defaultAction SCMP_ACT_ERRNO) then runs
 # the same container, which must succeed, while the same container making
 # one more syscall (mkdir, with EXTRA=1) must get EPERM for it.
-# Needs: /usr/local/bin/profiled, /usr/sbin/runc, /adv/{config-head.json,
+# Needs: profiled and runc on PATH (the image's profiled or the host's
+# build, runc from the host), /adv/{config-head.json,
 # config-tail.json,log.json}.
 n_fail=0
 n_ok=0
@@ -23,7 +24,9 @@ else
 fi
 
 mkdir -p /bundle/rootfs/bin /bundle/rootfs/proc /bundle/rootfs/dev /bundle/rootfs/tmp
-cp /usr/bin/busybox /bundle/rootfs/bin/busybox
+bb=/test/bin/busybox # the image userspace keeps busybox apart
+[ -x "$bb" ] || bb=/usr/bin/busybox
+cp "$bb" /bundle/rootfs/bin/busybox
 for a in sh cat echo mkdir; do ln -s busybox "/bundle/rootfs/bin/$a"; done
 
 # container NAME SECCOMP_JSON EXTRA: output in $out, exit status in $st

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `profiled advise` on a real kernel's audit records: boots Debian's kernel
-# under QEMU (run.sh) with the built profiled and runc and runs
-# advise-guest.sh in it (one boot).
+# under QEMU (run.sh) with the image's userspace (or the host's and the
+# built profiled: PROFILED_VM_USERSPACE=host, see host-lib.sh) and runc, and
+# runs advise-guest.sh in it (one boot).
 #
 #   test/vm/advise.sh [PROFILED_BINARY]     (default build/profiled)
 #
@@ -17,18 +18,18 @@ want=16
 
 . "$here/host-lib.sh"
 vm_prepare "$bin"
-runc=$(command -v runc || true)
-[ -n "$runc" ] || {
+command -v runc >/dev/null || {
 	echo "SKIP: runc is not installed (make deps)"
 	exit 77
 }
+vm_bins "$bin" runc:/usr/sbin/runc || exit 1
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/profiled-vm-advise.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 start=${EPOCHREALTIME/./}
 status=0
 PROFILED_VM_LOG=$tmp/console.log "$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-180}" \
-	--bin "$bin:/usr/local/bin/profiled" --bin "$runc:/usr/sbin/runc" --file "$here/advise:/adv" \
+	"${VM_BINS[@]}" --file "$here/advise:/adv" \
 	"$here/advise-guest.sh" >"$tmp/out" 2>"$tmp/err" || status=$?
 end=${EPOCHREALTIME/./}
 if [ "$status" = 77 ]; then
@@ -46,6 +47,6 @@ else
 	sed 's/^/#   /' "$tmp/out" "$tmp/err" | tail -n 60
 	failed=$((failed + 1))
 fi
-echo "# VM test wall time: $(((end - start) / 1000)) ms"
+echo "# VM test wall time: $(((end - start) / 1000)) ms (userspace: $VM_USERSPACE)"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

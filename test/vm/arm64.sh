@@ -12,6 +12,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bin=${1:-$repo/build-arm64/profiled}
 export PROFILED_VM_ARCH=arm64
+# The guest's userspace is the arm64 sysroot's (busybox, parser, libraries):
+# the image's filesystem is amd64's.
+export PROFILED_VM_USERSPACE=host
 
 . "$here/host-lib.sh"
 vm_prepare "$bin"

@@ -58,3 +58,20 @@ swap_to() {
 	done
 	[ -z "$old" ] || rm -rf "${CM:?}/$old"
 }
+
+# tool NAME: the first real program NAME (a regular file, not one of
+# busybox's applet links) in /usr/local/bin, /usr/bin, /usr/sbin, /test/bin:
+# util-linux's setpriv (busybox's has no --bounding-set) from the image or
+# the host (--bin), busybox itself for a container's rootfs.  busybox sh
+# runs its own applets before PATH, so `setpriv` alone would be busybox's.
+tool() {
+	for d in /usr/local/bin /usr/bin /usr/sbin /test/bin; do
+		if [ -f "$d/$1" ] && [ ! -L "$d/$1" ] && [ -x "$d/$1" ]; then
+			echo "$d/$1"
+			return 0
+		fi
+	done
+	echo "tool: no $1 in the guest" >&2
+	echo "/nonexistent/$1"
+	return 1
+}

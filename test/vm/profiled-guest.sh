@@ -71,7 +71,7 @@ expect "an unconfined process may write" sh -c 'echo x >/tmp/w2 && [ -s /tmp/w2 
 # pod (`touch /tmp/test` under k8s-apparmor-example-deny-write) as an OCI
 # bundle for runc, which sets the profile for the container's process
 mkdir -p /bundle/rootfs/bin /bundle/rootfs/proc /bundle/rootfs/dev /bundle/rootfs/tmp
-cp /bin/busybox /bundle/rootfs/bin/busybox
+cp "$(tool busybox)" /bundle/rootfs/bin/busybox
 for a in sh cat touch; do ln -s busybox "/bundle/rootfs/bin/$a"; done
 container() { # NAME PROFILE
 	sed -e "s|@PROFILE@|$2|" -e "s|@CID@|$1|" /payload/config.json >/bundle/config.json

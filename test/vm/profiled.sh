@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The AppArmor path of profiled on a real kernel: boots Debian's kernel under
-# QEMU (run.sh) with the built profiled and runs profiled-guest.sh in it.
+# QEMU (run.sh) with the image's userspace (or the host's and the built
+# profiled: PROFILED_VM_USERSPACE=host, see host-lib.sh) and runs
+# profiled-guest.sh in it.
 #
 #   test/vm/profiled.sh [PROFILED_BINARY]     (default build/profiled)
 #
@@ -24,17 +26,12 @@ cp "$fixture" "$payload/deny-write"
 
 # runc confines a container with the profile profiled loaded (the
 # Kubernetes tutorial's pod, as a bare OCI bundle).
-runc=$(command -v runc || true)
-[ -n "$runc" ] || {
-	echo "profiled.sh: runc is not installed (make deps)" >&2
-	exit 1
-}
+vm_bins "$bin" runc || exit 1
 
 start=${EPOCHREALTIME/./}
 rc=0
-"$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-240}" --bin "$bin:/usr/local/bin/profiled" \
-	--bin "$runc:/usr/local/bin/runc" --file "$payload:/payload" \
+"$here/run.sh" --timeout "${PROFILED_VM_TIMEOUT:-240}" "${VM_BINS[@]}" --file "$payload:/payload" \
 	--file "$here/guest-lib.sh:/guest-lib.sh" "$here/profiled-guest.sh" || rc=$?
 end=${EPOCHREALTIME/./}
-echo "# VM test wall time: $(((end - start) / 1000)) ms"
+echo "# VM test wall time: $(((end - start) / 1000)) ms (userspace: $VM_USERSPACE)"
 exit "$rc"

@@ -2,22 +2,35 @@
 # Run a shell script as root inside a QEMU VM booted on Debian's stock kernel,
 # which has AppArmor enabled, and exit with the script's exit status.
 #
-#   run.sh [--kernel SUITE] [--timeout SECONDS] [--file HOSTPATH[:GUESTPATH]]...
+#   run.sh [--kernel SUITE] [--timeout SECONDS] [--rootfs DIR] [--file HOSTPATH[:GUESTPATH]]...
 #          [--bin HOSTBIN[:GUESTPATH]]... [--] GUEST_SCRIPT|-
 #
 # GUEST_SCRIPT runs as /test.sh under busybox sh (`-` reads it from stdin).
-# The guest has: busybox (every applet), /sbin/apparmor_parser with its
-# libraries, /etc/apparmor.d/{abi,abstractions,tunables,local},
-# /etc/apparmor/parser.conf, /usr/share/apparmor-features/features, and
-# proc, sysfs, devtmpfs, devpts, securityfs and cgroup2 (/sys/fs/cgroup)
-# mounted; / is the initramfs itself, a writable tmpfs. PROFILED_VM=1 is set
-# in its environment; the working directory is /.
+# The guest's userspace is either the host's (the default): busybox (every
+# applet), /sbin/apparmor_parser with its libraries,
+# /etc/apparmor.d/{abi,abstractions,tunables,local},
+# /etc/apparmor/parser.conf, /usr/share/apparmor-features/features; or,
+# with --rootfs, an image's whole filesystem (its profiled, parser,
+# libraries, apparmor.d) with busybox apart in /test/bin, last on PATH.
+# Mounted: proc, sysfs, devtmpfs, devpts, securityfs and cgroup2
+# (/sys/fs/cgroup); / is the initramfs itself, a writable tmpfs.
+# PROFILED_VM=1 is set in its environment; the working directory is /.
 #
 #   --bin HOSTBIN[:GUESTPATH]    an executable, plus every library ldd lists
 #                                for it (default GUESTPATH
-#                                /usr/local/bin/<name>, which is on PATH)
+#                                /usr/local/bin/<name>, which is on PATH);
+#                                with --rootfs: default /test/bin/<name>, no
+#                                library is copied (it runs on the image's,
+#                                which must have them all) and GUESTPATH must
+#                                not exist in the image
 #   --file HOSTPATH[:GUESTPATH]  a file or directory (copied recursively);
 #                                default GUESTPATH: the same absolute path
+#                                (with --rootfs a file must not replace one
+#                                of the image's)
+#   --rootfs DIR                 the guest's userspace: an image's exported
+#                                filesystem (test/image/rootfs.sh), minus
+#                                docs, man pages, locales and apt's caches;
+#                                or PROFILED_VM_ROOTFS
 #   --kernel SUITE               Debian's kernel to boot: bookworm (6.1,
 #                                the default), trixie (6.12) or sid (the
 #                                newest); fetch.sh downloads it once
@@ -49,12 +62,13 @@
 #                        (a bzImage works too, just slower); a suite name
 #                        (bookworm, trixie, sid) means --kernel SUITE
 #   PROFILED_VM_APPEND   extra kernel command line
-#   PROFILED_VM_MEM      guest memory (default 512M); PROFILED_VM_SMP (2)
+#   PROFILED_VM_MEM      guest memory (default 512M, 1G with --rootfs);
+#                        PROFILED_VM_SMP (2)
 #   PROFILED_VM_ARCH     amd64 (default) or arm64: Debian's arm64 kernel under
 #                        qemu-system-aarch64 (-M virt, TCG), the guest's
 #                        busybox, parser and --bin libraries from the arm64
 #                        sysroot (test/tools/arm64-sysroot.sh), --bin programs
-#                        arm64 ones (make test-vm-arm64)
+#                        arm64 ones (make test-vm-arm64); not with --rootfs
 #   PROFILED_VM_ACCEL    QEMU accelerator (default tcg,thread=single: nested KVM is
 #                        broken, and multi-threaded TCG let a 6.12 guest trip over
 #                        a half-patched int3 of its own code: "Oops: int3")
@@ -86,6 +100,7 @@ esac
 files=()
 bins=()
 script=
+rootfs=${PROFILED_VM_ROOTFS:-}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout)
@@ -100,6 +115,12 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	--kernel=*) suite=${1#*=} && shift ;;
+	--rootfs)
+		[ $# -ge 2 ] || usage "--rootfs needs a value"
+		rootfs=$2
+		shift 2
+		;;
+	--rootfs=*) rootfs=${1#*=} && shift ;;
 	--file)
 		[ $# -ge 2 ] || usage "--file needs a value"
 		files+=("$2")
@@ -131,6 +152,11 @@ bookworm | trixie | sid) ;;
 *) usage "--kernel must be bookworm, trixie or sid" ;;
 esac
 export PROFILED_VM_SUITE=$suite
+if [ -n "$rootfs" ]; then
+	[ -x "$rootfs/init" ] && usage "--rootfs $rootfs: the image has its own /init"
+	[ -d "$rootfs/usr/bin" ] && [ -e "$rootfs/bin/sh" ] || usage "--rootfs $rootfs: not a filesystem (no /usr/bin, /bin/sh)"
+	rootfs=$(cd "$rootfs" && pwd)
+fi
 if [ "$timeout_s" -ge 20 ]; then guest_timeout=$((timeout_s - 10)); else guest_timeout=$(((timeout_s + 1) / 2)); fi
 
 t_start=$(now)
@@ -157,6 +183,7 @@ arm64)
 	;;
 *) usage "PROFILED_VM_ARCH must be amd64 or arm64" ;;
 esac
+[ "$ARCH" = amd64 ] || [ -z "$rootfs" ] || usage "--rootfs: amd64 only (arm64 runs the sysroot's userspace)"
 for tool in $tools; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (run $here/fetch.sh as root; arm64: make deps-arm64)"
 done
@@ -244,9 +271,9 @@ make_cpio() { # dir out
 
 # --- the guest's /init ------------------------------------------------------------
 read -r -d '' INIT <<'EOF' || true
-#!/bin/sh
+#!@SH@
 # PID 1 of the profiled test VM (written by test/vm/run.sh).
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin@TESTPATH@
 export HOME=/root TERM=dumb PROFILED_VM=1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -267,7 +294,7 @@ VM_TIMEOUT=60 VM_DMESG=0
 [ -r /etc/profiled-vm/run.conf ] && . /etc/profiled-vm/run.conf
 cd /
 echo VM-TEST-BEGIN
-sh /test.sh </dev/null &
+@SH@ /test.sh </dev/null &
 pid=$!
 (sleep "$VM_TIMEOUT"; : >/run/vm-timed-out; echo "VM-GUEST-TIMEOUT=$VM_TIMEOUT"; kill -KILL "$pid") </dev/null >/dev/console 2>&1 &
 watchdog=$!
@@ -286,77 +313,131 @@ poweroff -f
 # If poweroff fails, PID 1 exits: panic=-1 reboots and qemu -no-reboot exits.
 EOF
 INIT+=$'\n'
+if [ -n "$rootfs" ]; then
+	# The image's programs come first on PATH; busybox (in /test/bin) only
+	# adds what the image lacks (ip, poweroff, ps...). The test script runs
+	# under busybox sh, as with the host's userspace.
+	INIT=${INIT//@SH@//test/bin/sh}
+	INIT=${INIT//@TESTPATH@/:/test/bin}
+else
+	INIT=${INIT//@SH@//bin/sh}
+	INIT=${INIT//@TESTPATH@/}
+fi
 
 # --- base initramfs (cached) ---------------------------------------------------------
-# Everything that does not change between runs: busybox, the parser and its
-# libraries, apparmor.d, /init. Keyed by those inputs (path, size, mtime).
-# (arm64: from the sysroot; $sysroot is empty for the host's)
-parser=$sysroot/usr/sbin/apparmor_parser
+# (arm64: busybox, the parser and its files from the sysroot; $sysroot is
+# empty for the host's)
 busybox=$sysroot/bin/busybox
 run_busybox=("$busybox")
 [ -z "$sysroot" ] || run_busybox=(qemu-aarch64-static "$busybox")
-aa_dirs=()
-for d in abi abstractions tunables local; do
-	[ -d "$sysroot/etc/apparmor.d/$d" ] && aa_dirs+=("$sysroot/etc/apparmor.d/$d")
-done
-for f in "$busybox" "$parser" "$sysroot/etc/apparmor/parser.conf" "$sysroot/usr/share/apparmor-features/features"; do
-	[ -r "$f" ] || die "$f missing (run $here/fetch.sh as root)"
-done
-parser_libs=$(libs_of "$parser") || exit 70
-base_inputs() {
-	local f
-	for f in "$busybox" "$parser" $parser_libs "$sysroot/etc/apparmor/parser.conf" \
-		"$sysroot/usr/share/apparmor-features/features"; do
-		stat -L -c '%n %s %Y' "$f"
-	done
-	find "${aa_dirs[@]}" -type f -printf '%p %s %T@\n' | LC_ALL=C sort
-	sha256sum "${BASH_SOURCE[0]}" # any change to this script rebuilds the base
-}
-key=$(base_inputs | sha256sum | cut -c1-16)
+[ -r "$busybox" ] || die "$busybox missing (run $here/fetch.sh as root)"
 base_dir=$CACHE/initramfs
 if ! mkdir -p "$base_dir" 2>/dev/null || ! [ -w "$base_dir" ]; then
 	echo "run.sh: cannot write $base_dir: building the base initramfs without caching it" >&2
 	base_dir=$work
 fi
-base=$base_dir/base-$key.cpio
-t_build=$(now)
-if [ ! -s "$base" ]; then
-	root=$work/base
-	skeleton "$root"
-	mkdir -p "$root"/{proc,sys,dev,tmp,run,root,mnt,var/tmp,var/cache/apparmor,etc/profiled-vm}
-	chmod 1777 "$root/tmp" "$root/var/tmp"
-	put "$root" "$busybox" /usr/bin/busybox
+# busybox and its applet links under ROOT/PREFIX (usr/bin: the host
+# userspace; test/bin: apart from an image's own programs).
+busybox_into() { # root prefix
+	local root=$1 prefix=$2 applet
+	put "$root" "$busybox" "/$prefix/busybox"
 	while read -r applet; do
-		applet=${applet#/}
-		case $applet in
-		bin/* | sbin/*) applet=usr/$applet ;;
-		esac
-		[ -e "$root/$applet" ] || ln -s /usr/bin/busybox "$root/$applet"
+		if [ "$prefix" = usr/bin ]; then
+			applet=${applet#/}
+			case $applet in
+			bin/* | sbin/*) applet=usr/$applet ;;
+			esac
+		else
+			applet=$prefix/$(basename "$applet")
+		fi
+		[ -e "$root/$applet" ] || ln -s "/$prefix/busybox" "$root/$applet"
 	done < <("${run_busybox[@]}" --list-full)
-	put "$root" "$parser" /usr/sbin/apparmor_parser
-	for lib in $parser_libs; do put "$root" "$lib" "${lib#"$sysroot"}"; done
-	put "$root" "$sysroot/etc/apparmor/parser.conf" /etc/apparmor/parser.conf
-	put "$root" "$sysroot/usr/share/apparmor-features/features" /usr/share/apparmor-features/features
-	mkdir -p "$root/etc/apparmor.d"
-	cp -rL "${aa_dirs[@]}" "$root/etc/apparmor.d/"
-	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
-	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-	printf '127.0.0.1 localhost profiled-vm\n::1 localhost\n' >"$root/etc/hosts"
-	printf '%s' "$INIT" >"$root/init"
-	chmod 755 "$root/init"
-	make_cpio "$root" "$work/base.cpio"
-	(cd "$root" && find . -mindepth 1 | sed 's/^\.//') >"$work/base.manifest"
-	mv "$work/base.manifest" "${base%.cpio}.manifest"
-	mv "$work/base.cpio" "$base" # atomic: concurrent runs never see half a file
-	rm -rf "$root"
-	# Drop the bases of other keys (older harness or host files) over a day old.
-	find "$base_dir" -name 'base-*' ! -name "base-$key.*" -mtime +0 -delete 2>/dev/null || true
+}
+t_build=$(now)
+if [ -n "$rootfs" ]; then
+	# An image's filesystem: keyed by its folder (test/image/rootfs.sh names
+	# it by the image ID), busybox and this script. Two archives in one
+	# file: the image's files as they are, then /test and /init.
+	key=$({
+		echo "$rootfs"
+		stat -L -c '%n %s %Y' "$busybox"
+		sha256sum "${BASH_SOURCE[0]}"
+	} | sha256sum | cut -c1-16)
+	base=$base_dir/image-$key.cpio
+	if [ ! -s "$base" ]; then
+		(cd "$rootfs" && find . -mindepth 1 \( -path ./usr/share/doc -o -path ./usr/share/man \
+			-o -path ./usr/share/info -o -path ./usr/share/locale -o -path ./var/cache/apt \
+			-o -path ./var/lib/apt/lists -o -path ./var/log -o -path ./.complete \) -prune -o -print |
+			LC_ALL=C sort | cpio -o -H newc --reproducible --quiet) >"$work/base.cpio"
+		root=$work/base
+		mkdir -p "$root/test/bin" "$root/etc/profiled-vm"
+		busybox_into "$root" test/bin
+		printf '%s' "$INIT" >"$root/init"
+		chmod 755 "$root/init"
+		make_cpio "$root" "$work/extra.cpio"
+		cat "$work/extra.cpio" >>"$work/base.cpio"
+		mv "$work/base.cpio" "$base"
+		rm -rf "$root" "$work/extra.cpio"
+		find "$base_dir" -name 'image-*' ! -name "image-$key.*" -mtime +0 -delete 2>/dev/null || true
+	fi
+else
+	# Everything that does not change between runs: busybox, the parser and its
+	# libraries, apparmor.d, /init. Keyed by those inputs (path, size, mtime).
+	parser=$sysroot/usr/sbin/apparmor_parser
+	aa_dirs=()
+	for d in abi abstractions tunables local; do
+		[ -d "$sysroot/etc/apparmor.d/$d" ] && aa_dirs+=("$sysroot/etc/apparmor.d/$d")
+	done
+	for f in "$parser" "$sysroot/etc/apparmor/parser.conf" "$sysroot/usr/share/apparmor-features/features"; do
+		[ -r "$f" ] || die "$f missing (run $here/fetch.sh as root)"
+	done
+	parser_libs=$(libs_of "$parser") || exit 70
+	base_inputs() {
+		local f
+		for f in "$busybox" "$parser" $parser_libs "$sysroot/etc/apparmor/parser.conf" \
+			"$sysroot/usr/share/apparmor-features/features"; do
+			stat -L -c '%n %s %Y' "$f"
+		done
+		find "${aa_dirs[@]}" -type f -printf '%p %s %T@\n' | LC_ALL=C sort
+		sha256sum "${BASH_SOURCE[0]}" # any change to this script rebuilds the base
+	}
+	key=$(base_inputs | sha256sum | cut -c1-16)
+	base=$base_dir/base-$key.cpio
+	if [ ! -s "$base" ]; then
+		root=$work/base
+		skeleton "$root"
+		mkdir -p "$root"/{proc,sys,dev,tmp,run,root,mnt,var/tmp,var/cache/apparmor,etc/profiled-vm}
+		chmod 1777 "$root/tmp" "$root/var/tmp"
+		busybox_into "$root" usr/bin
+		put "$root" "$parser" /usr/sbin/apparmor_parser
+		for lib in $parser_libs; do put "$root" "$lib" "${lib#"$sysroot"}"; done
+		put "$root" "$sysroot/etc/apparmor/parser.conf" /etc/apparmor/parser.conf
+		put "$root" "$sysroot/usr/share/apparmor-features/features" /usr/share/apparmor-features/features
+		mkdir -p "$root/etc/apparmor.d"
+		cp -rL "${aa_dirs[@]}" "$root/etc/apparmor.d/"
+		printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+		printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+		printf '127.0.0.1 localhost profiled-vm\n::1 localhost\n' >"$root/etc/hosts"
+		printf '%s' "$INIT" >"$root/init"
+		chmod 755 "$root/init"
+		make_cpio "$root" "$work/base.cpio"
+		(cd "$root" && find . -mindepth 1 | sed 's/^\.//') >"$work/base.manifest"
+		mv "$work/base.manifest" "${base%.cpio}.manifest"
+		mv "$work/base.cpio" "$base" # atomic: concurrent runs never see half a file
+		rm -rf "$root"
+		# Drop the bases of other keys (older harness or host files) over a day old.
+		find "$base_dir" -name 'base-*' ! -name "base-$key.*" -mtime +0 -delete 2>/dev/null || true
+	fi
 fi
 
 # --- per-run initramfs -------------------------------------------------------------
 root=$work/run
-skeleton "$root"
-mkdir -p "$root/etc/profiled-vm"
+if [ -n "$rootfs" ]; then
+	mkdir -p "$root/etc/profiled-vm"
+else
+	skeleton "$root"
+	mkdir -p "$root/etc/profiled-vm"
+fi
 # Is this host path already in the base? (compared /usr-merged, as the base
 # manifest lists real paths: /lib/x/libc.so.6 is there as /usr/lib/x/libc.so.6)
 in_base() {
@@ -378,14 +459,28 @@ check_guest() {
 	*) usage "guest path must be absolute: $1" ;;
 	esac
 }
+# With --rootfs: does the image have this path? (its own symlinks, such
+# as lib64 -> usr/lib64, are relative, so they resolve inside it)
+in_image() { [ -e "$rootfs$1" ] || [ -L "$rootfs$1" ]; }
 for spec in "${bins[@]+"${bins[@]}"}"; do
 	host=${spec%%:*}
 	guest=/usr/local/bin/$(basename "$host")
+	[ -n "$rootfs" ] && guest=/test/bin/$(basename "$host")
 	[ "$host" != "$spec" ] && guest=${spec#*:}
 	check_guest "$guest"
 	if ! [ -f "$host" ] || ! [ -x "$host" ]; then usage "--bin $host: not an executable file"; fi
-	put "$root" "$(abs "$host")" "$guest"
 	bin_libs=$(libs_of "$host") || exit 70
+	if [ -n "$rootfs" ]; then
+		# A test tool the image lacks: it must not shadow the image's
+		# programs, and it runs on the image's libraries, never the host's.
+		in_image "$guest" && usage "--bin $host: $guest is the image's own; pick a path under /test"
+		for lib in $bin_libs; do
+			in_image "$lib" || usage "--bin $host: needs $lib, which the image lacks"
+		done
+		put "$root" "$(abs "$host")" "$guest"
+		continue
+	fi
+	put "$root" "$(abs "$host")" "$guest"
 	for lib in $bin_libs; do
 		in_base "${lib#"$sysroot"}" || put "$root" "$lib" "${lib#"$sysroot"}"
 	done
@@ -396,6 +491,9 @@ for spec in "${files[@]+"${files[@]}"}"; do
 	[ "$host" != "$spec" ] && guest=${spec#*:}
 	check_guest "$guest"
 	[ -e "$host" ] || usage "--file $host: no such file or directory"
+	if [ -n "$rootfs" ] && ! [ -d "$host" ] && in_image "$guest"; then
+		usage "--file $host: $guest is the image's own"
+	fi
 	if [ -d "$host" ]; then
 		mkdir -p "$root$guest"
 		cp -rL --preserve=mode "$host/." "$root$guest/"
@@ -428,7 +526,9 @@ console=ttyS0 qemu=(qemu-system-x86_64)
 # pointer-authentication algorithm (QARMA is slow under TCG).
 [ "$ARCH" = amd64 ] || console=ttyAMA0 qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on)
 append="console=$console quiet panic=-1 apparmor=1 security=apparmor ${PROFILED_VM_APPEND:-}"
-qemu+=(-accel "${PROFILED_VM_ACCEL:-tcg,thread=single}" -m "${PROFILED_VM_MEM:-512M}"
+mem=512M
+[ -n "$rootfs" ] && mem=1G # the image's files (~100 MB) live in the guest's RAM, twice while unpacked
+qemu+=(-accel "${PROFILED_VM_ACCEL:-tcg,thread=single}" -m "${PROFILED_VM_MEM:-$mem}"
 	-smp "${PROFILED_VM_SMP:-2}" -nodefaults -no-user-config -display none -no-reboot
 	-kernel "$kernel" -initrd "$work/initrd.cpio" -append "$append"
 	-serial "file:$log")

@@ -11,6 +11,7 @@ AA=/sys/kernel/security/apparmor
 CM=/cm
 STATE=/var/lib/profiled
 . /guest-lib.sh
+SETPRIV=$(tool setpriv)
 
 echo "# kernel $(uname -r), apparmor.export_binary=$(cat /sys/module/apparmor/parameters/export_binary)" \
 	"hash_policy=$(cat /sys/module/apparmor/parameters/hash_policy)"
@@ -19,7 +20,7 @@ expect "the kernel has AppArmor on" [ -r "$AA/profiles" ]
 agent() { # LOG [flags]: one reconcile, as the DaemonSet runs the agent
 	log=$1
 	shift
-	/usr/local/bin/setpriv --bounding-set=-all,+mac_admin --inh-caps=-all --no-new-privs -- \
+	"$SETPRIV" --bounding-set=-all,+mac_admin --inh-caps=-all --no-new-privs -- \
 		profiled run --once --profiles "$CM" --seccomp-root /tmp/seccomp --state-dir "$STATE" \
 		--node-name vm-node --metrics-addr "" "$@" >"$log" 2>&1
 }
@@ -73,7 +74,7 @@ dh=$(pdir pd-host)
 expect "pd-host: the kernel's raw_data is not the agent's compile of hijack" \
 	sh -c '! cmp -s "$0/raw_data" "$(find '"$STATE"'/apparmor-cache -type f -name "$(sha256sum </cm/..data/hijack | cut -d" " -f1)" ! -path "*/names/*")"' "$dh"
 expect "... the agent can read raw_data with CAP_MAC_ADMIN only (no_new_privs, uid 0)" \
-	/usr/local/bin/setpriv --bounding-set=-all,+mac_admin --inh-caps=-all --no-new-privs -- \
+	"$SETPRIV" --bounding-set=-all,+mac_admin --inh-caps=-all --no-new-privs -- \
 	sh -c 'cat "$0/raw_data" >/dev/null' "$(pdir pd-own)"
 
 # The state is lost: the agent proves its profiles from the kernel alone.

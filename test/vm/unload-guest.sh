@@ -9,6 +9,7 @@ set -u
 AA=/sys/kernel/security/apparmor
 CM=/cm
 . /guest-lib.sh
+SETPRIV=$(tool setpriv)
 
 echo "# kernel $(uname -r), apparmor enabled: $(cat /sys/module/apparmor/parameters/enabled)"
 expect "the kernel has AppArmor on" [ -r "$AA/profiles" ]
@@ -21,9 +22,10 @@ cp /tmp/v1/stays /tmp/v2/
 swap_to /tmp/v1
 
 # The agent as the DaemonSet runs it: uid 0 with no capability but
-# CAP_MAC_ADMIN, no_new_privs (the host util-linux setpriv: busybox has an
+# CAP_MAC_ADMIN, no_new_privs (util-linux's setpriv, the image's or the
+# host's: busybox has an
 # applet of that name, without --bounding-set and --reuid).
-(exec /usr/local/bin/setpriv --bounding-set=-all,+mac_admin --inh-caps=-all --no-new-privs -- \
+(exec "$SETPRIV" --bounding-set=-all,+mac_admin --inh-caps=-all --no-new-privs -- \
 	profiled run --profiles "$CM" --seccomp-root /tmp/seccomp --state-dir /var/lib/profiled \
 	--node-name vm-node --metrics-addr "" --unload-removed --unload-retry-interval 1s \
 	--log-level debug) >/tmp/daemon.log 2>&1 &
@@ -40,7 +42,7 @@ expect "the agent runs with CAP_MAC_ADMIN (bit 33) only" \
 	sh -c '[ "$(sed -n "s/^CapEff:[[:space:]]*//p" /proc/$1/status)" = 0000000200000000 ]' _ "$daemon"
 
 # A process of another user under pd-held, as aa-exec does it.
-/usr/local/bin/setpriv --reuid=1000 --regid=1000 --clear-groups -- \
+"$SETPRIV" --reuid=1000 --regid=1000 --clear-groups -- \
 	sh -c 'echo "exec pd-held" >/proc/self/attr/exec && exec sleep 600' &
 holder=$!
 expect "the holder runs under pd-held (/proc/PID/attr/current)" \

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The rules on names that `profiled check` and the daemon share, written
+ * once so that check validates exactly as the daemon decides:
+ *
+ *  - entry names: over all the profiles folders, in scan order, the first
+ *    entry of a name is taken and a later entry of the same name is rejected
+ *    (the name is the published seccomp file and the source recorded for
+ *    owned AppArmor profiles, so two cannot share it);
+ *  - an entry that vanished (ENOENT: removed between listing and reading, or
+ *    a dangling link) is absent, not an error;
+ *  - AppArmor profile names: a file is rejected when one of its profiles is
+ *    already declared by an earlier admitted file.
+ *
+ * Pure functions over the records given: no I/O, no state of their own.
+ */
+#ifndef PROFILED_RULES_H
+#define PROFILED_RULES_H
+
+#include <stdbool.h>
+
+#include "apparmor.h"
+#include "scan.h"
+#include "util.h"
+
+/* Whether the entry vanished and is to be taken as absent. */
+bool pd_source_absent(const struct pd_source *s);
+
+/* NULL when s is the first entry of its name (the name is then recorded in
+ * seen, which the caller owns and clears), else why s is rejected (a
+ * constant string; seen unchanged). */
+const char *pd_source_taken(struct pd_strv *seen, const struct pd_source *s);
+
+/*
+ * The name-clash rule: NULL when none of u's names is declared by an
+ * admitted unit of units[0..n), else the message for the first of u's names
+ * (in file order) that is, naming the earliest such unit (caller frees).
+ * Only units whose `admitted` the caller set count.
+ */
+char *pd_aa_clash(const struct pd_aa_unit *units, size_t n, const struct pd_aa_unit *u);
+
+#endif
