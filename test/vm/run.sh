@@ -154,7 +154,8 @@ esac
 export PROFILED_VM_SUITE=$suite
 if [ -n "$rootfs" ]; then
 	[ -x "$rootfs/init" ] && usage "--rootfs $rootfs: the image has its own /init"
-	[ -d "$rootfs/usr/bin" ] && [ -e "$rootfs/bin/sh" ] || usage "--rootfs $rootfs: not a filesystem (no /usr/bin, /bin/sh)"
+	# An image from scratch has no shell: the guest's sh is busybox's (/test/bin).
+	[ -d "$rootfs/usr/bin" ] || usage "--rootfs $rootfs: not a filesystem (no /usr/bin)"
 	rootfs=$(cd "$rootfs" && pwd)
 fi
 if [ "$timeout_s" -ge 20 ]; then guest_timeout=$((timeout_s - 10)); else guest_timeout=$(((timeout_s + 1) / 2)); fi
@@ -370,7 +371,10 @@ if [ -n "$rootfs" ]; then
 			-o -path ./var/lib/apt/lists -o -path ./var/log -o -path ./.complete \) -prune -o -print |
 			LC_ALL=C sort | cpio -o -H newc --reproducible --quiet) >"$work/base.cpio"
 		root=$work/base
-		mkdir -p "$root/test/bin" "$root/etc/profiled-vm"
+		# The mount points and folders /init and the suites use: an image
+		# from scratch has none of them.
+		mkdir -p "$root/test/bin" "$root/etc/profiled-vm" "$root"/{proc,sys,dev,root,mnt,var/tmp,var/cache/apparmor}
+		chmod 1777 "$root/var/tmp"
 		busybox_into "$root" test/bin
 		printf '%s' "$INIT" >"$root/init"
 		chmod 755 "$root/init"
@@ -472,10 +476,13 @@ for spec in "${bins[@]+"${bins[@]}"}"; do
 	bin_libs=$(libs_of "$host") || exit 70
 	if [ -n "$rootfs" ]; then
 		# A test tool the image lacks: it must not shadow the image's
-		# programs, and it runs on the image's libraries, never the host's.
+		# programs, and it runs on the image's libraries where the image has
+		# them. A library the image lacks (libcap-ng for setpriv: an image
+		# from scratch holds only what profiled and the parser load) comes
+		# from the host: no program of the image loads it.
 		in_image "$guest" && usage "--bin $host: $guest is the image's own; pick a path under /test"
 		for lib in $bin_libs; do
-			in_image "$lib" || usage "--bin $host: needs $lib, which the image lacks"
+			in_image "$lib" || put "$root" "$lib"
 		done
 		put "$root" "$(abs "$host")" "$guest"
 		continue
