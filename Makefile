@@ -83,7 +83,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-ARM64_PHONY := test-arm64 test-vm-arm64 deps-arm64 image-multiarch
+ARM64_PHONY := test-arm64 test-vm-arm64 deps-arm64
 .PHONY: $(ARM64_PHONY) cluster-deps image image-for-tests cluster-up cluster-down e2e k8s-build test-realapi
 .PHONY: all deps deps-check-quiet test unit regress bats faults-long test-vm asan fuzz fuzz-build run install bench bench-footprint soak valgrind \
 	clean format format-check check-deps
@@ -262,11 +262,6 @@ cluster-deps:
 
 image: cluster-deps
 	sh test/cluster/image.sh
-
-# make image, then an arm64 image of deploy/image/Dockerfile.multiarch and the
-# manifest list of both (test/cluster/image.sh); not in CI (emulated apt-get).
-image-multiarch: cluster-deps
-	PROFILED_IMAGE_ARM64=1 sh test/cluster/image.sh
 
 k8s-build:
 	sh test/cluster/build.sh
