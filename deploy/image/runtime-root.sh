@@ -62,6 +62,7 @@ closure() { # ROOT FILE...
 		f=$1
 		shift
 		todo="$*"
+		[ -f "$f" ] || { echo "runtime-root: $f is missing" >&2; return 1; }
 		"$triplet-readelf" -lW "$f" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p'
 		for n in $("$triplet-readelf" -dW "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
 			case " $seen " in *" $n "*) continue ;; esac
@@ -117,7 +118,8 @@ mkdir -p "$dest/usr/bin" "$dest/usr/sbin" "$dest/usr/lib" "$dest/usr/lib64" "$de
 chmod 1777 "$dest/tmp"
 for l in bin sbin lib lib64; do ln -s "usr/$l" "$dest/$l"; done
 cat "$list"/* | tar -C / --no-recursion -cf - -T - | tar -C "$dest" --keep-directory-symlink -xf -
-[ -z "$triplet" ] || tar -C "$aaroot" --no-recursion -cf - -T "$list/.apparmor" | tar -C "$dest" --keep-directory-symlink -xf -
+# (relative names: tar reads an absolute one from / whatever -C says)
+[ -z "$triplet" ] || sed 's|^/||' "$list/.apparmor" | tar -C "$aaroot" --no-recursion -cf - -T - | tar -C "$dest" --keep-directory-symlink -xf -
 install -m 0755 "$bin" "$dest/usr/bin/profiled"
 # Made by maintainer scripts, so in no package's list: the CA bundle and its
 # hash links, the accounts (root only is used), name service order.
