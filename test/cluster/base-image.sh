@@ -2,12 +2,7 @@
 # Makes a Debian base image with debootstrap and imports it into podman
 # under NAME, for machines that cannot pull images.
 #
-#   test/cluster/base-image.sh SUITE NAME [ARCH]   e.g. bookworm debian:bookworm-slim
-#
-# ARCH (a Debian architecture, default the host's): another one (arm64) is
-# bootstrapped with debootstrap --arch, its second stage run through
-# qemu-user (binfmt_misc, see image.sh), and imported with that
-# architecture; its tarball is debian-SUITE-ARCH-minbase.tar.gz.
+#   test/cluster/base-image.sh SUITE NAME      e.g. bookworm debian:bookworm-slim
 #
 # The root filesystem tarball is cached in $PROFILED_IMAGE_CACHE
 # (default /var/tmp/profiled-image) as debian-SUITE-minbase.tar.gz: a
@@ -16,27 +11,23 @@
 #   DEBIAN_MIRROR   default http://deb.debian.org/debian
 set -eu
 
-[ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: $0 SUITE NAME [ARCH]" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 SUITE NAME" >&2; exit 2; }
 suite=$1 name=$2
-host_arch=$(dpkg --print-architecture)
-arch=${3:-$host_arch}
 cache=${PROFILED_IMAGE_CACHE:-/var/tmp/profiled-image}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-if podman image exists "$name" &&
-	[ "$(podman image inspect --format '{{.Architecture}}' "$name")" = "$arch" ]; then
+if podman image exists "$name"; then
 	exit 0
 fi
 
 tarball="$cache/debian-$suite-minbase.tar.gz"
-[ "$arch" = "$host_arch" ] || tarball="$cache/debian-$suite-$arch-minbase.tar.gz"
 if [ ! -s "$tarball" ]; then
 	command -v debootstrap >/dev/null || { echo "base-image: debootstrap missing: make cluster-deps" >&2; exit 1; }
 	mkdir -p "$cache"
 	root=$(mktemp -d "$cache/.root.XXXXXX")
 	trap 'rm -rf "$root" "$tarball.tmp"' EXIT
-	echo "base-image: debootstrap $suite ($arch) from $mirror" >&2
-	nice -n 19 debootstrap --variant=minbase --arch="$arch" "$suite" "$root" "$mirror" >&2
+	echo "base-image: debootstrap $suite from $mirror" >&2
+	nice -n 19 debootstrap --variant=minbase "$suite" "$root" "$mirror" >&2
 	# As in Debian's images: no package lists, no caches; the archive's
 	# security suite alongside the main one.
 	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb
@@ -62,5 +53,5 @@ if [ ! -s "$tarball" ]; then
 	rm -rf "$root"
 	trap - EXIT
 fi
-echo "base-image: importing $tarball as $name ($arch)" >&2
-podman import --os linux --arch "$arch" --change 'CMD ["/bin/bash"]' "$tarball" "$name" >/dev/null
+echo "base-image: importing $tarball as $name" >&2
+podman import --change 'CMD ["/bin/bash"]' "$tarball" "$name" >/dev/null
