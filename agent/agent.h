@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "node.h"
 #include "options.h"
+#include "problems.h"
 
 /* The ProfilesReady condition after the last reconcile. */
 struct readiness {
@@ -25,6 +26,20 @@ struct readiness {
 	char reason[40]; /* CamelCase: ProfilesInPlace, ProfileInvalid, ... */
 	char *message;	 /* what failed: the file and why */
 };
+
+/* A removed AppArmor profile that processes still run under. */
+struct aa_hold {
+	char *name;
+	long long reported_ms; /* when its holders were last said (monotonic) */
+	char *holders;	       /* "pid 12 (sleep), pid 40 (sh) and 3 more" */
+};
+
+struct aa_holds {
+	struct aa_hold *v;
+	size_t n, cap;
+};
+
+void aa_holds_clear(struct aa_holds *h);
 
 struct agent {
 	const struct options *opt;
@@ -46,9 +61,10 @@ struct agent {
 	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */
 	struct pd_aa_gaps aa_gaps; /* per profile: rule classes the kernel does not enforce */
 	bool unload_ok;		   /* --unload-removed, and the node's processes are seen */
-	struct pd_strv aa_held;	   /* removed profiles still in use: "name\nREPORTED_MS\nholders" */
+	struct aa_holds aa_held;   /* removed profiles still in use */
 	struct pd_labels labels;   /* the labels the node should carry, as last computed */
-	struct pd_strv reported;   /* "path\nsha\nmessage" of problems already logged */
+	struct problems problems;  /* this round's and the last round's */
+	struct event_sink events;  /* Events about this node: to node_event() */
 	struct node_sync *node;	   /* the API connection; NULL in local mode */
 	struct metrics metrics;	   /* read by the health/metrics thread */
 	struct readiness ready;	   /* as of the last reconcile */
@@ -85,7 +101,7 @@ void agent_check_unload(struct agent *a);
 /* AppArmor part of a reconcile: src holds every scanned entry; complete
  * says whether every folder could be listed (else nothing is removed). */
 void agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
-			      struct reconcile_result *res, struct pd_strv *now);
+			      struct reconcile_result *res);
 
 /* The fd that is readable when the background compile has news, or -1
  * when none runs. */
@@ -94,18 +110,6 @@ int agent_compile_fd(const struct agent *a);
 /* Moves the background compile on; true when it ended (its verdicts are in
  * the cache): reconcile then, to load them. */
 bool agent_compile_step(struct agent *a);
-
-/*
- * An entry that no longer exists when it is opened, or a link whose target
- * does not: during the kubelet's swap a key's link dangles between the
- * rename of ..data and the removal of the link.  Such an entry is absent,
- * not broken.
- */
-bool agent_vanished(const struct pd_source *s);
-
-/* Logs a problem with a file once for as long as it persists. */
-void agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
-		  const struct pd_source *s, const char *detail);
 
 /* The labels for what is actually in place now (published files that hold
  * their bytes, AppArmor profiles the kernel lists): the reboot prune. */

@@ -92,32 +92,30 @@ take_back(struct agent *a, const struct aa_file *f, const char *name)
  * with a Warning Event, and kept in gaps for the profiles annotation.
  */
 static void
-report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps, struct pd_strv *now)
+report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps)
 {
 	const struct pd_aa_unit *u = f->u;
+	const char *what = problem_info(PROBLEM_APPARMOR_RULES_NOT_ENFORCED)->log_text;
 
 	for (size_t i = 0; i < u->gaps.n; i++) {
 		const struct pd_aa_gap *g = &u->gaps.v[i];
 		_cleanup_free_ char *ne = pd_aa_classes_text(g->not_enforced, ",");
 		_cleanup_free_ char *dg = pd_aa_classes_text(g->downgraded, ",");
-		char *key = pd_xasprintf("apparmor rules not enforced\n%s\n%s\n%s\n%s\n%s\n%s",
-					 f->s->path, f->s->sha256, pd_aa_context(a->aa), g->profile,
-					 ne, dg);
+		_cleanup_free_ char *text = pd_aa_gap_text(g);
 
 		pd_aa_gaps_merge(gaps, g);
-		if (!pd_strv_contains(&a->reported, key)) {
-			_cleanup_free_ char *text = pd_aa_gap_text(g);
-
-			log_warn("apparmor rules not enforced", "file", f->s->path, "profile",
-				 g->profile, "not_enforced", ne[0] != '\0' ? ne : NULL,
-				 "downgraded", dg[0] != '\0' ? dg : NULL, "features",
-				 pd_aa_features_desc(a->aa), NULL);
-			node_event(a, "Warning", "RulesNotEnforced", "%s: %s", f->s->path, text);
+		if (problems_add(&a->problems, PROBLEM_APPARMOR_RULES_NOT_ENFORCED, f->s, text,
+				 pd_aa_context(a->aa))) {
+			log_warn(what, "file", f->s->path, "profile", g->profile, "not_enforced",
+				 ne[0] != '\0' ? ne : NULL, "downgraded", dg[0] != '\0' ? dg : NULL,
+				 "features", pd_aa_features_desc(a->aa), NULL);
+			event_emit(&a->events, "Warning",
+				   problem_info(PROBLEM_APPARMOR_RULES_NOT_ENFORCED)->event_reason,
+				   "%s: %s", f->s->path, text);
 		} else {
-			log_debug("apparmor rules not enforced", "file", f->s->path, "profile",
-				  g->profile, "repeated", "true", NULL);
+			log_debug(what, "file", f->s->path, "profile", g->profile, "repeated",
+				  "true", NULL);
 		}
-		pd_strv_push(now, key);
 	}
 }
 
@@ -125,7 +123,7 @@ report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps, s
  * file and are not someone else's loaded profiles. */
 static void
 admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loaded *kern,
-      struct reconcile_result *res, struct pd_strv *now)
+      struct reconcile_result *res)
 {
 	struct aa_file *f = &files[idx];
 	struct pd_aa_unit *u = f->u;
@@ -152,7 +150,7 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 		}
 		if (msg != NULL) {
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", f->s, msg);
+			problems_report(&a->problems, PROBLEM_APPARMOR_REJECTED, f->s, msg);
 			return;
 		}
 	}
@@ -160,8 +158,7 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 		if (ours[k])
 			take_back(a, f, u->names.v[k]);
 	for (size_t i = 0; i < u->warnings.n; i++)
-		agent_report(a, now, LOG_LVL_WARN, "apparmor profile warning", f->s,
-			     u->warnings.v[i]);
+		problems_report(&a->problems, PROBLEM_APPARMOR_WARNING, f->s, u->warnings.v[i]);
 	f->ok = true;
 	if (kern == NULL)
 		return; /* validation only */
@@ -181,14 +178,13 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 }
 
 static void
-load(struct agent *a, struct aa_file *f, struct reconcile_result *res, struct pd_strv *now)
+load(struct agent *a, struct aa_file *f, struct reconcile_result *res)
 {
 	pd_error_t err = NULL;
 
 	if (pd_aa_load(a->aa, f->u->binary, &err) < 0) {
 		res->failed++;
-		agent_report(a, now, LOG_LVL_ERROR, "apparmor profile not loaded", f->s,
-			     pd_error_msg(err));
+		problems_report(&a->problems, PROBLEM_APPARMOR_NOT_LOADED, f->s, pd_error_msg(err));
 		pd_error_release(&err);
 		return;
 	}
@@ -202,7 +198,7 @@ load(struct agent *a, struct aa_file *f, struct reconcile_result *res, struct pd
  */
 static void
 confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
-	struct reconcile_result *res, struct pd_strv *now)
+	struct reconcile_result *res)
 {
 	struct pd_aa_unit *u = f->u;
 	char names[512];
@@ -220,8 +216,7 @@ confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 				"profile `%s` was loaded but the kernel does not list it", name);
 
 			res->failed++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile not confirmed", f->s,
-				     msg);
+			problems_report(&a->problems, PROBLEM_APPARMOR_NOT_CONFIRMED, f->s, msg);
 			continue;
 		}
 		log_info(f->restore ? "apparmor profile restored" : "apparmor profile loaded",
@@ -233,11 +228,19 @@ confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 		  joined(&u->names, names, sizeof(names)), NULL);
 }
 
+/* One AppArmor pass: the files of the folders and what was listed. */
+struct aa_round {
+	struct aa_file *files; /* the AppArmor files to compile, in folder order */
+	size_t n;
+	struct pd_strv present; /* the entry names of every AppArmor file seen */
+	bool complete;		/* every folder could be listed */
+};
+
 static bool
-ok_source(const struct aa_file *files, size_t n, const char *source)
+ok_source(const struct aa_round *r, const char *source)
 {
-	for (size_t i = 0; i < n; i++)
-		if (files[i].ok && strcmp(files[i].s->name, source) == 0)
+	for (size_t i = 0; i < r->n; i++)
+		if (r->files[i].ok && strcmp(r->files[i].s->name, source) == 0)
 			return true;
 	return false;
 }
@@ -245,29 +248,25 @@ ok_source(const struct aa_file *files, size_t n, const char *source)
 /*
  * Whether the profile of entry e is still wanted: an accepted file declares
  * it, or the file that declared it is still there but was rejected this
- * round (its last good version stays).  `present` holds the entry names of
- * every AppArmor file seen, and "" when a folder could not be listed.
+ * round (its last good version stays), or a folder could not be listed.
  */
 static bool
-wanted(const struct aa_file *files, size_t n, const struct pd_strv *present,
-       const struct pd_state_entry *e)
+wanted(const struct aa_round *r, const struct pd_state_entry *e)
 {
-	if (e->source != NULL && pd_strv_contains(present, ""))
+	if (e->source != NULL && !r->complete)
 		return true;
-	for (size_t i = 0; i < n; i++)
-		if (files[i].ok && pd_strv_contains(&files[i].u->names, e->name))
+	for (size_t i = 0; i < r->n; i++)
+		if (r->files[i].ok && pd_strv_contains(&r->files[i].u->names, e->name))
 			return true;
-	return e->source != NULL && pd_strv_contains(present, e->source) &&
-	       !ok_source(files, n, e->source);
+	return e->source != NULL && pd_strv_contains(&r->present, e->source) &&
+	       !ok_source(r, e->source);
 }
 
 /* Whether e is one of the agent's profiles whose file left the folders. */
 static bool
-gone(const struct aa_file *files, size_t n, const struct pd_strv *present,
-     const struct pd_state_entry *e)
+gone(const struct aa_round *r, const struct pd_state_entry *e)
 {
-	return e->kind == PD_KIND_APPARMOR && !pd_strv_contains(present, "") &&
-	       !wanted(files, n, present, e);
+	return e->kind == PD_KIND_APPARMOR && r->complete && !wanted(r, e);
 }
 
 void
@@ -321,16 +320,36 @@ holders_text(const struct pd_proc_hold *h, const struct pd_proc_scan *st, const 
 	return pd_xstrdup(buf);
 }
 
-/* The entry of a->aa_held for name ("name\nREPORTED_MS\nholders"), or NULL. */
-static const char *
-held_entry(const struct agent *a, const char *name)
+void
+aa_holds_clear(struct aa_holds *h)
 {
-	size_t len = strlen(name);
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].holders);
+	}
+	free(h->v);
+	*h = (struct aa_holds){ 0 };
+}
 
-	for (size_t i = 0; i < a->aa_held.n; i++)
-		if (strncmp(a->aa_held.v[i], name, len) == 0 && a->aa_held.v[i][len] == '\n')
-			return a->aa_held.v[i];
+static const struct aa_hold *
+held_entry(const struct aa_holds *h, const char *name)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->v[i].name, name) == 0)
+			return &h->v[i];
 	return NULL;
+}
+
+static void
+holds_add(struct aa_holds *h, const char *name, long long reported_ms, const char *holders)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 8;
+		h->v = pd_xrealloc(h->v, h->cap, sizeof(*h->v));
+	}
+	h->v[h->n++] = (struct aa_hold){ .name = pd_xstrdup(name),
+					 .reported_ms = reported_ms,
+					 .holders = pd_xstrdup(holders) };
 }
 
 /*
@@ -343,10 +362,10 @@ held_entry(const struct agent *a, const char *name)
  */
 static void
 hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
-     const struct pd_proc_scan *st, const char *scan_error, struct pd_strv *held)
+     const struct pd_proc_scan *st, const char *scan_error, struct aa_holds *held)
 {
 	_cleanup_free_ char *who = holders_text(h, st, scan_error);
-	const char *prev = held_entry(a, e->name);
+	const struct aa_hold *prev = held_entry(&a->aa_held, e->name);
 	long long now = pd_now_ms(), reported = now;
 	char n[24], ms[24];
 
@@ -355,12 +374,8 @@ hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
 	if (e->source != NULL)
 		pd_state_set_source(e, NULL);
 	if (prev != NULL) {
-		const char *p = prev + strlen(e->name) + 1;
-		const char *prev_who = strchr(p, '\n');
-
-		reported = strtoll(p, NULL, 10);
-		if (prev_who != NULL && strcmp(prev_who + 1, who) != 0 &&
-		    now - reported >= EVENT_AGGREGATE_MS)
+		reported = prev->reported_ms;
+		if (strcmp(prev->holders, who) != 0 && now - reported >= EVENT_AGGREGATE_MS)
 			prev = NULL; /* report again */
 	}
 	if (prev != NULL) {
@@ -372,12 +387,12 @@ hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
 			 "tried again",
 			 "profile", e->name, "processes", n, "holders", who, "retry_in_ms", ms,
 			 NULL);
-		node_event(a, "Warning", "ProfileInUse",
+		event_emit(&a->events, "Warning", "ProfileInUse",
 			   "AppArmor profile %s left the profiles but is not unloaded while "
 			   "processes run under it: %s",
 			   e->name, who);
 	}
-	pd_strv_pushf(held, "%s\n%lld\n%s", e->name, reported, who);
+	holds_add(held, e->name, reported, who);
 }
 
 static ssize_t
@@ -396,11 +411,12 @@ index_of(const struct pd_strv *sv, const char *s)
  * for all of them), else held until the next try.
  */
 static void
-remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct pd_aa_loaded *kern,
-	    const struct pd_strv *present, struct reconcile_result *res)
+remove_gone(struct agent *a, const struct aa_round *r, const struct pd_aa_loaded *kern,
+	    struct reconcile_result *res)
 {
 	bool unload = a->opt->unload_removed && a->unload_ok;
-	struct pd_strv cand = { 0 }, held = { 0 };
+	struct pd_strv cand = { 0 };
+	struct aa_holds held = { 0 };
 	_cleanup_free_ struct pd_proc_hold *holds = NULL;
 	_cleanup_free_ char *scan_error = NULL;
 	struct pd_proc_scan st = { 0 };
@@ -408,7 +424,7 @@ remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct
 	for (size_t i = 0; i < a->state.n; i++) {
 		struct pd_state_entry *e = &a->state.v[i];
 
-		if (!gone(files, n, present, e))
+		if (!gone(r, e))
 			continue;
 		if (unload) {
 			if (pd_aa_loaded_mode(kern, e->name) != NULL)
@@ -435,7 +451,7 @@ remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct
 		ssize_t k = index_of(&cand, e->name);
 		pd_error_t err = NULL;
 
-		if (!gone(files, n, present, e)) {
+		if (!gone(r, e)) {
 			i++;
 			continue;
 		}
@@ -461,18 +477,18 @@ remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct
 			continue;
 		}
 		log_info("apparmor profile unloaded", "profile", e->name, NULL);
-		node_event(a, "Normal", "ProfileUnloaded", "AppArmor profile %s unloaded", e->name);
+		event_emit(&a->events, "Normal", "ProfileUnloaded", "AppArmor profile %s unloaded",
+			   e->name);
 		res->unloaded++;
 		pd_state_remove(&a->state, PD_KIND_APPARMOR, e->name); /* moves the last to i */
 	}
-	pd_strv_clear(&a->aa_held);
+	aa_holds_clear(&a->aa_held);
 	a->aa_held = held;
 	pd_strv_clear(&cand);
 }
 
 static void
-update_labeled(struct agent *a, const struct aa_file *files, size_t n,
-	       const struct pd_strv *present, const struct pd_aa_loaded *kern)
+update_labeled(struct agent *a, const struct aa_round *r, const struct pd_aa_loaded *kern)
 {
 	pd_strv_clear(&a->aa_labeled);
 	if (kern == NULL)
@@ -480,8 +496,8 @@ update_labeled(struct agent *a, const struct aa_file *files, size_t n,
 	for (size_t i = 0; i < a->state.n; i++) {
 		const struct pd_state_entry *e = &a->state.v[i];
 
-		if (e->kind == PD_KIND_APPARMOR && e->source != NULL &&
-		    wanted(files, n, present, e) && pd_aa_loaded_mode(kern, e->name) != NULL)
+		if (e->kind == PD_KIND_APPARMOR && e->source != NULL && wanted(r, e) &&
+		    pd_aa_loaded_mode(kern, e->name) != NULL)
 			pd_strv_push(&a->aa_labeled, pd_xstrdup(e->name));
 	}
 }
@@ -554,56 +570,52 @@ agent_compile_step(struct agent *a)
 	return true;
 }
 
-void
-agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
-			 struct reconcile_result *res, struct pd_strv *now)
+/* Takes every AppArmor file of src that can go to the parser into r
+ * (units[k] is r->files[k]'s); the others are reported. */
+static void
+collect(struct agent *a, const struct pd_sources *src, struct aa_round *r, struct pd_aa_unit *units,
+	struct reconcile_result *res)
 {
-	_cleanup_free_ struct aa_file *files = pd_xcalloc(src->n + 1, sizeof(*files));
-	_cleanup_free_ struct pd_aa_unit *units = pd_xcalloc(src->n + 1, sizeof(*units));
-	struct pd_aa_loaded kern = { 0 }, *kp = NULL;
-	struct pd_aa_gaps gaps = { 0 };
-	struct pd_strv present = { 0 };
-	struct pd_aa_stats stats;
-	pd_error_t err = NULL;
-	size_t n = 0;
-	bool any_load = false;
-
 	for (size_t i = 0; i < src->n; i++) {
 		const struct pd_source *s = &src->v[i];
 
-		if (s->kind != PD_KIND_APPARMOR || agent_vanished(s))
+		if (s->kind != PD_KIND_APPARMOR || problem_source_vanished(s))
 			continue;
-		if (pd_strv_contains(&present, s->name)) {
+		if (pd_strv_contains(&r->present, s->name)) {
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s,
-				     "another profiles folder already provides this file name");
+			problems_report(&a->problems, PROBLEM_APPARMOR_REJECTED, s,
+					"another profiles folder already provides this file name");
 			continue;
 		}
-		pd_strv_push(&present, pd_xstrdup(s->name));
+		pd_strv_push(&r->present, pd_xstrdup(s->name));
 		if (s->error < 0) {
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s,
-				     s->errmsg);
+			problems_report(&a->problems, PROBLEM_APPARMOR_REJECTED, s, s->errmsg);
 			continue;
 		}
 		if (a->aa == NULL) {
 			res->failed++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile not handled", s,
-				     a->aa_error);
+			problems_report(&a->problems, PROBLEM_APPARMOR_NOT_HANDLED, s, a->aa_error);
 			continue;
 		}
-		files[n].s = s;
-		files[n].u = &units[n];
-		units[n].label = s->path;
-		units[n].data = s->data;
-		units[n].len = s->len;
-		memcpy(units[n].sha256, s->sha256, sizeof(units[n].sha256));
-		n++;
+		r->files[r->n] = (struct aa_file){ .s = s, .u = &units[r->n] };
+		units[r->n].label = s->path;
+		units[r->n].data = s->data;
+		units[r->n].len = s->len;
+		memcpy(units[r->n].sha256, s->sha256, sizeof(units[r->n].sha256));
+		r->n++;
 	}
-	if (!complete)
-		pd_strv_push(&present, pd_xstrdup("")); /* marks "listing incomplete" */
-	if (a->aa == NULL)
-		goto out;
+}
+
+/* Finds each file's compiled policy (starting the compile of what the
+ * cache lacks) and, when profiles are loaded, the kernel's list (*kp).
+ * Returns 0, or -1 when the pass cannot go on (logged, counted). */
+static int
+resolve(struct agent *a, struct aa_round *r, struct pd_aa_unit *units, struct pd_aa_loaded *kern,
+	struct pd_aa_loaded **kp, struct reconcile_result *res)
+{
+	struct pd_aa_stats stats;
+	pd_error_t err = NULL;
 
 	/* An upgraded parser or a changed abstraction gets a cache of its own
 	 * (not while a compile runs: it writes into the current one). */
@@ -611,89 +623,139 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 		res->failed++;
 		log_error("cannot read the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
-		goto out;
+		return -1;
 	}
-	if (pd_aa_resolve(a->aa, units, n, a->aa_job, &stats, &err) < 0) {
+	if (pd_aa_resolve(a->aa, units, r->n, a->aa_job, &stats, &err) < 0) {
 		res->failed++;
 		log_error("cannot run the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
-		goto out;
+		return -1;
 	}
 	if (stats.pending > 0 && a->aa_job == NULL)
-		start_compile(a, units, n, stats.pending);
+		start_compile(a, units, r->n, stats.pending);
 	if (a->apparmor_load) {
-		if (read_kernel(a, &kern, res) < 0)
-			goto out;
-		kp = &kern;
+		if (read_kernel(a, kern, res) < 0)
+			return -1;
+		*kp = kern;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (units[i].pending) {
+	return 0;
+}
+
+/* A file loaded as it is: a retired profile declared again, or one that
+ * moved to another file, follows it. */
+static void
+follow_source(struct agent *a, const struct aa_file *f)
+{
+	for (size_t k = 0; k < f->u->names.n; k++) {
+		struct pd_state_entry *e =
+			pd_state_find(&a->state, PD_KIND_APPARMOR, f->u->names.v[k]);
+
+		if (e != NULL && (e->source == NULL || strcmp(e->source, f->s->name) != 0))
+			pd_state_set_source(e, f->s->name);
+	}
+}
+
+/* Each compiled file's verdict: rejected, or admitted (and what it does
+ * not enforce on this kernel, into gaps). */
+static void
+judge(struct agent *a, struct aa_round *r, const struct pd_aa_loaded *kp, struct pd_aa_gaps *gaps,
+      struct reconcile_result *res)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct aa_file *f = &r->files[i];
+
+		if (f->u->pending) {
 			/* Its last good version (if any) stays loaded and
 			 * labeled: wanted() keeps the profiles of a file that
 			 * is present but not accepted this round. */
-			log_debug("apparmor profile compiling", "file", files[i].s->path, NULL);
+			log_debug("apparmor profile compiling", "file", f->s->path, NULL);
 			if (res->pending++ == 0)
-				res->pending_path = files[i].s->path;
+				res->pending_path = f->s->path;
 			continue;
 		}
-		if (units[i].error != NULL) {
+		if (f->u->error != NULL) {
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", files[i].s,
-				     units[i].error);
+			problems_report(&a->problems, PROBLEM_APPARMOR_REJECTED, f->s, f->u->error);
 			continue;
 		}
-		admit(a, files, i, kp, res, now);
-		if (files[i].ok && kp != NULL)
-			report_gaps(a, &files[i], &gaps, now);
-		if (files[i].ok && !files[i].load && kp != NULL) {
-			/* Loaded as it is; a retired profile declared again,
-			 * or one that moved to another file, follows it. */
-			for (size_t k = 0; k < units[i].names.n; k++) {
-				struct pd_state_entry *e = pd_state_find(
-					&a->state, PD_KIND_APPARMOR, units[i].names.v[k]);
-
-				if (e != NULL &&
-				    (e->source == NULL || strcmp(e->source, files[i].s->name) != 0))
-					pd_state_set_source(e, files[i].s->name);
-			}
+		admit(a, r->files, i, kp, res);
+		if (f->ok && kp != NULL)
+			report_gaps(a, f, gaps);
+		if (f->ok && !f->load && kp != NULL) {
+			follow_source(a, f);
 			res->unchanged++;
 		}
 	}
-	/* Files still compiling have no verdict yet: their profiles keep
-	 * what the last one found. */
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; units[i].pending && k < units[i].names.n; k++) {
+}
+
+/* Files still compiling have no verdict yet: their profiles keep what the
+ * last one found.  gaps becomes the agent's. */
+static void
+keep_gaps(struct agent *a, const struct aa_round *r, struct pd_aa_gaps *gaps)
+{
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t k = 0; r->files[i].u->pending && k < r->files[i].u->names.n; k++) {
 			const struct pd_aa_gap *g =
-				pd_aa_gaps_find(&a->aa_gaps, units[i].names.v[k]);
+				pd_aa_gaps_find(&a->aa_gaps, r->files[i].u->names.v[k]);
 
 			if (g != NULL)
-				pd_aa_gaps_merge(&gaps, g);
+				pd_aa_gaps_merge(gaps, g);
 		}
 	pd_aa_gaps_clear(&a->aa_gaps);
-	a->aa_gaps = gaps;
-	gaps = (struct pd_aa_gaps){ 0 };
-	if (kp == NULL)
-		goto out; /* no AppArmor in this kernel: validated only */
-	for (size_t i = 0; i < n; i++) {
-		if (files[i].ok && files[i].load) {
-			load(a, &files[i], res, now);
-			any_load |= files[i].loaded;
+	a->aa_gaps = *gaps;
+	*gaps = (struct pd_aa_gaps){ 0 };
+}
+
+/* Loads what needs it, then confirms it in the kernel's list (read again
+ * into kern).  Returns -1 when that list cannot be read. */
+static int
+load_all(struct agent *a, struct aa_round *r, struct pd_aa_loaded *kern,
+	 struct reconcile_result *res)
+{
+	bool any_load = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->files[i].ok && r->files[i].load) {
+			load(a, &r->files[i], res);
+			any_load |= r->files[i].loaded;
 		}
 	}
-	if (any_load) {
-		pd_aa_loaded_clear(&kern);
-		if (read_kernel(a, &kern, res) < 0)
-			goto out;
-		for (size_t i = 0; i < n; i++)
-			if (files[i].loaded)
-				confirm(a, &files[i], &kern, res, now);
-	}
-	remove_gone(a, files, n, &kern, &present, res);
-	update_labeled(a, files, n, &present, &kern);
+	if (!any_load)
+		return 0;
+	pd_aa_loaded_clear(kern);
+	if (read_kernel(a, kern, res) < 0)
+		return -1;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->files[i].loaded)
+			confirm(a, &r->files[i], kern, res);
+	return 0;
+}
+
+void
+agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
+			 struct reconcile_result *res)
+{
+	_cleanup_free_ struct aa_file *files = pd_xcalloc(src->n + 1, sizeof(*files));
+	_cleanup_free_ struct pd_aa_unit *units = pd_xcalloc(src->n + 1, sizeof(*units));
+	struct aa_round r = { .files = files, .complete = complete };
+	struct pd_aa_loaded kern = { 0 }, *kp = NULL;
+	struct pd_aa_gaps gaps = { 0 };
+
+	collect(a, src, &r, units, res);
+	if (a->aa == NULL || resolve(a, &r, units, &kern, &kp, res) < 0)
+		goto out;
+	judge(a, &r, kp, &gaps, res);
+	keep_gaps(a, &r, &gaps);
+	if (kp == NULL)
+		goto out; /* no AppArmor in this kernel: validated only */
+	if (load_all(a, &r, &kern, res) < 0)
+		goto out;
+	remove_gone(a, &r, &kern, res);
+	update_labeled(a, &r, &kern);
 out:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < r.n; i++)
 		pd_aa_unit_clear(&units[i]);
 	pd_aa_gaps_clear(&gaps);
 	pd_aa_loaded_clear(&kern);
-	pd_strv_clear(&present);
+	pd_strv_clear(&r.present);
 }

@@ -133,6 +133,13 @@ record_domain(struct agent *a)
 	}
 }
 
+/* The agent's Events go to the node's queue (nowhere in local mode). */
+static void
+emit_node_event(void *ctx, const char *type, const char *reason, const char *message)
+{
+	node_event(ctx, type, reason, "%s", message);
+}
+
 static int
 open_parts(struct agent *a, const struct options *opt)
 {
@@ -143,6 +150,9 @@ open_parts(struct agent *a, const struct options *opt)
 	memset(a, 0, sizeof(*a));
 	a->opt = opt;
 	metrics_init(&a->metrics);
+	a->events = (struct event_sink){ .emit = emit_node_event, .ctx = a };
+	a->problems.metrics = &a->metrics;
+	a->problems.events = &a->events;
 	if ((ret = open_state(a)) < 0)
 		return ret;
 	ret = pd_state_load(a->state_dir, &a->state, &warnings, &err);
@@ -206,71 +216,19 @@ agent_close(struct agent *a)
 	pd_state_dir_free(a->state_dir);
 	pd_state_clear(&a->state);
 	pd_labels_clear(&a->labels);
-	pd_strv_clear(&a->reported);
+	problem_list_clear(&a->problems.reported);
+	problem_list_clear(&a->problems.now);
 	pd_strv_clear(&a->aa_labeled);
 	pd_aa_gaps_clear(&a->aa_gaps);
 	pd_strv_clear(&a->sc_missing);
 	free(a->mounted);
 	free(a->ready.message);
-	pd_strv_clear(&a->aa_held);
+	aa_holds_clear(&a->aa_held);
 	pd_aa_job_free(a->aa_job); /* kills a parser still running */
 	pd_aa_free(a->aa);
 	free(a->aa_error);
 	node_close(a);
 	metrics_destroy(&a->metrics);
-}
-
-bool
-agent_vanished(const struct pd_source *s)
-{
-	if (s->error != -ENOENT)
-		return false;
-	log_debug("entry vanished or its link dangles; taken as absent", "file", s->path, NULL);
-	return true;
-}
-
-/* The event reason for a problem's log message. */
-static const char *
-reason_of(const char *msg)
-{
-	static const struct {
-		const char *msg, *reason;
-	} map[] = {
-		{ "rejected", "ProfileRejected" },	{ "not published", "ProfileNotPublished" },
-		{ "not loaded", "ProfileNotLoaded" },	{ "not confirmed", "ProfileNotConfirmed" },
-		{ "not handled", "ProfileNotHandled" }, { "warning", "ProfileWarning" },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strstr(msg, map[i].msg) != NULL)
-			return map[i].reason;
-	return "ProfileProblem";
-}
-
-/* Logs a problem with a file once for as long as it persists: a resync
- * re-checks everything but does not repeat itself.  A new problem is also
- * an event on the Node. */
-void
-agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
-	     const struct pd_source *s, const char *detail)
-{
-	char *key = pd_xasprintf("%s\n%s\n%s\n%s", msg, s->path, s->sha256, detail);
-
-	if (!pd_strv_contains(&a->reported, key)) {
-		int kind = strncmp(msg, "apparmor", 8) == 0 ? 1 : 0;
-
-		log_kv(lvl, msg, "file", s->path, "error", lvl == LOG_LVL_ERROR ? detail : NULL,
-		       "detail", lvl == LOG_LVL_ERROR ? NULL : detail, NULL);
-		pthread_mutex_lock(&a->metrics.lock);
-		if (strstr(msg, "rejected") != NULL)
-			a->metrics.validation_failures[kind]++;
-		else if (lvl == LOG_LVL_ERROR)
-			a->metrics.load_failures[kind]++;
-		pthread_mutex_unlock(&a->metrics.lock);
-		node_event(a, "Warning", reason_of(msg), "%s: %s", s->path, detail);
-	} else
-		log_debug(msg, "file", s->path, "repeated", "true", NULL);
-	pd_strv_push(now, key);
 }
 
 static char *
@@ -285,8 +243,7 @@ profile_name(const char *file)
  * 1 when it may be published, 0 when rejected, -ECANCELED when the agent
  * is stopping. */
 static int
-validate_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_result *res,
-		 struct pd_strv *now)
+validate_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_result *res)
 {
 	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
 	struct pd_strv warnings = { 0 };
@@ -305,14 +262,13 @@ validate_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_re
 	}
 	if (ret < 0) {
 		res->rejected++;
-		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-			     pd_error_msg(err));
+		problems_report(&a->problems, PROBLEM_SECCOMP_REJECTED, s, pd_error_msg(err));
 		pd_error_release(&err);
 		pd_strv_clear(&warnings);
 		return 0;
 	}
 	for (size_t i = 0; i < warnings.n; i++)
-		agent_report(a, now, LOG_LVL_WARN, "seccomp profile warning", s, warnings.v[i]);
+		problems_report(&a->problems, PROBLEM_SECCOMP_WARNING, s, warnings.v[i]);
 	pd_strv_clear(&warnings);
 	return 1;
 }
@@ -369,7 +325,7 @@ put_seccomp(struct agent *a, const struct pd_source *s, bool *changed, pd_error_
 
 static void
 publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
-		struct reconcile_result *res, struct pd_strv *now, struct pd_strv *placed)
+		struct reconcile_result *res, struct pd_strv *placed)
 {
 	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
 	bool known = !claimed && e != NULL && strcmp(e->sha256, s->sha256) == 0;
@@ -382,8 +338,7 @@ publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
 	if (put_seccomp(a, s, &changed, &err) < 0) {
 		res->failed++;
 		res->retry = true;
-		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile not published", s,
-			     pd_error_msg(err));
+		problems_report(&a->problems, PROBLEM_SECCOMP_NOT_PUBLISHED, s, pd_error_msg(err));
 		pd_error_release(&err);
 		/* Not in place: no label.  The saved claim stays, harmlessly. */
 		if (claimed)
@@ -393,7 +348,7 @@ publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
 	if (changed) {
 		log_info(known ? "seccomp profile restored" : "seccomp profile published",
 			 "profile", name, "file", s->path, "path", path, "sha256", s->sha256, NULL);
-		node_event(a, "Normal", known ? "ProfileRestored" : "ProfilePublished",
+		event_emit(&a->events, "Normal", known ? "ProfileRestored" : "ProfilePublished",
 			   "seccomp profile %s published as %s (sha256 %.12s)", name, path,
 			   s->sha256);
 	} else if (!known)
@@ -410,7 +365,7 @@ publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
 /* Validates every seccomp source, claims the new names, then publishes. */
 static void
 reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv *present,
-		  struct reconcile_result *res, struct pd_strv *now, struct pd_strv *placed)
+		  struct reconcile_result *res, struct pd_strv *placed)
 {
 	_cleanup_free_ const struct pd_source **ok = pd_xcalloc(src->n + 1, sizeof(*ok));
 	_cleanup_free_ bool *claimed = NULL;
@@ -420,22 +375,21 @@ reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv 
 	for (size_t i = 0; i < src->n; i++) {
 		const struct pd_source *s = &src->v[i];
 
-		if (s->kind == PD_KIND_APPARMOR || agent_vanished(s))
+		if (s->kind == PD_KIND_APPARMOR || problem_source_vanished(s))
 			continue;
 		if (pd_strv_contains(present, s->name)) {
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     "another profiles folder already provides this file name");
+			problems_report(&a->problems, PROBLEM_SECCOMP_REJECTED, s,
+					"another profiles folder already provides this file name");
 			continue;
 		}
 		pd_strv_push(present, pd_xstrdup(s->name));
 		if (s->error < 0) {
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     s->errmsg);
+			problems_report(&a->problems, PROBLEM_SECCOMP_REJECTED, s, s->errmsg);
 			continue;
 		}
-		ret = validate_seccomp(a, s, res, now);
+		ret = validate_seccomp(a, s, res);
 		if (ret == -ECANCELED) {
 			res->cancelled = true;
 			return;
@@ -452,7 +406,7 @@ reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv 
 				pd_state_remove(&a->state, PD_KIND_SECCOMP, ok[i]->name);
 		for (size_t i = 0; i < n; i++)
 			if (!claimed[i])
-				publish_seccomp(a, ok[i], false, res, now, placed);
+				publish_seccomp(a, ok[i], false, res, placed);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -462,7 +416,7 @@ reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv 
 			res->cancelled = true;
 			return;
 		}
-		publish_seccomp(a, ok[i], claimed[i], res, now, placed);
+		publish_seccomp(a, ok[i], claimed[i], res, placed);
 	}
 }
 
@@ -491,8 +445,8 @@ remove_gone(struct agent *a, const struct pd_strv *present, struct reconcile_res
 			continue;
 		}
 		log_info("seccomp profile removed", "profile", name, "path", path, NULL);
-		node_event(a, "Normal", "ProfileRemoved", "seccomp profile %s removed from %s",
-			   name, path);
+		event_emit(&a->events, "Normal", "ProfileRemoved",
+			   "seccomp profile %s removed from %s", name, path);
 		res->removed++;
 		pd_state_remove(&a->state, PD_KIND_SECCOMP,
 				e->name); /* moves the last entry to i */
@@ -545,13 +499,9 @@ agent_update_gauges(struct agent *a)
 		else
 			au++;
 	}
-	/* Files rejected right now: the problems reported this round. */
-	for (size_t i = 0; i < a->reported.n; i++) {
-		if (strncmp(a->reported.v[i], "seccomp profile rejected\n", 25) == 0)
-			srej++;
-		else if (strncmp(a->reported.v[i], "apparmor profile rejected\n", 26) == 0)
-			arej++;
-	}
+	/* Files rejected right now: the problems of the last round. */
+	srej = problems_rejected(&a->problems.reported, PROBLEM_KIND_SECCOMP);
+	arej = problems_rejected(&a->problems.reported, PROBLEM_KIND_APPARMOR);
 	pthread_mutex_lock(&m->lock);
 	m->seccomp_published = sp;
 	m->seccomp_rejected = srej;
@@ -653,46 +603,27 @@ update_labels(struct agent *a)
  * The ProfilesReady condition: True when this reconcile put every profile
  * of the folders in place (seccomp published, AppArmor loaded and
  * confirmed), else False with the first problem's file and reason.
- * problems holds the keys agent_report() made: "msg\npath\nsha\ndetail".
  */
 static void
-set_readiness(struct agent *a, const struct pd_strv *problems, const struct reconcile_result *res,
-	      const char *folder_error)
+set_readiness(struct agent *a, const struct reconcile_result *res, const char *folder_error)
 {
 	struct readiness *r = &a->ready;
-	const char *first = NULL, *reason = NULL;
+	const char *reason = NULL;
 	size_t more = 0;
+	const struct problem *first = problems_first_blocking(&a->problems.now, &more);
 
 	free(r->message);
 	r->message = NULL;
-	for (size_t i = 0; i < problems->n; i++) {
-		const char *k = problems->v[i];
-
-		if (strncmp(k, "seccomp profile warning\n", 24) == 0 ||
-		    strncmp(k, "apparmor profile warning\n", 25) == 0)
-			continue;
-		if (first == NULL)
-			first = k;
-		else
-			more++;
-	}
 	if (folder_error != NULL) {
 		reason = "FolderUnreadable";
 		r->message = pd_xstrdup(folder_error);
 	} else if (first != NULL) {
-		const char *path = strchr(first, '\n') + 1;
-		const char *sha = strchr(path, '\n') + 1;
-		const char *detail = strchr(sha, '\n') + 1;
-		_cleanup_free_ char *file = pd_xstrndup(path, (size_t)(sha - 1 - path));
-
-		reason = strstr(first, "rejected") != NULL	  ? "ProfileInvalid"
-			 : strstr(first, "not confirmed") != NULL ? "Pending"
-								  : "LoadFailed";
+		reason = problem_info(first->cls)->ready_reason;
 		if (more > 0)
-			r->message = pd_xasprintf("%s: %s (and %zu more problem%s)", file, detail,
-						  more, more == 1 ? "" : "s");
+			r->message = pd_xasprintf("%s: %s (and %zu more problem%s)", first->path,
+						  first->detail, more, more == 1 ? "" : "s");
 		else
-			r->message = pd_xasprintf("%s: %s", file, detail);
+			r->message = pd_xasprintf("%s: %s", first->path, first->detail);
 	} else if (res->pending > 0) {
 		/* Its last good version, if any, stays loaded meanwhile. */
 		reason = "Pending";
@@ -806,7 +737,7 @@ void
 agent_reconcile(struct agent *a, struct reconcile_result *res)
 {
 	struct pd_sources src = { 0 };
-	struct pd_strv present = { 0 }, now = { 0 }, placed = { 0 };
+	struct pd_strv present = { 0 }, placed = { 0 };
 	struct pd_state before = { 0 };
 	bool complete = true, rewrite;
 	_cleanup_free_ char *folder_error = NULL;
@@ -856,7 +787,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 			a->mounted[i] = info.mount_root;
 		}
 	}
-	reconcile_seccomp(a, &src, &present, res, &now, &placed);
+	reconcile_seccomp(a, &src, &present, res, &placed);
 	/* Stopped part-way: `present` is incomplete (removing by it would
 	 * delete files), and the signal is read, so the AppArmor parser
 	 * would not see it. */
@@ -866,7 +797,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 		remove_gone(a, &present, res);
 	find_missing(a, &placed);
 	if (!res->cancelled)
-		agent_reconcile_apparmor(a, &src, complete, res, &now);
+		agent_reconcile_apparmor(a, &src, complete, res);
 	if (a->state_unknown || rewrite || !pd_state_equal(&before, &a->state)) {
 		pd_error_t err = NULL;
 
@@ -882,9 +813,8 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	if (res->pending == 0 && !res->cancelled)
 		a->proof_window = false;
 	update_labels(a);
-	set_readiness(a, &now, res, folder_error);
-	pd_strv_clear(&a->reported);
-	a->reported = now;
+	set_readiness(a, res, folder_error);
+	problems_end_round(&a->problems);
 	pd_strv_clear(&present);
 	pd_strv_clear(&placed);
 	pd_state_clear(&before);
