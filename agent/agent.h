@@ -19,13 +19,7 @@
 #include "node.h"
 #include "options.h"
 #include "problems.h"
-
-/* The ProfilesReady condition after the last reconcile. */
-struct readiness {
-	bool ready;	 /* every profile of the folders is in place */
-	char reason[40]; /* CamelCase: ProfilesInPlace, ProfileInvalid, ... */
-	char *message;	 /* what failed: the file and why */
-};
+#include "view.h"
 
 /* A removed AppArmor profile that processes still run under. */
 struct aa_hold {
@@ -112,13 +106,14 @@ int agent_compile_fd(const struct agent *a);
 bool agent_compile_step(struct agent *a);
 
 /* The labels for what is actually in place now (published files that hold
- * their bytes, AppArmor profiles the kernel lists): the reboot prune. */
+ * their bytes, AppArmor profiles the kernel lists): the reboot prune.
+ * Kept for node.c until it reads an agent_view (view.h). */
 void agent_present_labels(const struct agent *a, struct pd_labels *out);
 
 /* Refreshes the profile gauges of a->metrics from the state. */
 void agent_update_gauges(struct agent *a);
 
-/* The label set for the current state. */
+/* The label set for the current state (agent_view's desired). */
 void agent_desired_labels(const struct agent *a, struct pd_labels *out);
 
 #endif

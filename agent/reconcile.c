@@ -231,14 +231,6 @@ agent_close(struct agent *a)
 	metrics_destroy(&a->metrics);
 }
 
-static char *
-profile_name(const char *file)
-{
-	size_t n = strlen(file);
-
-	return pd_xstrndup(file, n > 5 ? n - 5 : n);
-}
-
 /* Validates s unless this content was validated and published before;
  * 1 when it may be published, 0 when rejected, -ECANCELED when the agent
  * is stopping. */
@@ -330,7 +322,7 @@ publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
 	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
 	bool known = !claimed && e != NULL && strcmp(e->sha256, s->sha256) == 0;
 	_cleanup_free_ char *path = NULL;
-	_cleanup_free_ char *name = profile_name(s->name);
+	_cleanup_free_ char *name = seccomp_profile_name(s->name);
 	pd_error_t err = NULL;
 	bool changed = false;
 
@@ -434,7 +426,7 @@ remove_gone(struct agent *a, const struct pd_strv *present, struct reconcile_res
 			continue;
 		}
 		path = pd_store_path(a->store, e->name);
-		name = profile_name(e->name);
+		name = seccomp_profile_name(e->name);
 		if (pd_store_remove(a->store, e->name, &err) < 0) {
 			res->failed++;
 			res->retry = true;
@@ -450,34 +442,6 @@ remove_gone(struct agent *a, const struct pd_strv *present, struct reconcile_res
 		res->removed++;
 		pd_state_remove(&a->state, PD_KIND_SECCOMP,
 				e->name); /* moves the last entry to i */
-	}
-}
-
-void
-agent_desired_labels(const struct agent *a, struct pd_labels *out)
-{
-	const char *dom = a->opt->label_domain;
-	_cleanup_free_ char *sk = pd_label_support_key(dom, PD_LABEL_SECCOMP);
-	_cleanup_free_ char *ak = pd_label_support_key(dom, PD_LABEL_APPARMOR);
-
-	pd_labels_set(out, sk, a->seccomp_enabled ? "enabled" : "disabled");
-	pd_labels_set(out, ak, a->apparmor_enabled ? "enabled" : "disabled");
-	for (size_t i = 0; i < a->state.n; i++) {
-		_cleanup_free_ char *name = NULL;
-		_cleanup_free_ char *key = NULL;
-
-		if (a->state.v[i].kind != PD_KIND_SECCOMP ||
-		    pd_strv_contains(&a->sc_missing, a->state.v[i].name))
-			continue;
-		name = profile_name(a->state.v[i].name);
-		key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
-		pd_labels_set(out, key, "true");
-	}
-	for (size_t i = 0; i < a->aa_labeled.n; i++) {
-		_cleanup_free_ char *key =
-			pd_label_profile_key(dom, PD_LABEL_APPARMOR, a->aa_labeled.v[i]);
-
-		pd_labels_set(out, key, "true");
 	}
 }
 
@@ -512,65 +476,6 @@ agent_update_gauges(struct agent *a)
 	if (a->node != NULL)
 		m->events_dropped = a->node->dropped;
 	pthread_mutex_unlock(&m->lock);
-}
-
-void
-agent_present_labels(const struct agent *a, struct pd_labels *out)
-{
-	const char *dom = a->opt->label_domain;
-	_cleanup_free_ char *sk = pd_label_support_key(dom, PD_LABEL_SECCOMP);
-	_cleanup_free_ char *ak = pd_label_support_key(dom, PD_LABEL_APPARMOR);
-	struct pd_aa_loaded kern = { 0 };
-	struct pd_strv files = { 0 };
-	bool have_kern = false;
-
-	/* What the kernel supports is known now: those labels stay. */
-	pd_labels_set(out, sk, a->seccomp_enabled ? "enabled" : "disabled");
-	pd_labels_set(out, ak, a->apparmor_enabled ? "enabled" : "disabled");
-	if (a->aa != NULL && a->apparmor_load) {
-		pd_error_t err = NULL;
-
-		have_kern = pd_aa_list(a->aa, &kern, &err) == 0;
-		pd_error_release(&err);
-	}
-	for (size_t i = 0; i < a->state.n; i++) {
-		const struct pd_state_entry *e = &a->state.v[i];
-		_cleanup_free_ char *key = NULL;
-
-		if (e->kind == PD_KIND_SECCOMP) {
-			_cleanup_free_ char *name = profile_name(e->name);
-
-			if (pd_store_holds_hash(a->store, e->name, e->sha256, NULL) != 1)
-				continue;
-			key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
-		} else {
-			if (!have_kern || pd_aa_loaded_mode(&kern, e->name) == NULL)
-				continue;
-			key = pd_label_profile_key(dom, PD_LABEL_APPARMOR, e->name);
-		}
-		pd_labels_set(out, key, "true");
-	}
-	/* Without a state, nothing proves a label stale: keep those of every
-	 * file in the seccomp folder and every profile the kernel lists; the
-	 * first reconcile decides. */
-	if (a->state_unknown) {
-		if (pd_store_list(a->store, &files, NULL) == 0)
-			for (size_t i = 0; i < files.n; i++) {
-				_cleanup_free_ char *name = profile_name(files.v[i]);
-				_cleanup_free_ char *key =
-					pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
-
-				pd_labels_set(out, key, "true");
-			}
-		for (size_t i = 0; have_kern && i < kern.names.n; i++) {
-			_cleanup_free_ char *key =
-				pd_label_profile_key(dom, PD_LABEL_APPARMOR, kern.names.v[i]);
-
-			pd_labels_set(out, key, "true");
-		}
-	}
-	pd_strv_clear(&files);
-	pd_aa_loaded_clear(&kern);
 }
 
 /* Local mode: no API server, so the label changes are logged.  With one,
