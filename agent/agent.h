@@ -77,13 +77,6 @@ struct reconcile_result {
 	bool cancelled;		  /* SIGTERM came during the seccomp part: the rest was skipped */
 };
 
-/* Opens the state folder (waiting for another agent's lock) and the
- * seccomp store.  Returns 0 or a negative errno after logging why: -EINTR
- * when SIGTERM/SIGINT came while it waited for the lock; on failure
- * nothing is left to close. */
-int agent_open(struct agent *a, const struct options *opt);
-void agent_close(struct agent *a);
-
 /* Makes the node hold what the profiles folders hold (docs/operations.md,
  * "What it writes" and "Labels"). */
 void agent_reconcile(struct agent *a, struct reconcile_result *res);
