@@ -18,53 +18,37 @@
 #include "metrics.h"
 #include "node.h"
 #include "options.h"
+#include "apparmor.h"
 #include "problems.h"
+#include "seccomp_pass.h"
 #include "view.h"
 
-/* A removed AppArmor profile that processes still run under. */
-struct aa_hold {
-	char *name;
-	long long reported_ms; /* when its holders were last said (monotonic) */
-	char *holders;	       /* "pid 12 (sleep), pid 40 (sh) and 3 more" */
-};
-
-struct aa_holds {
-	struct aa_hold *v;
-	size_t n, cap;
-};
-
-void aa_holds_clear(struct aa_holds *h);
-
+/*
+ * The daemon state, owned by main(), made of parts: each pass takes the
+ * parts it needs (apparmor.h: struct apparmor_pass), node sync takes a view
+ * (view.h).
+ */
 struct agent {
 	const struct options *opt;
+	/* owned state: what the agent published, as saved */
 	struct pd_state_dir *state_dir;
-	struct pd_state state; /* what is published, as last saved */
-	bool state_unknown;    /* no state (lost, corrupt, first start): rebuild and save it */
-	bool proof_window;     /* the state was unknown at start: a loaded profile may be
-				* proven ours by the kernel's copy of its policy (apparmor.c
-				* admit) until a reconcile leaves nothing compiling; with a
-				* known state, what it does not list is never ours */
-	struct pd_store *store;
-	struct pd_seccomp_env env;
-	bool seccomp_enabled;
-	bool apparmor_enabled;	   /* the kernel (or --apparmorfs) takes policy */
-	bool apparmor_load;	   /* enabled, and not --apparmor-validate-only */
-	struct pd_aa *aa;	   /* NULL when the parser cannot be used */
-	char *aa_error;		   /* why aa is NULL */
-	struct pd_aa_job *aa_job;  /* the compile running in the background, or NULL */
-	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */
-	struct pd_aa_gaps aa_gaps; /* per profile: rule classes the kernel does not enforce */
-	bool unload_ok;		   /* --unload-removed, and the node's processes are seen */
-	struct aa_holds aa_held;   /* removed profiles still in use */
-	struct pd_labels labels;   /* the labels the node should carry, as last computed */
-	struct problems problems;  /* this round's and the last round's */
-	struct event_sink events;  /* Events about this node: to node_event() */
-	struct node_sync *node;	   /* the API connection; NULL in local mode */
-	struct metrics metrics;	   /* read by the health/metrics thread */
-	struct readiness ready;	   /* as of the last reconcile */
-	struct pd_strv sc_missing; /* seccomp files the state names that are not in place */
-	bool lock_lost;		   /* the state folder was replaced and another agent locked it */
-	bool *mounted;		   /* per profiles folder: it was a mount when last read */
+	struct pd_state state;
+	bool state_unknown; /* no state (lost, corrupt, first start): rebuild and save it */
+	bool proof_window;  /* the state was unknown at start: a loaded profile may be
+			     * proven ours by the kernel's copy of its policy (apparmor.c
+			     * admit) until a reconcile leaves nothing compiling; with a
+			     * known state, what it does not list is never ours */
+	bool lock_lost;	    /* the state folder was replaced and another agent locked it */
+	bool *mounted;	    /* per profiles folder: it was a mount when last read */
+	struct seccomp_part seccomp;
+	struct apparmor_part apparmor;
+	struct problems problems; /* this round's and the last round's */
+	struct event_sink events; /* Events about this node: to node_event() */
+	/* node */
+	struct node_sync *node;	 /* the API connection; NULL in local mode */
+	struct pd_labels labels; /* local mode: the labels as last logged */
+	struct metrics metrics;	 /* read by the health/metrics thread */
+	struct readiness ready;	 /* as of the last reconcile */
 };
 
 struct reconcile_result {
@@ -80,23 +64,6 @@ struct reconcile_result {
 /* Makes the node hold what the profiles folders hold (docs/operations.md,
  * "What it writes" and "Labels"). */
 void agent_reconcile(struct agent *a, struct reconcile_result *res);
-
-/* Decides whether --unload-removed can be honoured: only when the agent
- * sees every process of the node (hostPID), else it retires.  Logs why. */
-void agent_check_unload(struct agent *a);
-
-/* AppArmor part of a reconcile: src holds every scanned entry; complete
- * says whether every folder could be listed (else nothing is removed). */
-void agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
-			      struct reconcile_result *res);
-
-/* The fd that is readable when the background compile has news, or -1
- * when none runs. */
-int agent_compile_fd(const struct agent *a);
-
-/* Moves the background compile on; true when it ended (its verdicts are in
- * the cache): reconcile then, to load them. */
-bool agent_compile_step(struct agent *a);
 
 /* The labels for what is actually in place now (published files that hold
  * their bytes, AppArmor profiles the kernel lists): the reboot prune.

@@ -17,6 +17,7 @@
 #include "../lib/aaproof.h"
 #include "../lib/procscan.h"
 #include "agent.h"
+#include "apparmor.h"
 #include "log.h"
 
 struct aa_file {
@@ -29,9 +30,9 @@ struct aa_file {
 };
 
 static bool
-owned(struct agent *a, const char *name)
+owned(struct apparmor_pass *a, const char *name)
 {
-	return pd_state_find(&a->state, PD_KIND_APPARMOR, name) != NULL;
+	return pd_state_find(a->state, PD_KIND_APPARMOR, name) != NULL;
 }
 
 static const char *
@@ -53,7 +54,8 @@ joined(struct pd_strv *names, char *buf, size_t size)
  * ("" until computed).
  */
 static bool
-proven(struct agent *a, const struct aa_file *f, const char *name, char bin[PD_SHA256_HEX_LEN + 1])
+proven(struct apparmor_pass *a, const struct aa_file *f, const char *name,
+       char bin[PD_SHA256_HEX_LEN + 1])
 {
 	char held[PD_SHA256_HEX_LEN + 1];
 	pd_error_t err = NULL;
@@ -65,7 +67,7 @@ proven(struct agent *a, const struct aa_file *f, const char *name, char bin[PD_S
 		pd_error_release(&err);
 		return false;
 	}
-	if (pd_aa_loaded_raw_sha256(pd_aa_fs(a->aa), name, held, &err) < 0) {
+	if (pd_aa_loaded_raw_sha256(pd_aa_fs(a->aa->parser), name, held, &err) < 0) {
 		log_debug("the kernel's policy of a loaded profile cannot be read; not proven ours",
 			  "profile", name, "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
@@ -76,12 +78,13 @@ proven(struct agent *a, const struct aa_file *f, const char *name, char bin[PD_S
 
 /* Takes back a loaded profile proven to be f's (a lost state). */
 static void
-take_back(struct agent *a, const struct aa_file *f, const char *name)
+take_back(struct apparmor_pass *a, const struct aa_file *f, const char *name)
 {
-	struct pd_state_entry *e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
+	struct pd_state_entry *e = pd_state_put(a->state, PD_KIND_APPARMOR, name, f->s->sha256);
 
 	pd_state_set_source(e, f->s->name);
-	pd_state_set_policy(e, pd_aa_context(a->aa)); /* proven: the binary of this context */
+	pd_state_set_policy(e,
+			    pd_aa_context(a->aa->parser)); /* proven: the binary of this context */
 	log_info("apparmor profile taken back: the kernel holds the policy compiled from this file",
 		 "profile", name, "file", f->s->path, "sha256", f->s->sha256, NULL);
 }
@@ -92,7 +95,7 @@ take_back(struct agent *a, const struct aa_file *f, const char *name)
  * with a Warning Event, and kept in gaps for the profiles annotation.
  */
 static void
-report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps)
+report_gaps(struct apparmor_pass *a, const struct aa_file *f, struct pd_aa_gaps *gaps)
 {
 	const struct pd_aa_unit *u = f->u;
 	const char *what = problem_info(PROBLEM_APPARMOR_RULES_NOT_ENFORCED)->log_text;
@@ -104,12 +107,12 @@ report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps)
 		_cleanup_free_ char *text = pd_aa_gap_text(g);
 
 		pd_aa_gaps_merge(gaps, g);
-		if (problems_add(&a->problems, PROBLEM_APPARMOR_RULES_NOT_ENFORCED, f->s, text,
-				 pd_aa_context(a->aa))) {
+		if (problems_add(a->problems, PROBLEM_APPARMOR_RULES_NOT_ENFORCED, f->s, text,
+				 pd_aa_context(a->aa->parser))) {
 			log_warn(what, "file", f->s->path, "profile", g->profile, "not_enforced",
 				 ne[0] != '\0' ? ne : NULL, "downgraded", dg[0] != '\0' ? dg : NULL,
-				 "features", pd_aa_features_desc(a->aa), NULL);
-			event_emit(&a->events, "Warning",
+				 "features", pd_aa_features_desc(a->aa->parser), NULL);
+			event_emit(a->events, "Warning",
 				   problem_info(PROBLEM_APPARMOR_RULES_NOT_ENFORCED)->event_reason,
 				   "%s: %s", f->s->path, text);
 		} else {
@@ -122,7 +125,7 @@ report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps)
 /* Decides whether f may load: its names are not declared by an earlier
  * file and are not someone else's loaded profiles. */
 static void
-admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loaded *kern,
+admit(struct apparmor_pass *a, struct aa_file *files, size_t idx, const struct pd_aa_loaded *kern,
       struct reconcile_result *res)
 {
 	struct aa_file *f = &files[idx];
@@ -150,7 +153,7 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 		}
 		if (msg != NULL) {
 			res->rejected++;
-			problems_report(&a->problems, PROBLEM_APPARMOR_REJECTED, f->s, msg);
+			problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, f->s, msg);
 			return;
 		}
 	}
@@ -158,19 +161,18 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 		if (ours[k])
 			take_back(a, f, u->names.v[k]);
 	for (size_t i = 0; i < u->warnings.n; i++)
-		problems_report(&a->problems, PROBLEM_APPARMOR_WARNING, f->s, u->warnings.v[i]);
+		problems_report(a->problems, PROBLEM_APPARMOR_WARNING, f->s, u->warnings.v[i]);
 	f->ok = true;
 	if (kern == NULL)
 		return; /* validation only */
 	for (size_t k = 0; k < u->names.n; k++) {
-		struct pd_state_entry *e =
-			pd_state_find(&a->state, PD_KIND_APPARMOR, u->names.v[k]);
+		struct pd_state_entry *e = pd_state_find(a->state, PD_KIND_APPARMOR, u->names.v[k]);
 		bool same = e != NULL && strcmp(e->sha256, f->s->sha256) == 0;
 
 		/* Policy loaded in another compile context was made by another
 		 * parser or from other abstractions: the kernel's copy is stale
 		 * even if the source is the same. */
-		if (!same || strcmp(e->policy, pd_aa_context(a->aa)) != 0)
+		if (!same || strcmp(e->policy, pd_aa_context(a->aa->parser)) != 0)
 			f->load = true;
 		else if (pd_aa_loaded_mode(kern, u->names.v[k]) == NULL)
 			f->load = f->restore = true;
@@ -178,13 +180,13 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 }
 
 static void
-load(struct agent *a, struct aa_file *f, struct reconcile_result *res)
+load(struct apparmor_pass *a, struct aa_file *f, struct reconcile_result *res)
 {
 	pd_error_t err = NULL;
 
-	if (pd_aa_load(a->aa, f->u->binary, &err) < 0) {
+	if (pd_aa_load(a->aa->parser, f->u->binary, &err) < 0) {
 		res->failed++;
-		problems_report(&a->problems, PROBLEM_APPARMOR_NOT_LOADED, f->s, pd_error_msg(err));
+		problems_report(a->problems, PROBLEM_APPARMOR_NOT_LOADED, f->s, pd_error_msg(err));
 		pd_error_release(&err);
 		return;
 	}
@@ -197,7 +199,7 @@ load(struct agent *a, struct aa_file *f, struct reconcile_result *res)
  * an error, and is loaded again at the next reconcile.
  */
 static void
-confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
+confirm(struct apparmor_pass *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 	struct reconcile_result *res)
 {
 	struct pd_aa_unit *u = f->u;
@@ -208,15 +210,15 @@ confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 		const char *mode = pd_aa_loaded_mode(kern, name);
 		struct pd_state_entry *e;
 
-		e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
+		e = pd_state_put(a->state, PD_KIND_APPARMOR, name, f->s->sha256);
 		pd_state_set_source(e, f->s->name);
-		pd_state_set_policy(e, pd_aa_context(a->aa));
+		pd_state_set_policy(e, pd_aa_context(a->aa->parser));
 		if (mode == NULL) {
 			_cleanup_free_ char *msg = pd_xasprintf(
 				"profile `%s` was loaded but the kernel does not list it", name);
 
 			res->failed++;
-			problems_report(&a->problems, PROBLEM_APPARMOR_NOT_CONFIRMED, f->s, msg);
+			problems_report(a->problems, PROBLEM_APPARMOR_NOT_CONFIRMED, f->s, msg);
 			continue;
 		}
 		log_info(f->restore ? "apparmor profile restored" : "apparmor profile loaded",
@@ -270,25 +272,25 @@ gone(const struct aa_round *r, const struct pd_state_entry *e)
 }
 
 void
-agent_check_unload(struct agent *a)
+apparmor_check_unload(struct apparmor_part *aa, const struct options *opt)
 {
 	_cleanup_free_ char *why = NULL;
 	pd_error_t err = NULL;
 	int r;
 
-	a->unload_ok = false;
-	if (!a->opt->unload_removed)
+	aa->unload_ok = false;
+	if (!opt->unload_removed)
 		return;
-	r = pd_proc_sees_host(a->opt->proc_root, &why, &err);
+	r = pd_proc_sees_host(opt->proc_root, &why, &err);
 	if (r < 0) {
 		why = pd_xstrdup(pd_error_msg(err));
 		pd_error_release(&err);
 	}
 	if (r > 0) {
-		a->unload_ok = true;
+		aa->unload_ok = true;
 		log_info("--unload-removed: a removed AppArmor profile is unloaded once no "
 			 "process runs under it",
-			 "proc", a->opt->proc_root, NULL);
+			 "proc", opt->proc_root, NULL);
 		return;
 	}
 	log_warn("--unload-removed is not honoured: the agent does not see the node's "
@@ -331,6 +333,18 @@ aa_holds_clear(struct aa_holds *h)
 	*h = (struct aa_holds){ 0 };
 }
 
+void
+apparmor_part_clear(struct apparmor_part *aa)
+{
+	pd_strv_clear(&aa->labeled);
+	pd_aa_gaps_clear(&aa->gaps);
+	aa_holds_clear(&aa->held);
+	pd_aa_job_free(aa->job); /* kills a parser still running */
+	pd_aa_free(aa->parser);
+	free(aa->error);
+	*aa = (struct apparmor_part){ 0 };
+}
+
 static const struct aa_hold *
 held_entry(const struct aa_holds *h, const char *name)
 {
@@ -361,11 +375,11 @@ holds_add(struct aa_holds *h, const char *name, long long reported_ms, const cha
  * retry.
  */
 static void
-hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
+hold(struct apparmor_pass *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
      const struct pd_proc_scan *st, const char *scan_error, struct aa_holds *held)
 {
 	_cleanup_free_ char *who = holders_text(h, st, scan_error);
-	const struct aa_hold *prev = held_entry(&a->aa_held, e->name);
+	const struct aa_hold *prev = held_entry(&a->aa->held, e->name);
 	long long now = pd_now_ms(), reported = now;
 	char n[24], ms[24];
 
@@ -387,7 +401,7 @@ hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
 			 "tried again",
 			 "profile", e->name, "processes", n, "holders", who, "retry_in_ms", ms,
 			 NULL);
-		event_emit(&a->events, "Warning", "ProfileInUse",
+		event_emit(a->events, "Warning", "ProfileInUse",
 			   "AppArmor profile %s left the profiles but is not unloaded while "
 			   "processes run under it: %s",
 			   e->name, who);
@@ -411,18 +425,18 @@ index_of(const struct pd_strv *sv, const char *s)
  * for all of them), else held until the next try.
  */
 static void
-remove_gone(struct agent *a, const struct aa_round *r, const struct pd_aa_loaded *kern,
+remove_gone(struct apparmor_pass *a, const struct aa_round *r, const struct pd_aa_loaded *kern,
 	    struct reconcile_result *res)
 {
-	bool unload = a->opt->unload_removed && a->unload_ok;
+	bool unload = a->opt->unload_removed && a->aa->unload_ok;
 	struct pd_strv cand = { 0 };
 	struct aa_holds held = { 0 };
 	_cleanup_free_ struct pd_proc_hold *holds = NULL;
 	_cleanup_free_ char *scan_error = NULL;
 	struct pd_proc_scan st = { 0 };
 
-	for (size_t i = 0; i < a->state.n; i++) {
-		struct pd_state_entry *e = &a->state.v[i];
+	for (size_t i = 0; i < a->state->n; i++) {
+		struct pd_state_entry *e = &a->state->v[i];
 
 		if (!gone(r, e))
 			continue;
@@ -446,8 +460,8 @@ remove_gone(struct agent *a, const struct aa_round *r, const struct pd_aa_loaded
 			res->failed++;
 		}
 	}
-	for (size_t i = 0; unload && i < a->state.n;) {
-		struct pd_state_entry *e = &a->state.v[i];
+	for (size_t i = 0; unload && i < a->state->n;) {
+		struct pd_state_entry *e = &a->state->v[i];
 		ssize_t k = index_of(&cand, e->name);
 		pd_error_t err = NULL;
 
@@ -465,10 +479,10 @@ remove_gone(struct agent *a, const struct aa_round *r, const struct pd_aa_loaded
 			log_info("apparmor profile left the profiles folders and is not loaded; "
 				 "forgotten",
 				 "profile", e->name, NULL);
-			pd_state_remove(&a->state, PD_KIND_APPARMOR, e->name);
+			pd_state_remove(a->state, PD_KIND_APPARMOR, e->name);
 			continue;
 		}
-		if (pd_aa_unload(a->aa, e->name, &err) < 0) {
+		if (pd_aa_unload(a->aa->parser, e->name, &err) < 0) {
 			res->failed++;
 			log_error("apparmor profile not unloaded", "profile", e->name, "error",
 				  pd_error_msg(err), NULL);
@@ -477,36 +491,36 @@ remove_gone(struct agent *a, const struct aa_round *r, const struct pd_aa_loaded
 			continue;
 		}
 		log_info("apparmor profile unloaded", "profile", e->name, NULL);
-		event_emit(&a->events, "Normal", "ProfileUnloaded", "AppArmor profile %s unloaded",
+		event_emit(a->events, "Normal", "ProfileUnloaded", "AppArmor profile %s unloaded",
 			   e->name);
 		res->unloaded++;
-		pd_state_remove(&a->state, PD_KIND_APPARMOR, e->name); /* moves the last to i */
+		pd_state_remove(a->state, PD_KIND_APPARMOR, e->name); /* moves the last to i */
 	}
-	aa_holds_clear(&a->aa_held);
-	a->aa_held = held;
+	aa_holds_clear(&a->aa->held);
+	a->aa->held = held;
 	pd_strv_clear(&cand);
 }
 
 static void
-update_labeled(struct agent *a, const struct aa_round *r, const struct pd_aa_loaded *kern)
+update_labeled(struct apparmor_pass *a, const struct aa_round *r, const struct pd_aa_loaded *kern)
 {
-	pd_strv_clear(&a->aa_labeled);
+	pd_strv_clear(&a->aa->labeled);
 	if (kern == NULL)
 		return;
-	for (size_t i = 0; i < a->state.n; i++) {
-		const struct pd_state_entry *e = &a->state.v[i];
+	for (size_t i = 0; i < a->state->n; i++) {
+		const struct pd_state_entry *e = &a->state->v[i];
 
 		if (e->kind == PD_KIND_APPARMOR && e->source != NULL && wanted(r, e) &&
 		    pd_aa_loaded_mode(kern, e->name) != NULL)
-			pd_strv_push(&a->aa_labeled, pd_xstrdup(e->name));
+			pd_strv_push(&a->aa->labeled, pd_xstrdup(e->name));
 	}
 }
 
 static int
-read_kernel(struct agent *a, struct pd_aa_loaded *kern, struct reconcile_result *res)
+read_kernel(struct apparmor_pass *a, struct pd_aa_loaded *kern, struct reconcile_result *res)
 {
 	pd_error_t err = NULL;
-	int ret = pd_aa_list(a->aa, kern, &err);
+	int ret = pd_aa_list(a->aa->parser, kern, &err);
 
 	if (ret < 0) {
 		res->failed++;
@@ -523,12 +537,12 @@ read_kernel(struct agent *a, struct pd_aa_loaded *kern, struct reconcile_result 
  * and the end of the job brings a reconcile that loads from the cache.
  */
 static void
-start_compile(struct agent *a, const struct pd_aa_unit *units, size_t n, unsigned pending)
+start_compile(struct apparmor_pass *a, const struct pd_aa_unit *units, size_t n, unsigned pending)
 {
 	pd_error_t err = NULL;
 	char c[16];
 
-	if (pd_aa_job_start(a->aa, units, n, &a->aa_job, &err) < 0) {
+	if (pd_aa_job_start(a->aa->parser, units, n, &a->aa->job, &err) < 0) {
 		log_error("cannot run the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 		return;
@@ -538,43 +552,43 @@ start_compile(struct agent *a, const struct pd_aa_unit *units, size_t n, unsigne
 }
 
 int
-agent_compile_fd(const struct agent *a)
+apparmor_compile_fd(const struct apparmor_part *aa)
 {
-	return a->aa_job != NULL ? pd_aa_job_fd(a->aa_job) : -1;
+	return aa->job != NULL ? pd_aa_job_fd(aa->job) : -1;
 }
 
 bool
-agent_compile_step(struct agent *a)
+apparmor_compile_step(struct apparmor_part *aa)
 {
 	struct pd_aa_stats st;
 	pd_error_t err = NULL;
 	bool done = false;
 	char c[16], r[16], ms[24];
 
-	if (a->aa_job == NULL)
+	if (aa->job == NULL)
 		return false;
-	if (pd_aa_job_step(a->aa_job, &done, &err) < 0) {
+	if (pd_aa_job_step(aa->job, &done, &err) < 0) {
 		log_error("AppArmor compile failed", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 		done = true;
 	}
 	if (!done)
 		return false;
-	pd_aa_job_stats(a->aa_job, &st);
+	pd_aa_job_stats(aa->job, &st);
 	snprintf(c, sizeof(c), "%u", st.compiled);
 	snprintf(r, sizeof(r), "%u", st.rejected);
 	snprintf(ms, sizeof(ms), "%lld", st.compile_ms);
 	log_info("apparmor compiled", "compiled", c, "rejected", r, "took_ms", ms, NULL);
-	pd_aa_job_free(a->aa_job);
-	a->aa_job = NULL;
+	pd_aa_job_free(aa->job);
+	aa->job = NULL;
 	return true;
 }
 
 /* Takes every AppArmor file of src that can go to the parser into r
  * (units[k] is r->files[k]'s); the others are reported. */
 static void
-collect(struct agent *a, const struct pd_sources *src, struct aa_round *r, struct pd_aa_unit *units,
-	struct reconcile_result *res)
+collect(struct apparmor_pass *a, const struct pd_sources *src, struct aa_round *r,
+	struct pd_aa_unit *units, struct reconcile_result *res)
 {
 	for (size_t i = 0; i < src->n; i++) {
 		const struct pd_source *s = &src->v[i];
@@ -583,19 +597,19 @@ collect(struct agent *a, const struct pd_sources *src, struct aa_round *r, struc
 			continue;
 		if (pd_strv_contains(&r->present, s->name)) {
 			res->rejected++;
-			problems_report(&a->problems, PROBLEM_APPARMOR_REJECTED, s,
+			problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, s,
 					"another profiles folder already provides this file name");
 			continue;
 		}
 		pd_strv_push(&r->present, pd_xstrdup(s->name));
 		if (s->error < 0) {
 			res->rejected++;
-			problems_report(&a->problems, PROBLEM_APPARMOR_REJECTED, s, s->errmsg);
+			problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, s, s->errmsg);
 			continue;
 		}
-		if (a->aa == NULL) {
+		if (a->aa->parser == NULL) {
 			res->failed++;
-			problems_report(&a->problems, PROBLEM_APPARMOR_NOT_HANDLED, s, a->aa_error);
+			problems_report(a->problems, PROBLEM_APPARMOR_NOT_HANDLED, s, a->aa->error);
 			continue;
 		}
 		r->files[r->n] = (struct aa_file){ .s = s, .u = &units[r->n] };
@@ -611,29 +625,29 @@ collect(struct agent *a, const struct pd_sources *src, struct aa_round *r, struc
  * cache lacks) and, when profiles are loaded, the kernel's list (*kp).
  * Returns 0, or -1 when the pass cannot go on (logged, counted). */
 static int
-resolve(struct agent *a, struct aa_round *r, struct pd_aa_unit *units, struct pd_aa_loaded *kern,
-	struct pd_aa_loaded **kp, struct reconcile_result *res)
+resolve(struct apparmor_pass *a, struct aa_round *r, struct pd_aa_unit *units,
+	struct pd_aa_loaded *kern, struct pd_aa_loaded **kp, struct reconcile_result *res)
 {
 	struct pd_aa_stats stats;
 	pd_error_t err = NULL;
 
 	/* An upgraded parser or a changed abstraction gets a cache of its own
 	 * (not while a compile runs: it writes into the current one). */
-	if (a->aa_job == NULL && pd_aa_refresh(a->aa, &err) < 0) {
+	if (a->aa->job == NULL && pd_aa_refresh(a->aa->parser, &err) < 0) {
 		res->failed++;
 		log_error("cannot read the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 		return -1;
 	}
-	if (pd_aa_resolve(a->aa, units, r->n, a->aa_job, &stats, &err) < 0) {
+	if (pd_aa_resolve(a->aa->parser, units, r->n, a->aa->job, &stats, &err) < 0) {
 		res->failed++;
 		log_error("cannot run the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 		return -1;
 	}
-	if (stats.pending > 0 && a->aa_job == NULL)
+	if (stats.pending > 0 && a->aa->job == NULL)
 		start_compile(a, units, r->n, stats.pending);
-	if (a->apparmor_load) {
+	if (a->aa->load) {
 		if (read_kernel(a, kern, res) < 0)
 			return -1;
 		*kp = kern;
@@ -644,11 +658,11 @@ resolve(struct agent *a, struct aa_round *r, struct pd_aa_unit *units, struct pd
 /* A file loaded as it is: a retired profile declared again, or one that
  * moved to another file, follows it. */
 static void
-follow_source(struct agent *a, const struct aa_file *f)
+follow_source(struct apparmor_pass *a, const struct aa_file *f)
 {
 	for (size_t k = 0; k < f->u->names.n; k++) {
 		struct pd_state_entry *e =
-			pd_state_find(&a->state, PD_KIND_APPARMOR, f->u->names.v[k]);
+			pd_state_find(a->state, PD_KIND_APPARMOR, f->u->names.v[k]);
 
 		if (e != NULL && (e->source == NULL || strcmp(e->source, f->s->name) != 0))
 			pd_state_set_source(e, f->s->name);
@@ -658,8 +672,8 @@ follow_source(struct agent *a, const struct aa_file *f)
 /* Each compiled file's verdict: rejected, or admitted (and what it does
  * not enforce on this kernel, into gaps). */
 static void
-judge(struct agent *a, struct aa_round *r, const struct pd_aa_loaded *kp, struct pd_aa_gaps *gaps,
-      struct reconcile_result *res)
+judge(struct apparmor_pass *a, struct aa_round *r, const struct pd_aa_loaded *kp,
+      struct pd_aa_gaps *gaps, struct reconcile_result *res)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct aa_file *f = &r->files[i];
@@ -675,7 +689,7 @@ judge(struct agent *a, struct aa_round *r, const struct pd_aa_loaded *kp, struct
 		}
 		if (f->u->error != NULL) {
 			res->rejected++;
-			problems_report(&a->problems, PROBLEM_APPARMOR_REJECTED, f->s, f->u->error);
+			problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, f->s, f->u->error);
 			continue;
 		}
 		admit(a, r->files, i, kp, res);
@@ -691,25 +705,25 @@ judge(struct agent *a, struct aa_round *r, const struct pd_aa_loaded *kp, struct
 /* Files still compiling have no verdict yet: their profiles keep what the
  * last one found.  gaps becomes the agent's. */
 static void
-keep_gaps(struct agent *a, const struct aa_round *r, struct pd_aa_gaps *gaps)
+keep_gaps(struct apparmor_pass *a, const struct aa_round *r, struct pd_aa_gaps *gaps)
 {
 	for (size_t i = 0; i < r->n; i++)
 		for (size_t k = 0; r->files[i].u->pending && k < r->files[i].u->names.n; k++) {
 			const struct pd_aa_gap *g =
-				pd_aa_gaps_find(&a->aa_gaps, r->files[i].u->names.v[k]);
+				pd_aa_gaps_find(&a->aa->gaps, r->files[i].u->names.v[k]);
 
 			if (g != NULL)
 				pd_aa_gaps_merge(gaps, g);
 		}
-	pd_aa_gaps_clear(&a->aa_gaps);
-	a->aa_gaps = *gaps;
+	pd_aa_gaps_clear(&a->aa->gaps);
+	a->aa->gaps = *gaps;
 	*gaps = (struct pd_aa_gaps){ 0 };
 }
 
 /* Loads what needs it, then confirms it in the kernel's list (read again
  * into kern).  Returns -1 when that list cannot be read. */
 static int
-load_all(struct agent *a, struct aa_round *r, struct pd_aa_loaded *kern,
+load_all(struct apparmor_pass *a, struct aa_round *r, struct pd_aa_loaded *kern,
 	 struct reconcile_result *res)
 {
 	bool any_load = false;
@@ -732,8 +746,8 @@ load_all(struct agent *a, struct aa_round *r, struct pd_aa_loaded *kern,
 }
 
 void
-agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
-			 struct reconcile_result *res)
+apparmor_reconcile(struct apparmor_pass *a, const struct pd_sources *src, bool complete,
+		   struct reconcile_result *res)
 {
 	_cleanup_free_ struct aa_file *files = pd_xcalloc(src->n + 1, sizeof(*files));
 	_cleanup_free_ struct pd_aa_unit *units = pd_xcalloc(src->n + 1, sizeof(*units));
@@ -742,7 +756,7 @@ agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool com
 	struct pd_aa_gaps gaps = { 0 };
 
 	collect(a, src, &r, units, res);
-	if (a->aa == NULL || resolve(a, &r, units, &kern, &kp, res) < 0)
+	if (a->aa->parser == NULL || resolve(a, &r, units, &kern, &kp, res) < 0)
 		goto out;
 	judge(a, &r, kp, &gaps, res);
 	keep_gaps(a, &r, &gaps);

@@ -105,7 +105,7 @@ sync_node(struct loop *l, bool force_get)
 static void
 schedule_redo(struct loop *l, const struct reconcile_result *r)
 {
-	long long held = l->a->aa_held.n > 0 ? l->a->opt->unload_retry_ms : 0;
+	long long held = l->a->apparmor.held.n > 0 ? l->a->opt->unload_retry_ms : 0;
 	const char *why = r->retry	     ? "a write on the node failed; reconciling again"
 			  : r->reread	     ? "a profiles folder was unmounted; reading it again"
 			  : l->watch_limited ? "a profiles folder is not watched; trying again"
@@ -131,7 +131,7 @@ schedule_redo(struct loop *l, const struct reconcile_result *r)
 static void
 watch_compile(struct loop *l)
 {
-	int fd = agent_compile_fd(l->a);
+	int fd = apparmor_compile_fd(&l->a->apparmor);
 
 	if (fd < 0 || fd == l->compilefd)
 		return;
@@ -418,7 +418,7 @@ dispatch(struct loop *l, uint32_t tag)
 		reconcile(l, l->redo_ms > 0 ? "retry" : "unload-retry");
 		break;
 	case SRC_COMPILE:
-		if (agent_compile_step(l->a)) {
+		if (apparmor_compile_step(&l->a->apparmor)) {
 			/* The job closed its fd, which left the epoll set. */
 			l->compilefd = -1;
 			reconcile(l, "compiled");
@@ -455,9 +455,9 @@ loop_run(struct agent *a)
 	l.cancel = (struct pd_spawn_cancel){ .fd = l.sigfd, .fn = cancel_on_stop, .arg = &l };
 	/* The epoll fd is readable when anything the loop waits for is. */
 	l.api_cancel = (struct pd_spawn_cancel){ .fd = l.epfd, .fn = cancel_api, .arg = &l };
-	if (a->aa != NULL)
-		pd_aa_set_cancel(a->aa, &l.cancel);
-	a->env.cancel = &l.cancel; /* a long seccomp compile stops on SIGTERM too */
+	if (a->apparmor.parser != NULL)
+		pd_aa_set_cancel(a->apparmor.parser, &l.cancel);
+	a->seccomp.env.cancel = &l.cancel; /* a long seccomp compile stops on SIGTERM too */
 	if (a->node != NULL) {
 		pd_kube_set_cancel(a->node->kube, &l.api_cancel);
 		pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
@@ -498,9 +498,9 @@ loop_run(struct agent *a)
 		if (l.hup && !l.stop)
 			on_signal(&l);
 	}
-	if (a->aa != NULL)
-		pd_aa_set_cancel(a->aa, NULL);
-	a->env.cancel = NULL;
+	if (a->apparmor.parser != NULL)
+		pd_aa_set_cancel(a->apparmor.parser, NULL);
+	a->seccomp.env.cancel = NULL;
 	if (a->node != NULL)
 		pd_kube_set_cancel(a->node->kube, NULL);
 	teardown(&l);

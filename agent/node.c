@@ -254,10 +254,10 @@ profile_entry(const struct agent *a, const struct pd_state_entry *e)
 			cJSON_AddStringToObject(o, "file", e->source);
 		else
 			cJSON_AddNullToObject(o, "file");
-		state = e->source == NULL			    ? "retired"
-			: pd_strv_contains(&a->aa_labeled, e->name) ? "loaded"
-								    : "unconfirmed";
-		add_gaps(o, e->source != NULL ? pd_aa_gaps_find(&a->aa_gaps, e->name) : NULL);
+		state = e->source == NULL				  ? "retired"
+			: pd_strv_contains(&a->apparmor.labeled, e->name) ? "loaded"
+									  : "unconfirmed";
+		add_gaps(o, e->source != NULL ? pd_aa_gaps_find(&a->apparmor.gaps, e->name) : NULL);
 	}
 	cJSON_AddStringToObject(o, "sha256", e->sha256);
 	cJSON_AddStringToObject(o, "state", state);

@@ -105,18 +105,18 @@ open_apparmor(struct agent *a)
 	};
 	pd_error_t err = NULL;
 
-	a->apparmor_enabled = a->opt->apparmorfs != NULL || pd_aa_kernel_enabled();
-	a->apparmor_load = a->apparmor_enabled && !a->opt->apparmor_validate_only;
-	o.load = a->apparmor_load;
-	if (pd_aa_open(&o, &a->aa, &err) < 0) {
-		a->aa_error = pd_xstrdup(pd_error_msg(err));
+	a->apparmor.enabled = a->opt->apparmorfs != NULL || pd_aa_kernel_enabled();
+	a->apparmor.load = a->apparmor.enabled && !a->opt->apparmor_validate_only;
+	o.load = a->apparmor.load;
+	if (pd_aa_open(&o, &a->apparmor.parser, &err) < 0) {
+		a->apparmor.error = pd_xstrdup(pd_error_msg(err));
 		log_error("AppArmor cannot be used; AppArmor files will be rejected", "error",
-			  a->aa_error, NULL);
+			  a->apparmor.error, NULL);
 		pd_error_release(&err);
 		return;
 	}
-	log_info("apparmor", "fs", a->apparmor_load ? pd_aa_fs(a->aa) : NULL, "features",
-		 pd_aa_features_desc(a->aa), "cache", cache, NULL);
+	log_info("apparmor", "fs", a->apparmor.load ? pd_aa_fs(a->apparmor.parser) : NULL,
+		 "features", pd_aa_features_desc(a->apparmor.parser), "cache", cache, NULL);
 }
 
 /*
@@ -171,21 +171,21 @@ open_parts(struct agent *a, const struct options *opt)
 	a->state_unknown = a->state.n == 0;
 	a->proof_window = a->state_unknown;
 	record_domain(a);
-	if ((ret = pd_seccomp_env_native(&a->env, &err)) < 0)
+	if ((ret = pd_seccomp_env_native(&a->seccomp.env, &err)) < 0)
 		goto fail;
-	a->seccomp_enabled = pd_seccomp_kernel_supported();
+	a->seccomp.enabled = pd_seccomp_kernel_supported();
 	open_apparmor(a);
-	agent_check_unload(a);
-	ret = pd_store_open(opt->seccomp_root, opt->seccomp_subdir, &a->store, &err);
+	apparmor_check_unload(&a->apparmor, a->opt);
+	ret = pd_store_open(opt->seccomp_root, opt->seccomp_subdir, &a->seccomp.store, &err);
 	if (ret < 0)
 		goto fail;
-	log_info("kernel support", "seccomp", a->seccomp_enabled ? "enabled" : "disabled",
-		 "apparmor", a->apparmor_enabled ? "enabled" : "disabled", NULL);
-	if (a->apparmor_enabled && !a->apparmor_load)
+	log_info("kernel support", "seccomp", a->seccomp.enabled ? "enabled" : "disabled",
+		 "apparmor", a->apparmor.enabled ? "enabled" : "disabled", NULL);
+	if (a->apparmor.enabled && !a->apparmor.load)
 		log_info("--apparmor-validate-only: AppArmor files are validated but never loaded, "
 			 "and no AppArmor profile labels are set",
 			 NULL);
-	if (!a->apparmor_enabled)
+	if (!a->apparmor.enabled)
 		log_info("AppArmor is not enabled in this kernel: AppArmor files are validated "
 			 "but not loaded, and no AppArmor profile labels are set",
 			 NULL);
@@ -217,21 +217,16 @@ agent_open(struct agent *a, const struct options *opt)
 void
 agent_close(struct agent *a)
 {
-	pd_store_free(a->store);
+	pd_store_free(a->seccomp.store);
 	pd_state_dir_free(a->state_dir);
 	pd_state_clear(&a->state);
 	pd_labels_clear(&a->labels);
 	problem_list_clear(&a->problems.reported);
 	problem_list_clear(&a->problems.now);
-	pd_strv_clear(&a->aa_labeled);
-	pd_aa_gaps_clear(&a->aa_gaps);
-	pd_strv_clear(&a->sc_missing);
+	pd_strv_clear(&a->seccomp.missing);
 	free(a->mounted);
 	free(a->ready.message);
-	aa_holds_clear(&a->aa_held);
-	pd_aa_job_free(a->aa_job); /* kills a parser still running */
-	pd_aa_free(a->aa);
-	free(a->aa_error);
+	apparmor_part_clear(&a->apparmor); /* kills a parser still running */
 	node_close(a);
 	metrics_destroy(&a->metrics);
 }

@@ -19,22 +19,22 @@ agent_desired_labels(const struct agent *a, struct pd_labels *out)
 	_cleanup_free_ char *sk = pd_label_support_key(dom, PD_LABEL_SECCOMP);
 	_cleanup_free_ char *ak = pd_label_support_key(dom, PD_LABEL_APPARMOR);
 
-	pd_labels_set(out, sk, a->seccomp_enabled ? "enabled" : "disabled");
-	pd_labels_set(out, ak, a->apparmor_enabled ? "enabled" : "disabled");
+	pd_labels_set(out, sk, a->seccomp.enabled ? "enabled" : "disabled");
+	pd_labels_set(out, ak, a->apparmor.enabled ? "enabled" : "disabled");
 	for (size_t i = 0; i < a->state.n; i++) {
 		_cleanup_free_ char *name = NULL;
 		_cleanup_free_ char *key = NULL;
 
 		if (a->state.v[i].kind != PD_KIND_SECCOMP ||
-		    pd_strv_contains(&a->sc_missing, a->state.v[i].name))
+		    pd_strv_contains(&a->seccomp.missing, a->state.v[i].name))
 			continue;
 		name = seccomp_profile_name(a->state.v[i].name);
 		key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
 		pd_labels_set(out, key, "true");
 	}
-	for (size_t i = 0; i < a->aa_labeled.n; i++) {
+	for (size_t i = 0; i < a->apparmor.labeled.n; i++) {
 		_cleanup_free_ char *key =
-			pd_label_profile_key(dom, PD_LABEL_APPARMOR, a->aa_labeled.v[i]);
+			pd_label_profile_key(dom, PD_LABEL_APPARMOR, a->apparmor.labeled.v[i]);
 
 		pd_labels_set(out, key, "true");
 	}
@@ -51,12 +51,12 @@ agent_present_labels(const struct agent *a, struct pd_labels *out)
 	bool have_kern = false;
 
 	/* What the kernel supports is known now: those labels stay. */
-	pd_labels_set(out, sk, a->seccomp_enabled ? "enabled" : "disabled");
-	pd_labels_set(out, ak, a->apparmor_enabled ? "enabled" : "disabled");
-	if (a->aa != NULL && a->apparmor_load) {
+	pd_labels_set(out, sk, a->seccomp.enabled ? "enabled" : "disabled");
+	pd_labels_set(out, ak, a->apparmor.enabled ? "enabled" : "disabled");
+	if (a->apparmor.parser != NULL && a->apparmor.load) {
 		pd_error_t err = NULL;
 
-		have_kern = pd_aa_list(a->aa, &kern, &err) == 0;
+		have_kern = pd_aa_list(a->apparmor.parser, &kern, &err) == 0;
 		pd_error_release(&err);
 	}
 	for (size_t i = 0; i < a->state.n; i++) {
@@ -66,7 +66,7 @@ agent_present_labels(const struct agent *a, struct pd_labels *out)
 		if (e->kind == PD_KIND_SECCOMP) {
 			_cleanup_free_ char *name = seccomp_profile_name(e->name);
 
-			if (pd_store_holds_hash(a->store, e->name, e->sha256, NULL) != 1)
+			if (pd_store_holds_hash(a->seccomp.store, e->name, e->sha256, NULL) != 1)
 				continue;
 			key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
 		} else {
@@ -80,7 +80,7 @@ agent_present_labels(const struct agent *a, struct pd_labels *out)
 	 * file in the seccomp folder and every profile the kernel lists; the
 	 * first reconcile decides. */
 	if (a->state_unknown) {
-		if (pd_store_list(a->store, &files, NULL) == 0)
+		if (pd_store_list(a->seccomp.store, &files, NULL) == 0)
 			for (size_t i = 0; i < files.n; i++) {
 				_cleanup_free_ char *name = seccomp_profile_name(files.v[i]);
 				_cleanup_free_ char *key =
@@ -112,11 +112,11 @@ fill_profile(const struct agent *a, const struct pd_state_entry *e, struct view_
 	}
 	p->name = pd_xstrdup(e->name);
 	p->file = e->source != NULL ? pd_xstrdup(e->source) : NULL;
-	p->state = e->source == NULL			       ? "retired"
-		   : pd_strv_contains(&a->aa_labeled, e->name) ? "loaded"
-							       : "unconfirmed";
+	p->state = e->source == NULL				     ? "retired"
+		   : pd_strv_contains(&a->apparmor.labeled, e->name) ? "loaded"
+								     : "unconfirmed";
 	if (e->source != NULL) {
-		const struct pd_aa_gap *g = pd_aa_gaps_find(&a->aa_gaps, e->name);
+		const struct pd_aa_gap *g = pd_aa_gaps_find(&a->apparmor.gaps, e->name);
 
 		if (g != NULL) {
 			p->gaps.not_enforced = g->not_enforced;

@@ -36,7 +36,7 @@ static void
 view_holds_labels_entries_and_readiness(void **state)
 {
 	struct options opt = { .label_domain = "example.io" };
-	struct agent a = { .opt = &opt, .seccomp_enabled = true };
+	struct agent a = { .opt = &opt, .seccomp.enabled = true };
 	struct agent_view v;
 	const struct view_profile *p;
 	_cleanup_free_ char *ak = pd_label_support_key("example.io", PD_LABEL_APPARMOR);
@@ -44,12 +44,12 @@ view_holds_labels_entries_and_readiness(void **state)
 	(void)state;
 	pd_state_put(&a.state, PD_KIND_SECCOMP, "web.json", SHA_A);
 	pd_state_put(&a.state, PD_KIND_SECCOMP, "gone.json", SHA_A);
-	pd_strv_push(&a.sc_missing, pd_xstrdup("gone.json"));
+	pd_strv_push(&a.seccomp.missing, pd_xstrdup("gone.json"));
 	pd_state_set_source(pd_state_put(&a.state, PD_KIND_APPARMOR, "pd-web", SHA_B), "web");
 	pd_state_set_source(pd_state_put(&a.state, PD_KIND_APPARMOR, "pd-new", SHA_B), "new");
 	pd_state_put(&a.state, PD_KIND_APPARMOR, "pd-old", SHA_B);
-	pd_strv_push(&a.aa_labeled, pd_xstrdup("pd-web"));
-	pd_aa_gaps_add(&a.aa_gaps, "pd-web", PD_AA_RULE_DBUS, PD_AA_GAP_NOT_ENFORCED);
+	pd_strv_push(&a.apparmor.labeled, pd_xstrdup("pd-web"));
+	pd_aa_gaps_add(&a.apparmor.gaps, "pd-web", PD_AA_RULE_DBUS, PD_AA_GAP_NOT_ENFORCED);
 	a.ready.ready = false;
 	snprintf(a.ready.reason, sizeof(a.ready.reason), "Pending");
 	a.ready.message = pd_xstrdup("new: compiling");
@@ -84,9 +84,9 @@ view_holds_labels_entries_and_readiness(void **state)
 
 	agent_view_clear(&v);
 	pd_state_clear(&a.state);
-	pd_strv_clear(&a.sc_missing);
-	pd_strv_clear(&a.aa_labeled);
-	pd_aa_gaps_clear(&a.aa_gaps);
+	pd_strv_clear(&a.seccomp.missing);
+	pd_strv_clear(&a.apparmor.labeled);
+	pd_aa_gaps_clear(&a.apparmor.gaps);
 }
 
 int
