@@ -427,6 +427,23 @@ dispatch(struct loop *l, uint32_t tag)
 	}
 }
 
+/* SIGTERM stops a long parser run, a seccomp compile and an API request;
+ * off again before the loop's fds close. */
+static void
+set_cancels(struct loop *l, bool on)
+{
+	struct agent *a = l->a;
+
+	if (a->apparmor.parser != NULL)
+		pd_aa_set_cancel(a->apparmor.parser, on ? &l->cancel : NULL);
+	a->seccomp.env.cancel = on ? &l->cancel : NULL;
+	if (a->node != NULL) {
+		pd_kube_set_cancel(a->node->kube, on ? &l->api_cancel : NULL);
+		if (on)
+			pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
+	}
+}
+
 int
 loop_run(struct agent *a)
 {
@@ -455,13 +472,7 @@ loop_run(struct agent *a)
 	l.cancel = (struct pd_spawn_cancel){ .fd = l.sigfd, .fn = cancel_on_stop, .arg = &l };
 	/* The epoll fd is readable when anything the loop waits for is. */
 	l.api_cancel = (struct pd_spawn_cancel){ .fd = l.epfd, .fn = cancel_api, .arg = &l };
-	if (a->apparmor.parser != NULL)
-		pd_aa_set_cancel(a->apparmor.parser, &l.cancel);
-	a->seccomp.env.cancel = &l.cancel; /* a long seccomp compile stops on SIGTERM too */
-	if (a->node != NULL) {
-		pd_kube_set_cancel(a->node->kube, &l.api_cancel);
-		pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
-	}
+	set_cancels(&l, true);
 	/* Started after the signals are blocked: its thread inherits that. */
 	if ((ret = metrics_start(a->opt->metrics_addr, &a->metrics, &l.http)) < 0) {
 		teardown(&l);
@@ -498,11 +509,7 @@ loop_run(struct agent *a)
 		if (l.hup && !l.stop)
 			on_signal(&l);
 	}
-	if (a->apparmor.parser != NULL)
-		pd_aa_set_cancel(a->apparmor.parser, NULL);
-	a->seccomp.env.cancel = NULL;
-	if (a->node != NULL)
-		pd_kube_set_cancel(a->node->kube, NULL);
+	set_cancels(&l, false);
 	teardown(&l);
 	if (a->lock_lost)
 		return -ENOLCK;

@@ -209,6 +209,75 @@ reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
 	apparmor_reconcile(&p, src, complete, res);
 }
 
+/*
+ * Lists every profiles folder into src.  Returns false when one could not
+ * be listed or was unmounted: then nothing is removed this round, and
+ * *folder_error says why (the first such folder).
+ */
+static bool
+list_folders(struct agent *a, struct pd_sources *src, struct reconcile_result *res,
+	     char **folder_error)
+{
+	bool complete = true;
+
+	for (size_t i = 0; i < a->opt->profiles.n; i++) {
+		const char *dir = a->opt->profiles.v[i];
+		struct pd_scan_folder info = { 0 };
+		size_t mark = src->n;
+		pd_error_t err = NULL;
+
+		if (pd_scan_dir_info(dir, src, &info, &err) < 0) {
+			/* Without the listing we cannot tell removed from
+			 * unreadable: remove nothing this round. */
+			complete = false;
+			res->failed++;
+			if (*folder_error == NULL)
+				*folder_error = pd_xasprintf("%s: cannot be read: %s", dir,
+							     pd_error_msg(err));
+			log_error("cannot read profiles folder", "error", pd_error_msg(err), NULL);
+			pd_error_release(&err);
+		} else if (a->mounted[i] && !info.mount_root) {
+			/* Unmounted (umount -l of the volume): what is
+			 * under it is not the profiles, and no event will
+			 * tell when it is mounted again. */
+			pd_sources_truncate(src, mark);
+			complete = false;
+			res->failed++;
+			res->reread = true;
+			if (*folder_error == NULL)
+				*folder_error = pd_xasprintf(
+					"%s: was a mount and is not any more (unmounted); nothing "
+					"is removed until it is mounted again",
+					dir);
+			log_error("profiles folder unmounted; keeping everything in place until it "
+				  "is mounted again",
+				  "folder", dir, NULL);
+		} else {
+			a->mounted[i] = info.mount_root;
+		}
+	}
+	return complete;
+}
+
+/* Saves the state when it changed (or must be written again). */
+static void
+save_state(struct agent *a, const struct pd_state *before, bool rewrite,
+	   struct reconcile_result *res)
+{
+	pd_error_t err = NULL;
+
+	if (!a->state_unknown && !rewrite && pd_state_equal(before, &a->state))
+		return;
+	if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
+		res->failed++;
+		res->retry = true;
+		log_error("state not saved", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+	} else {
+		a->state_unknown = false;
+	}
+}
+
 void
 agent_reconcile(struct agent *a, struct reconcile_result *res)
 {
@@ -216,7 +285,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	struct pd_strv present = { 0 }, placed = { 0 };
 	struct seccomp_pass sp;
 	struct pd_state before = { 0 };
-	bool complete = true, rewrite;
+	bool complete, rewrite;
 	_cleanup_free_ char *folder_error = NULL;
 	long long t0 = pd_now_ms();
 	char ms[32];
@@ -228,42 +297,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	if (a->lock_lost)
 		return;
 	pd_state_copy(&before, &a->state);
-	for (size_t i = 0; i < a->opt->profiles.n; i++) {
-		const char *dir = a->opt->profiles.v[i];
-		struct pd_scan_folder info = { 0 };
-		size_t mark = src.n;
-		pd_error_t err = NULL;
-
-		if (pd_scan_dir_info(dir, &src, &info, &err) < 0) {
-			/* Without the listing we cannot tell removed from
-			 * unreadable: remove nothing this round. */
-			complete = false;
-			res->failed++;
-			if (folder_error == NULL)
-				folder_error = pd_xasprintf("%s: cannot be read: %s", dir,
-							    pd_error_msg(err));
-			log_error("cannot read profiles folder", "error", pd_error_msg(err), NULL);
-			pd_error_release(&err);
-		} else if (a->mounted[i] && !info.mount_root) {
-			/* Unmounted (umount -l of the volume): what is
-			 * under it is not the profiles, and no event will
-			 * tell when it is mounted again. */
-			pd_sources_truncate(&src, mark);
-			complete = false;
-			res->failed++;
-			res->reread = true;
-			if (folder_error == NULL)
-				folder_error = pd_xasprintf(
-					"%s: was a mount and is not any more (unmounted); nothing "
-					"is removed until it is mounted again",
-					dir);
-			log_error("profiles folder unmounted; keeping everything in place until it "
-				  "is mounted again",
-				  "folder", dir, NULL);
-		} else {
-			a->mounted[i] = info.mount_root;
-		}
-	}
+	complete = list_folders(a, &src, res, &folder_error);
 	seccomp_pass_of(a, &sp);
 	seccomp_reconcile(&sp, &src, &present, res, &placed);
 	/* Stopped part-way: `present` is incomplete (removing by it would
@@ -276,18 +310,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	seccomp_find_missing(&sp, &placed);
 	if (!res->cancelled)
 		reconcile_apparmor(a, &src, complete, res);
-	if (a->state_unknown || rewrite || !pd_state_equal(&before, &a->state)) {
-		pd_error_t err = NULL;
-
-		if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
-			res->failed++;
-			res->retry = true;
-			log_error("state not saved", "error", pd_error_msg(err), NULL);
-			pd_error_release(&err);
-		} else {
-			a->state_unknown = false;
-		}
-	}
+	save_state(a, &before, rewrite, res);
 	if (res->pending == 0 && !res->cancelled)
 		a->proof_window = false;
 	update_labels(a);
