@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The agent: what it holds between reconciles.  Everything lives in one
- * struct owned by main(); nothing here is global.
+ * The agent: what it holds between reconciles, in one struct of parts
+ * owned by main(); nothing here is global.  A pass takes the parts it
+ * needs (seccomp_pass.h, apparmor.h); node sync reads a view (view.h).
  */
 #ifndef PROFILED_AGENT_H
 #define PROFILED_AGENT_H
