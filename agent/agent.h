@@ -66,15 +66,7 @@ struct reconcile_result {
  * "What it writes" and "Labels"). */
 void agent_reconcile(struct agent *a, struct reconcile_result *res);
 
-/* The labels for what is actually in place now (published files that hold
- * their bytes, AppArmor profiles the kernel lists): the reboot prune.
- * Kept for node.c until it reads an agent_view (view.h). */
-void agent_present_labels(const struct agent *a, struct pd_labels *out);
-
 /* Refreshes the profile gauges of a->metrics from the state. */
 void agent_update_gauges(struct agent *a);
-
-/* The label set for the current state (agent_view's desired). */
-void agent_desired_labels(const struct agent *a, struct pd_labels *out);
 
 #endif

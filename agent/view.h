@@ -47,6 +47,14 @@ struct agent_view {
 void agent_view_fill(const struct agent *a, unsigned what, struct agent_view *out);
 void agent_view_clear(struct agent_view *v);
 
+/* The label set for the current state (agent_view's desired). */
+void agent_desired_labels(const struct agent *a, struct pd_labels *out);
+
+/* The labels for what is actually in place now (published files that hold
+ * their bytes, AppArmor profiles the kernel lists): the reboot prune.
+ * Kept for node.c until it reads an agent_view. */
+void agent_present_labels(const struct agent *a, struct pd_labels *out);
+
 /* The seccomp profile name of a published file name ("x.json" -> "x"). */
 char *seccomp_profile_name(const char *file);
 
