@@ -172,6 +172,19 @@ problems_rejected(const struct problem_list *l, enum problem_kind kind)
 	return n;
 }
 
+_Static_assert(PROBLEM_CLASS_COUNT <= METRICS_NPROBLEMS, "METRICS_NPROBLEMS too small");
+
+void
+problems_gauges(const struct problem_list *l, struct metrics *m)
+{
+	for (int c = 0; c < PROBLEM_CLASS_COUNT; c++) {
+		m->problems[c].label = table[c].metric;
+		m->problems[c].n = 0;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		m->problems[l->v[i].cls].n++;
+}
+
 const struct problem *
 problems_first_blocking(const struct problem_list *l, size_t *more)
 {

@@ -109,6 +109,10 @@ void problems_end_round(struct problems *p);
 /* The files rejected in l, of one kind (the *_rejected gauges). */
 unsigned problems_rejected(const struct problem_list *l, enum problem_kind kind);
 
+/* Sets the per-class gauges of m (the metric labels of the table) to the
+ * problems of l; m's lock must be held. */
+void problems_gauges(const struct problem_list *l, struct metrics *m);
+
 /* The first problem of l that holds ProfilesReady False, or NULL; *more:
  * how many others do. */
 const struct problem *problems_first_blocking(const struct problem_list *l, size_t *more);

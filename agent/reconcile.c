@@ -40,6 +40,7 @@ agent_update_gauges(struct agent *a)
 	m->apparmor_unconfirmed = au;
 	m->apparmor_retired = ar;
 	m->apparmor_rejected = arej;
+	problems_gauges(&a->problems.reported, m);
 	if (a->node != NULL)
 		m->events_dropped = a->node->dropped;
 	pthread_mutex_unlock(&m->lock);

@@ -49,16 +49,22 @@ for c in json.load(sys.stdin).get("status", {}).get("conditions", []):
 	stop_daemon
 }
 
-# Each class gives its own Event reason and ProfilesReady reason.
-@test "a rejected file: its Event and ProfilesReady reasons come from its class" {
+# Each class gives its own Event reason, ProfilesReady reason and metric
+# label.
+@test "a rejected file: its Event and ProfilesReady reasons and its metric come from its class" {
 	api_start
 	echo '{"defaultAction": "SCMP_ACT_NOPE"}' >"$P/bad.json"
-	start_daemon --kubeconfig "$KC"
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	METRICS_ADDR=127.0.0.1:$port start_daemon --kubeconfig "$KC"
 	wait_for_log 'seccomp profile rejected' 10
 	wait_until 10 sh -c "curl -s $CTL/control/events | grep -q ProfileRejected"
 	wait_until 10 sh -c "curl -s $CTL/control/nodes/node-1 | grep -q ProfilesReady"
 	[ "$(cond status)" = False ]
 	[ "$(cond reason)" = ProfileInvalid ]
 	cond message | grep -q "^$P/bad.json: "
+	curl -s "http://127.0.0.1:$port/metrics" >"$T/metrics"
+	grep -qx 'profiled_problems{class="seccomp_rejected"} 1' "$T/metrics"
+	grep -qx 'profiled_problems{class="seccomp_warning"} 0' "$T/metrics"
+	grep -qx 'profiled_validation_failures_total{kind="seccomp"} 1' "$T/metrics"
 	stop_daemon
 }

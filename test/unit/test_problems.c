@@ -212,6 +212,18 @@ gauges_and_readiness_follow_the_classes(void **state)
 	assert_int_equal(problems_rejected(&p.now, PROBLEM_KIND_SECCOMP), 1);
 	assert_int_equal(problems_rejected(&p.now, PROBLEM_KIND_APPARMOR), 1);
 	problems_end_round(&p);
+	{
+		struct metrics m = { 0 };
+
+		problems_gauges(&p.reported, &m);
+		for (int k = 0; k < PROBLEM_CLASS_COUNT; k++)
+			assert_string_equal(m.problems[k].label, problem_info(k)->metric);
+		assert_null(m.problems[PROBLEM_CLASS_COUNT].label);
+		assert_int_equal(m.problems[PROBLEM_APPARMOR_WARNING].n, 1);
+		assert_int_equal(m.problems[PROBLEM_APPARMOR_RULES_NOT_ENFORCED].n, 1);
+		assert_int_equal(m.problems[PROBLEM_SECCOMP_REJECTED].n, 1);
+		assert_int_equal(m.problems[PROBLEM_SECCOMP_NOT_PUBLISHED].n, 0);
+	}
 	/* the same gap in another compile context is a new problem */
 	assert_false(problems_add(&p, PROBLEM_APPARMOR_RULES_NOT_ENFORCED, &a, "gap", "ctx"));
 	assert_true(problems_add(&p, PROBLEM_APPARMOR_RULES_NOT_ENFORCED, &a, "gap", "ctx2"));
