@@ -21,6 +21,7 @@
 #include "options.h"
 #include "apparmor.h"
 #include "problems.h"
+#include "result.h"
 #include "seccomp_pass.h"
 #include "view.h"
 
@@ -50,16 +51,6 @@ struct agent {
 	struct pd_labels labels; /* local mode: the labels as last logged */
 	struct metrics metrics;	 /* read by the health/metrics thread */
 	struct readiness ready;	 /* as of the last reconcile */
-};
-
-struct reconcile_result {
-	unsigned published, unchanged, rejected, removed, failed;
-	unsigned loaded, unloaded; /* AppArmor */
-	bool retry;	  /* a write on this node failed (full, read-only...): try again soon */
-	bool reread;	  /* a profiles folder was unmounted: read it again soon */
-	unsigned pending; /* AppArmor files waiting for their compile */
-	const char *pending_path; /* the first of them (valid during the reconcile) */
-	bool cancelled;		  /* SIGTERM came during the seccomp part: the rest was skipped */
 };
 
 /* Makes the node hold what the profiles folders hold (docs/operations.md,

@@ -16,9 +16,9 @@
 
 #include "../lib/aaproof.h"
 #include "../lib/procscan.h"
-#include "agent.h"
 #include "apparmor.h"
 #include "log.h"
+#include "result.h"
 
 struct aa_file {
 	const struct pd_source *s;
@@ -389,7 +389,7 @@ hold(struct apparmor_pass *a, struct pd_state_entry *e, const struct pd_proc_hol
 		pd_state_set_source(e, NULL);
 	if (prev != NULL) {
 		reported = prev->reported_ms;
-		if (strcmp(prev->holders, who) != 0 && now - reported >= EVENT_AGGREGATE_MS)
+		if (strcmp(prev->holders, who) != 0 && now - reported >= a->hold_report_ms)
 			prev = NULL; /* report again */
 	}
 	if (prev != NULL) {

@@ -48,8 +48,10 @@ struct apparmor_part {
 struct apparmor_pass {
 	const struct options *opt;
 	struct apparmor_part *aa;
-	struct pd_state *state; /* owned profiles */
-	bool proof_window;	/* a loaded profile may be proven ours (state unknown at start) */
+	struct pd_state *state;	  /* owned profiles */
+	bool proof_window;	  /* a loaded profile may be proven ours (state unknown at start) */
+	long long hold_report_ms; /* who holds a profile is said again at most this often
+				   * (the Events' aggregation window) */
 	struct problems *problems;
 	const struct event_sink *events;
 };

@@ -203,6 +203,7 @@ reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
 		.aa = &a->apparmor,
 		.state = &a->state,
 		.proof_window = a->proof_window,
+		.hold_report_ms = EVENT_AGGREGATE_MS,
 		.problems = &a->problems,
 		.events = &a->events,
 	};

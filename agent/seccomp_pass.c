@@ -8,9 +8,17 @@
 #include <errno.h>
 #include <string.h>
 
-#include "agent.h"
 #include "log.h"
+#include "result.h"
 #include "seccomp_pass.h"
+
+char *
+seccomp_profile_name(const char *file)
+{
+	size_t n = strlen(file);
+
+	return pd_xstrndup(file, n > 5 ? n - 5 : n);
+}
 
 /* Validates s unless this content was validated and published before;
  * 1 when it may be published, 0 when rejected, -ECANCELED when the agent

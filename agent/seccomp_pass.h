@@ -46,4 +46,7 @@ void seccomp_remove_gone(struct seccomp_pass *p, const struct pd_strv *present,
  * labels go until they are. */
 void seccomp_find_missing(struct seccomp_pass *p, const struct pd_strv *placed);
 
+/* The seccomp profile name of a published file name ("x.json" -> "x"). */
+char *seccomp_profile_name(const char *file);
+
 #endif

@@ -4,14 +4,6 @@
 #include "agent.h"
 #include "view.h"
 
-char *
-seccomp_profile_name(const char *file)
-{
-	size_t n = strlen(file);
-
-	return pd_xstrndup(file, n > 5 ? n - 5 : n);
-}
-
 void
 agent_desired_labels(const struct agent *a, struct pd_labels *out)
 {

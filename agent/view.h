@@ -55,7 +55,4 @@ void agent_desired_labels(const struct agent *a, struct pd_labels *out);
  * Kept for node.c until it reads an agent_view. */
 void agent_present_labels(const struct agent *a, struct pd_labels *out);
 
-/* The seccomp profile name of a published file name ("x.json" -> "x"). */
-char *seccomp_profile_name(const char *file);
-
 #endif
