@@ -147,7 +147,7 @@ esac
 export PROFILED_VM_SUITE=$suite
 if [ -n "$rootfs" ]; then
 	[ -x "$rootfs/init" ] && usage "--rootfs $rootfs: the image has its own /init"
-	[ -d "$rootfs/usr/bin" ] && [ -e "$rootfs/bin/sh" ] || usage "--rootfs $rootfs: not a filesystem (no /usr/bin, /bin/sh)"
+	[ -d "$rootfs/usr/bin" ] || usage "--rootfs $rootfs: not a filesystem (no /usr/bin)"
 	rootfs=$(cd "$rootfs" && pwd)
 fi
 if [ "$timeout_s" -ge 20 ]; then guest_timeout=$((timeout_s - 10)); else guest_timeout=$(((timeout_s + 1) / 2)); fi
@@ -323,11 +323,19 @@ if [ -n "$rootfs" ]; then
 	if [ ! -s "$base" ]; then
 		(cd "$rootfs" && find . -mindepth 1 \( -path ./usr/share/doc -o -path ./usr/share/man \
 			-o -path ./usr/share/info -o -path ./usr/share/locale -o -path ./var/cache/apt \
-			-o -path ./var/lib/apt/lists -o -path ./var/log -o -path ./.complete \) -prune -o -print |
+			-o -path ./var/lib/apt/lists -o -path ./var/log -o -path ./.complete \
+			-o -path ./.host-bin \) -prune -o -print |
 			LC_ALL=C sort | cpio -o -H newc --reproducible --quiet) >"$work/base.cpio"
 		root=$work/base
 		mkdir -p "$root/test/bin" "$root/etc/profiled-vm"
 		busybox_into "$root" test/bin
+		# An image without a shell (profiled's has none): /bin/sh for the
+		# test scripts and runc's hooks is busybox, added where the image
+		# has nothing, never over one of its files.
+		if ! [ -e "$rootfs/usr/bin/sh" ]; then
+			mkdir -p "$root/usr/bin"
+			ln -s /test/bin/busybox "$root/usr/bin/sh"
+		fi
 		printf '%s' "$INIT" >"$root/init"
 		chmod 755 "$root/init"
 		make_cpio "$root" "$work/extra.cpio"
@@ -428,10 +436,11 @@ for spec in "${bins[@]+"${bins[@]}"}"; do
 	bin_libs=$(libs_of "$host") || exit 70
 	if [ -n "$rootfs" ]; then
 		# A test tool the image lacks: it must not shadow the image's
-		# programs, and it runs on the image's libraries, never the host's.
+		# programs, and it runs on the image's libraries; a library the
+		# image lacks comes from the host (it adds a file, replaces none).
 		in_image "$guest" && usage "--bin $host: $guest is the image's own; pick a path under /test"
 		for lib in $bin_libs; do
-			in_image "$lib" || usage "--bin $host: needs $lib, which the image lacks"
+			in_image "$lib" || put "$root" "$lib"
 		done
 		put "$root" "$(abs "$host")" "$guest"
 		continue
