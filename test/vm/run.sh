@@ -336,6 +336,12 @@ if [ -n "$rootfs" ]; then
 			mkdir -p "$root/usr/bin"
 			ln -s /test/bin/busybox "$root/usr/bin/sh"
 		fi
+		# The mount points and scratch folders an image built from scratch
+		# may not have (a container engine makes them at run time).
+		for d in proc sys dev run tmp root mnt var/tmp; do
+			[ -e "$rootfs/$d" ] || mkdir -p "$root/$d"
+		done
+		chmod 1777 "$root/tmp" "$root/var/tmp" 2>/dev/null || true
 		printf '%s' "$INIT" >"$root/init"
 		chmod 755 "$root/init"
 		make_cpio "$root" "$work/extra.cpio"
