@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The agent: what it holds between reconciles.  Everything lives in one
- * struct owned by main(); nothing here is global.
+ * The agent: what it holds between reconciles, in one struct of parts
+ * owned by main(); nothing here is global.  A pass takes the parts it
+ * needs (seccomp_pass.h, apparmor.h); node sync reads a view (view.h).
  */
 #ifndef PROFILED_AGENT_H
 #define PROFILED_AGENT_H
@@ -18,103 +19,45 @@
 #include "metrics.h"
 #include "node.h"
 #include "options.h"
+#include "apparmor.h"
+#include "problems.h"
+#include "result.h"
+#include "seccomp_pass.h"
+#include "view.h"
 
-/* The ProfilesReady condition after the last reconcile. */
-struct readiness {
-	bool ready;	 /* every profile of the folders is in place */
-	char reason[40]; /* CamelCase: ProfilesInPlace, ProfileInvalid, ... */
-	char *message;	 /* what failed: the file and why */
-};
-
+/*
+ * The daemon state, owned by main(), made of parts: each pass takes the
+ * parts it needs (apparmor.h: struct apparmor_pass), node sync takes a view
+ * (view.h).
+ */
 struct agent {
 	const struct options *opt;
+	/* owned state: what the agent published, as saved */
 	struct pd_state_dir *state_dir;
-	struct pd_state state; /* what is published, as last saved */
-	bool state_unknown;    /* no state (lost, corrupt, first start): rebuild and save it */
-	bool proof_window;     /* the state was unknown at start: a loaded profile may be
-				* proven ours by the kernel's copy of its policy (apparmor.c
-				* admit) until a reconcile leaves nothing compiling; with a
-				* known state, what it does not list is never ours */
-	struct pd_store *store;
-	struct pd_seccomp_env env;
-	bool seccomp_enabled;
-	bool apparmor_enabled;	   /* the kernel (or --apparmorfs) takes policy */
-	bool apparmor_load;	   /* enabled, and not --apparmor-validate-only */
-	struct pd_aa *aa;	   /* NULL when the parser cannot be used */
-	char *aa_error;		   /* why aa is NULL */
-	struct pd_aa_job *aa_job;  /* the compile running in the background, or NULL */
-	struct pd_strv aa_labeled; /* AppArmor profiles wanted and confirmed loaded */
-	struct pd_aa_gaps aa_gaps; /* per profile: rule classes the kernel does not enforce */
-	bool unload_ok;		   /* --unload-removed, and the node's processes are seen */
-	struct pd_strv aa_held;	   /* removed profiles still in use: "name\nREPORTED_MS\nholders" */
-	struct pd_labels labels;   /* the labels the node should carry, as last computed */
-	struct pd_strv reported;   /* "path\nsha\nmessage" of problems already logged */
-	struct node_sync *node;	   /* the API connection; NULL in local mode */
-	struct metrics metrics;	   /* read by the health/metrics thread */
-	struct readiness ready;	   /* as of the last reconcile */
-	struct pd_strv sc_missing; /* seccomp files the state names that are not in place */
-	bool lock_lost;		   /* the state folder was replaced and another agent locked it */
-	bool *mounted;		   /* per profiles folder: it was a mount when last read */
+	struct pd_state state;
+	bool state_unknown; /* no state (lost, corrupt, first start): rebuild and save it */
+	bool proof_window;  /* the state was unknown at start: a loaded profile may be
+			     * proven ours by the kernel's copy of its policy (apparmor.c
+			     * admit) until a reconcile leaves nothing compiling; with a
+			     * known state, what it does not list is never ours */
+	bool lock_lost;	    /* the state folder was replaced and another agent locked it */
+	bool *mounted;	    /* per profiles folder: it was a mount when last read */
+	struct seccomp_part seccomp;
+	struct apparmor_part apparmor;
+	struct problems problems; /* this round's and the last round's */
+	struct event_sink events; /* Events about this node: to node_event() */
+	/* node */
+	struct node_sync *node;	 /* the API connection; NULL in local mode */
+	struct pd_labels labels; /* local mode: the labels as last logged */
+	struct metrics metrics;	 /* read by the health/metrics thread */
+	struct readiness ready;	 /* as of the last reconcile */
 };
-
-struct reconcile_result {
-	unsigned published, unchanged, rejected, removed, failed;
-	unsigned loaded, unloaded; /* AppArmor */
-	bool retry;	  /* a write on this node failed (full, read-only...): try again soon */
-	bool reread;	  /* a profiles folder was unmounted: read it again soon */
-	unsigned pending; /* AppArmor files waiting for their compile */
-	const char *pending_path; /* the first of them (valid during the reconcile) */
-	bool cancelled;		  /* SIGTERM came during the seccomp part: the rest was skipped */
-};
-
-/* Opens the state folder (waiting for another agent's lock) and the
- * seccomp store.  Returns 0 or a negative errno after logging why: -EINTR
- * when SIGTERM/SIGINT came while it waited for the lock; on failure
- * nothing is left to close. */
-int agent_open(struct agent *a, const struct options *opt);
-void agent_close(struct agent *a);
 
 /* Makes the node hold what the profiles folders hold (docs/operations.md,
  * "What it writes" and "Labels"). */
 void agent_reconcile(struct agent *a, struct reconcile_result *res);
 
-/* Decides whether --unload-removed can be honoured: only when the agent
- * sees every process of the node (hostPID), else it retires.  Logs why. */
-void agent_check_unload(struct agent *a);
-
-/* AppArmor part of a reconcile: src holds every scanned entry; complete
- * says whether every folder could be listed (else nothing is removed). */
-void agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
-			      struct reconcile_result *res, struct pd_strv *now);
-
-/* The fd that is readable when the background compile has news, or -1
- * when none runs. */
-int agent_compile_fd(const struct agent *a);
-
-/* Moves the background compile on; true when it ended (its verdicts are in
- * the cache): reconcile then, to load them. */
-bool agent_compile_step(struct agent *a);
-
-/*
- * An entry that no longer exists when it is opened, or a link whose target
- * does not: during the kubelet's swap a key's link dangles between the
- * rename of ..data and the removal of the link.  Such an entry is absent,
- * not broken.
- */
-bool agent_vanished(const struct pd_source *s);
-
-/* Logs a problem with a file once for as long as it persists. */
-void agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
-		  const struct pd_source *s, const char *detail);
-
-/* The labels for what is actually in place now (published files that hold
- * their bytes, AppArmor profiles the kernel lists): the reboot prune. */
-void agent_present_labels(const struct agent *a, struct pd_labels *out);
-
 /* Refreshes the profile gauges of a->metrics from the state. */
 void agent_update_gauges(struct agent *a);
-
-/* The label set for the current state. */
-void agent_desired_labels(const struct agent *a, struct pd_labels *out);
 
 #endif

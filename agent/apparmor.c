@@ -17,8 +17,9 @@
 #include "../lib/aaproof.h"
 #include "../lib/procscan.h"
 #include "../lib/rules.h"
-#include "agent.h"
+#include "apparmor.h"
 #include "log.h"
+#include "result.h"
 
 struct aa_file {
 	const struct pd_source *s;
@@ -30,9 +31,9 @@ struct aa_file {
 };
 
 static bool
-owned(struct agent *a, const char *name)
+owned(struct apparmor_pass *a, const char *name)
 {
-	return pd_state_find(&a->state, PD_KIND_APPARMOR, name) != NULL;
+	return pd_state_find(a->state, PD_KIND_APPARMOR, name) != NULL;
 }
 
 static const char *
@@ -54,7 +55,8 @@ joined(struct pd_strv *names, char *buf, size_t size)
  * ("" until computed).
  */
 static bool
-proven(struct agent *a, const struct aa_file *f, const char *name, char bin[PD_SHA256_HEX_LEN + 1])
+proven(struct apparmor_pass *a, const struct aa_file *f, const char *name,
+       char bin[PD_SHA256_HEX_LEN + 1])
 {
 	char held[PD_SHA256_HEX_LEN + 1];
 	pd_error_t err = NULL;
@@ -66,7 +68,7 @@ proven(struct agent *a, const struct aa_file *f, const char *name, char bin[PD_S
 		pd_error_release(&err);
 		return false;
 	}
-	if (pd_aa_loaded_raw_sha256(pd_aa_fs(a->aa), name, held, &err) < 0) {
+	if (pd_aa_loaded_raw_sha256(pd_aa_fs(a->aa->parser), name, held, &err) < 0) {
 		log_debug("the kernel's policy of a loaded profile cannot be read; not proven ours",
 			  "profile", name, "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
@@ -77,12 +79,13 @@ proven(struct agent *a, const struct aa_file *f, const char *name, char bin[PD_S
 
 /* Takes back a loaded profile proven to be f's (a lost state). */
 static void
-take_back(struct agent *a, const struct aa_file *f, const char *name)
+take_back(struct apparmor_pass *a, const struct aa_file *f, const char *name)
 {
-	struct pd_state_entry *e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
+	struct pd_state_entry *e = pd_state_put(a->state, PD_KIND_APPARMOR, name, f->s->sha256);
 
 	pd_state_set_source(e, f->s->name);
-	pd_state_set_policy(e, pd_aa_context(a->aa)); /* proven: the binary of this context */
+	pd_state_set_policy(e,
+			    pd_aa_context(a->aa->parser)); /* proven: the binary of this context */
 	log_info("apparmor profile taken back: the kernel holds the policy compiled from this file",
 		 "profile", name, "file", f->s->path, "sha256", f->s->sha256, NULL);
 }
@@ -93,40 +96,38 @@ take_back(struct agent *a, const struct aa_file *f, const char *name)
  * with a Warning Event, and kept in gaps for the profiles annotation.
  */
 static void
-report_gaps(struct agent *a, const struct aa_file *f, struct pd_aa_gaps *gaps, struct pd_strv *now)
+report_gaps(struct apparmor_pass *a, const struct aa_file *f, struct pd_aa_gaps *gaps)
 {
 	const struct pd_aa_unit *u = f->u;
+	const char *what = problem_info(PROBLEM_APPARMOR_RULES_NOT_ENFORCED)->log_text;
 
 	for (size_t i = 0; i < u->gaps.n; i++) {
 		const struct pd_aa_gap *g = &u->gaps.v[i];
 		_cleanup_free_ char *ne = pd_aa_classes_text(g->not_enforced, ",");
 		_cleanup_free_ char *dg = pd_aa_classes_text(g->downgraded, ",");
-		char *key = pd_xasprintf("apparmor rules not enforced\n%s\n%s\n%s\n%s\n%s\n%s",
-					 f->s->path, f->s->sha256, pd_aa_context(a->aa), g->profile,
-					 ne, dg);
+		_cleanup_free_ char *text = pd_aa_gap_text(g);
 
 		pd_aa_gaps_merge(gaps, g);
-		if (!pd_strv_contains(&a->reported, key)) {
-			_cleanup_free_ char *text = pd_aa_gap_text(g);
-
-			log_warn("apparmor rules not enforced", "file", f->s->path, "profile",
-				 g->profile, "not_enforced", ne[0] != '\0' ? ne : NULL,
-				 "downgraded", dg[0] != '\0' ? dg : NULL, "features",
-				 pd_aa_features_desc(a->aa), NULL);
-			node_event(a, "Warning", "RulesNotEnforced", "%s: %s", f->s->path, text);
+		if (problems_add(a->problems, PROBLEM_APPARMOR_RULES_NOT_ENFORCED, f->s, text,
+				 pd_aa_context(a->aa->parser))) {
+			log_warn(what, "file", f->s->path, "profile", g->profile, "not_enforced",
+				 ne[0] != '\0' ? ne : NULL, "downgraded", dg[0] != '\0' ? dg : NULL,
+				 "features", pd_aa_features_desc(a->aa->parser), NULL);
+			event_emit(a->events, "Warning",
+				   problem_info(PROBLEM_APPARMOR_RULES_NOT_ENFORCED)->event_reason,
+				   "%s: %s", f->s->path, text);
 		} else {
-			log_debug("apparmor rules not enforced", "file", f->s->path, "profile",
-				  g->profile, "repeated", "true", NULL);
+			log_debug(what, "file", f->s->path, "profile", g->profile, "repeated",
+				  "true", NULL);
 		}
-		pd_strv_push(now, key);
 	}
 }
 
 /* Decides whether f may load: its names are not declared by an earlier
  * file and are not someone else's loaded profiles. */
 static void
-admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loaded *kern,
-      struct reconcile_result *res, struct pd_strv *now)
+admit(struct apparmor_pass *a, struct aa_file *files, size_t idx, const struct pd_aa_loaded *kern,
+      struct reconcile_result *res)
 {
 	struct aa_file *f = &files[idx];
 	struct pd_aa_unit *u = f->u;
@@ -150,27 +151,25 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 	}
 	if (msg != NULL) {
 		res->rejected++;
-		agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", f->s, msg);
+		problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, f->s, msg);
 		return;
 	}
 	for (size_t k = 0; k < u->names.n; k++)
 		if (ours[k])
 			take_back(a, f, u->names.v[k]);
 	for (size_t i = 0; i < u->warnings.n; i++)
-		agent_report(a, now, LOG_LVL_WARN, "apparmor profile warning", f->s,
-			     u->warnings.v[i]);
+		problems_report(a->problems, PROBLEM_APPARMOR_WARNING, f->s, u->warnings.v[i]);
 	f->ok = u->admitted = true;
 	if (kern == NULL)
 		return; /* validation only */
 	for (size_t k = 0; k < u->names.n; k++) {
-		struct pd_state_entry *e =
-			pd_state_find(&a->state, PD_KIND_APPARMOR, u->names.v[k]);
+		struct pd_state_entry *e = pd_state_find(a->state, PD_KIND_APPARMOR, u->names.v[k]);
 		bool same = e != NULL && strcmp(e->sha256, f->s->sha256) == 0;
 
 		/* Policy loaded in another compile context was made by another
 		 * parser or from other abstractions: the kernel's copy is stale
 		 * even if the source is the same. */
-		if (!same || strcmp(e->policy, pd_aa_context(a->aa)) != 0)
+		if (!same || strcmp(e->policy, pd_aa_context(a->aa->parser)) != 0)
 			f->load = true;
 		else if (pd_aa_loaded_mode(kern, u->names.v[k]) == NULL)
 			f->load = f->restore = true;
@@ -178,14 +177,13 @@ admit(struct agent *a, struct aa_file *files, size_t idx, const struct pd_aa_loa
 }
 
 static void
-load(struct agent *a, struct aa_file *f, struct reconcile_result *res, struct pd_strv *now)
+load(struct apparmor_pass *a, struct aa_file *f, struct reconcile_result *res)
 {
 	pd_error_t err = NULL;
 
-	if (pd_aa_load(a->aa, f->u->binary, &err) < 0) {
+	if (pd_aa_load(a->aa->parser, f->u->binary, &err) < 0) {
 		res->failed++;
-		agent_report(a, now, LOG_LVL_ERROR, "apparmor profile not loaded", f->s,
-			     pd_error_msg(err));
+		problems_report(a->problems, PROBLEM_APPARMOR_NOT_LOADED, f->s, pd_error_msg(err));
 		pd_error_release(&err);
 		return;
 	}
@@ -198,8 +196,8 @@ load(struct agent *a, struct aa_file *f, struct reconcile_result *res, struct pd
  * an error, and is loaded again at the next reconcile.
  */
 static void
-confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
-	struct reconcile_result *res, struct pd_strv *now)
+confirm(struct apparmor_pass *a, struct aa_file *f, const struct pd_aa_loaded *kern,
+	struct reconcile_result *res)
 {
 	struct pd_aa_unit *u = f->u;
 	char names[512];
@@ -209,16 +207,15 @@ confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 		const char *mode = pd_aa_loaded_mode(kern, name);
 		struct pd_state_entry *e;
 
-		e = pd_state_put(&a->state, PD_KIND_APPARMOR, name, f->s->sha256);
+		e = pd_state_put(a->state, PD_KIND_APPARMOR, name, f->s->sha256);
 		pd_state_set_source(e, f->s->name);
-		pd_state_set_policy(e, pd_aa_context(a->aa));
+		pd_state_set_policy(e, pd_aa_context(a->aa->parser));
 		if (mode == NULL) {
 			_cleanup_free_ char *msg = pd_xasprintf(
 				"profile `%s` was loaded but the kernel does not list it", name);
 
 			res->failed++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile not confirmed", f->s,
-				     msg);
+			problems_report(a->problems, PROBLEM_APPARMOR_NOT_CONFIRMED, f->s, msg);
 			continue;
 		}
 		log_info(f->restore ? "apparmor profile restored" : "apparmor profile loaded",
@@ -230,11 +227,19 @@ confirm(struct agent *a, struct aa_file *f, const struct pd_aa_loaded *kern,
 		  joined(&u->names, names, sizeof(names)), NULL);
 }
 
+/* One AppArmor pass: the files of the folders and what was listed. */
+struct aa_round {
+	struct aa_file *files; /* the AppArmor files to compile, in folder order */
+	size_t n;
+	struct pd_strv present; /* the entry names of every AppArmor file seen */
+	bool complete;		/* every folder could be listed */
+};
+
 static bool
-ok_source(const struct aa_file *files, size_t n, const char *source)
+ok_source(const struct aa_round *r, const char *source)
 {
-	for (size_t i = 0; i < n; i++)
-		if (files[i].ok && strcmp(files[i].s->name, source) == 0)
+	for (size_t i = 0; i < r->n; i++)
+		if (r->files[i].ok && strcmp(r->files[i].s->name, source) == 0)
 			return true;
 	return false;
 }
@@ -242,51 +247,47 @@ ok_source(const struct aa_file *files, size_t n, const char *source)
 /*
  * Whether the profile of entry e is still wanted: an accepted file declares
  * it, or the file that declared it is still there but was rejected this
- * round (its last good version stays).  `present` holds the entry names of
- * every AppArmor file seen, and "" when a folder could not be listed.
+ * round (its last good version stays), or a folder could not be listed.
  */
 static bool
-wanted(const struct aa_file *files, size_t n, const struct pd_strv *present,
-       const struct pd_state_entry *e)
+wanted(const struct aa_round *r, const struct pd_state_entry *e)
 {
-	if (e->source != NULL && pd_strv_contains(present, ""))
+	if (e->source != NULL && !r->complete)
 		return true;
-	for (size_t i = 0; i < n; i++)
-		if (files[i].ok && pd_strv_contains(&files[i].u->names, e->name))
+	for (size_t i = 0; i < r->n; i++)
+		if (r->files[i].ok && pd_strv_contains(&r->files[i].u->names, e->name))
 			return true;
-	return e->source != NULL && pd_strv_contains(present, e->source) &&
-	       !ok_source(files, n, e->source);
+	return e->source != NULL && pd_strv_contains(&r->present, e->source) &&
+	       !ok_source(r, e->source);
 }
 
 /* Whether e is one of the agent's profiles whose file left the folders. */
 static bool
-gone(const struct aa_file *files, size_t n, const struct pd_strv *present,
-     const struct pd_state_entry *e)
+gone(const struct aa_round *r, const struct pd_state_entry *e)
 {
-	return e->kind == PD_KIND_APPARMOR && !pd_strv_contains(present, "") &&
-	       !wanted(files, n, present, e);
+	return e->kind == PD_KIND_APPARMOR && r->complete && !wanted(r, e);
 }
 
 void
-agent_check_unload(struct agent *a)
+apparmor_check_unload(struct apparmor_part *aa, const struct options *opt)
 {
 	_cleanup_free_ char *why = NULL;
 	pd_error_t err = NULL;
 	int r;
 
-	a->unload_ok = false;
-	if (!a->opt->unload_removed)
+	aa->unload_ok = false;
+	if (!opt->unload_removed)
 		return;
-	r = pd_proc_sees_host(a->opt->proc_root, &why, &err);
+	r = pd_proc_sees_host(opt->proc_root, &why, &err);
 	if (r < 0) {
 		why = pd_xstrdup(pd_error_msg(err));
 		pd_error_release(&err);
 	}
 	if (r > 0) {
-		a->unload_ok = true;
+		aa->unload_ok = true;
 		log_info("--unload-removed: a removed AppArmor profile is unloaded once no "
 			 "process runs under it",
-			 "proc", a->opt->proc_root, NULL);
+			 "proc", opt->proc_root, NULL);
 		return;
 	}
 	log_warn("--unload-removed is not honoured: the agent does not see the node's "
@@ -318,16 +319,48 @@ holders_text(const struct pd_proc_hold *h, const struct pd_proc_scan *st, const 
 	return pd_xstrdup(buf);
 }
 
-/* The entry of a->aa_held for name ("name\nREPORTED_MS\nholders"), or NULL. */
-static const char *
-held_entry(const struct agent *a, const char *name)
+void
+aa_holds_clear(struct aa_holds *h)
 {
-	size_t len = strlen(name);
+	for (size_t i = 0; i < h->n; i++) {
+		free(h->v[i].name);
+		free(h->v[i].holders);
+	}
+	free(h->v);
+	*h = (struct aa_holds){ 0 };
+}
 
-	for (size_t i = 0; i < a->aa_held.n; i++)
-		if (strncmp(a->aa_held.v[i], name, len) == 0 && a->aa_held.v[i][len] == '\n')
-			return a->aa_held.v[i];
+void
+apparmor_part_clear(struct apparmor_part *aa)
+{
+	pd_strv_clear(&aa->labeled);
+	pd_aa_gaps_clear(&aa->gaps);
+	aa_holds_clear(&aa->held);
+	pd_aa_job_free(aa->job); /* kills a parser still running */
+	pd_aa_free(aa->parser);
+	free(aa->error);
+	*aa = (struct apparmor_part){ 0 };
+}
+
+static const struct aa_hold *
+held_entry(const struct aa_holds *h, const char *name)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->v[i].name, name) == 0)
+			return &h->v[i];
 	return NULL;
+}
+
+static void
+holds_add(struct aa_holds *h, const char *name, long long reported_ms, const char *holders)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 8;
+		h->v = pd_xrealloc(h->v, h->cap, sizeof(*h->v));
+	}
+	h->v[h->n++] = (struct aa_hold){ .name = pd_xstrdup(name),
+					 .reported_ms = reported_ms,
+					 .holders = pd_xstrdup(holders) };
 }
 
 /*
@@ -339,11 +372,11 @@ held_entry(const struct agent *a, const char *name)
  * retry.
  */
 static void
-hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
-     const struct pd_proc_scan *st, const char *scan_error, struct pd_strv *held)
+hold(struct apparmor_pass *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
+     const struct pd_proc_scan *st, const char *scan_error, struct aa_holds *held)
 {
 	_cleanup_free_ char *who = holders_text(h, st, scan_error);
-	const char *prev = held_entry(a, e->name);
+	const struct aa_hold *prev = held_entry(&a->aa->held, e->name);
 	long long now = pd_now_ms(), reported = now;
 	char n[24], ms[24];
 
@@ -352,12 +385,8 @@ hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
 	if (e->source != NULL)
 		pd_state_set_source(e, NULL);
 	if (prev != NULL) {
-		const char *p = prev + strlen(e->name) + 1;
-		const char *prev_who = strchr(p, '\n');
-
-		reported = strtoll(p, NULL, 10);
-		if (prev_who != NULL && strcmp(prev_who + 1, who) != 0 &&
-		    now - reported >= EVENT_AGGREGATE_MS)
+		reported = prev->reported_ms;
+		if (strcmp(prev->holders, who) != 0 && now - reported >= a->hold_report_ms)
 			prev = NULL; /* report again */
 	}
 	if (prev != NULL) {
@@ -369,12 +398,12 @@ hold(struct agent *a, struct pd_state_entry *e, const struct pd_proc_hold *h,
 			 "tried again",
 			 "profile", e->name, "processes", n, "holders", who, "retry_in_ms", ms,
 			 NULL);
-		node_event(a, "Warning", "ProfileInUse",
+		event_emit(a->events, "Warning", "ProfileInUse",
 			   "AppArmor profile %s left the profiles but is not unloaded while "
 			   "processes run under it: %s",
 			   e->name, who);
 	}
-	pd_strv_pushf(held, "%s\n%lld\n%s", e->name, reported, who);
+	holds_add(held, e->name, reported, who);
 }
 
 static ssize_t
@@ -393,19 +422,20 @@ index_of(const struct pd_strv *sv, const char *s)
  * for all of them), else held until the next try.
  */
 static void
-remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct pd_aa_loaded *kern,
-	    const struct pd_strv *present, struct reconcile_result *res)
+remove_gone(struct apparmor_pass *a, const struct aa_round *r, const struct pd_aa_loaded *kern,
+	    struct reconcile_result *res)
 {
-	bool unload = a->opt->unload_removed && a->unload_ok;
-	struct pd_strv cand = { 0 }, held = { 0 };
+	bool unload = a->opt->unload_removed && a->aa->unload_ok;
+	struct pd_strv cand = { 0 };
+	struct aa_holds held = { 0 };
 	_cleanup_free_ struct pd_proc_hold *holds = NULL;
 	_cleanup_free_ char *scan_error = NULL;
 	struct pd_proc_scan st = { 0 };
 
-	for (size_t i = 0; i < a->state.n; i++) {
-		struct pd_state_entry *e = &a->state.v[i];
+	for (size_t i = 0; i < a->state->n; i++) {
+		struct pd_state_entry *e = &a->state->v[i];
 
-		if (!gone(files, n, present, e))
+		if (!gone(r, e))
 			continue;
 		if (unload) {
 			if (pd_aa_loaded_mode(kern, e->name) != NULL)
@@ -427,12 +457,12 @@ remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct
 			res->failed++;
 		}
 	}
-	for (size_t i = 0; unload && i < a->state.n;) {
-		struct pd_state_entry *e = &a->state.v[i];
+	for (size_t i = 0; unload && i < a->state->n;) {
+		struct pd_state_entry *e = &a->state->v[i];
 		ssize_t k = index_of(&cand, e->name);
 		pd_error_t err = NULL;
 
-		if (!gone(files, n, present, e)) {
+		if (!gone(r, e)) {
 			i++;
 			continue;
 		}
@@ -446,10 +476,10 @@ remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct
 			log_info("apparmor profile left the profiles folders and is not loaded; "
 				 "forgotten",
 				 "profile", e->name, NULL);
-			pd_state_remove(&a->state, PD_KIND_APPARMOR, e->name);
+			pd_state_remove(a->state, PD_KIND_APPARMOR, e->name);
 			continue;
 		}
-		if (pd_aa_unload(a->aa, e->name, &err) < 0) {
+		if (pd_aa_unload(a->aa->parser, e->name, &err) < 0) {
 			res->failed++;
 			log_error("apparmor profile not unloaded", "profile", e->name, "error",
 				  pd_error_msg(err), NULL);
@@ -458,36 +488,36 @@ remove_gone(struct agent *a, const struct aa_file *files, size_t n, const struct
 			continue;
 		}
 		log_info("apparmor profile unloaded", "profile", e->name, NULL);
-		node_event(a, "Normal", "ProfileUnloaded", "AppArmor profile %s unloaded", e->name);
+		event_emit(a->events, "Normal", "ProfileUnloaded", "AppArmor profile %s unloaded",
+			   e->name);
 		res->unloaded++;
-		pd_state_remove(&a->state, PD_KIND_APPARMOR, e->name); /* moves the last to i */
+		pd_state_remove(a->state, PD_KIND_APPARMOR, e->name); /* moves the last to i */
 	}
-	pd_strv_clear(&a->aa_held);
-	a->aa_held = held;
+	aa_holds_clear(&a->aa->held);
+	a->aa->held = held;
 	pd_strv_clear(&cand);
 }
 
 static void
-update_labeled(struct agent *a, const struct aa_file *files, size_t n,
-	       const struct pd_strv *present, const struct pd_aa_loaded *kern)
+update_labeled(struct apparmor_pass *a, const struct aa_round *r, const struct pd_aa_loaded *kern)
 {
-	pd_strv_clear(&a->aa_labeled);
+	pd_strv_clear(&a->aa->labeled);
 	if (kern == NULL)
 		return;
-	for (size_t i = 0; i < a->state.n; i++) {
-		const struct pd_state_entry *e = &a->state.v[i];
+	for (size_t i = 0; i < a->state->n; i++) {
+		const struct pd_state_entry *e = &a->state->v[i];
 
-		if (e->kind == PD_KIND_APPARMOR && e->source != NULL &&
-		    wanted(files, n, present, e) && pd_aa_loaded_mode(kern, e->name) != NULL)
-			pd_strv_push(&a->aa_labeled, pd_xstrdup(e->name));
+		if (e->kind == PD_KIND_APPARMOR && e->source != NULL && wanted(r, e) &&
+		    pd_aa_loaded_mode(kern, e->name) != NULL)
+			pd_strv_push(&a->aa->labeled, pd_xstrdup(e->name));
 	}
 }
 
 static int
-read_kernel(struct agent *a, struct pd_aa_loaded *kern, struct reconcile_result *res)
+read_kernel(struct apparmor_pass *a, struct pd_aa_loaded *kern, struct reconcile_result *res)
 {
 	pd_error_t err = NULL;
-	int ret = pd_aa_list(a->aa, kern, &err);
+	int ret = pd_aa_list(a->aa->parser, kern, &err);
 
 	if (ret < 0) {
 		res->failed++;
@@ -504,12 +534,12 @@ read_kernel(struct agent *a, struct pd_aa_loaded *kern, struct reconcile_result 
  * and the end of the job brings a reconcile that loads from the cache.
  */
 static void
-start_compile(struct agent *a, const struct pd_aa_unit *units, size_t n, unsigned pending)
+start_compile(struct apparmor_pass *a, const struct pd_aa_unit *units, size_t n, unsigned pending)
 {
 	pd_error_t err = NULL;
 	char c[16];
 
-	if (pd_aa_job_start(a->aa, units, n, &a->aa_job, &err) < 0) {
+	if (pd_aa_job_start(a->aa->parser, units, n, &a->aa->job, &err) < 0) {
 		log_error("cannot run the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 		return;
@@ -519,177 +549,223 @@ start_compile(struct agent *a, const struct pd_aa_unit *units, size_t n, unsigne
 }
 
 int
-agent_compile_fd(const struct agent *a)
+apparmor_compile_fd(const struct apparmor_part *aa)
 {
-	return a->aa_job != NULL ? pd_aa_job_fd(a->aa_job) : -1;
+	return aa->job != NULL ? pd_aa_job_fd(aa->job) : -1;
 }
 
 bool
-agent_compile_step(struct agent *a)
+apparmor_compile_step(struct apparmor_part *aa)
 {
 	struct pd_aa_stats st;
 	pd_error_t err = NULL;
 	bool done = false;
 	char c[16], r[16], ms[24];
 
-	if (a->aa_job == NULL)
+	if (aa->job == NULL)
 		return false;
-	if (pd_aa_job_step(a->aa_job, &done, &err) < 0) {
+	if (pd_aa_job_step(aa->job, &done, &err) < 0) {
 		log_error("AppArmor compile failed", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 		done = true;
 	}
 	if (!done)
 		return false;
-	pd_aa_job_stats(a->aa_job, &st);
+	pd_aa_job_stats(aa->job, &st);
 	snprintf(c, sizeof(c), "%u", st.compiled);
 	snprintf(r, sizeof(r), "%u", st.rejected);
 	snprintf(ms, sizeof(ms), "%lld", st.compile_ms);
 	log_info("apparmor compiled", "compiled", c, "rejected", r, "took_ms", ms, NULL);
-	pd_aa_job_free(a->aa_job);
-	a->aa_job = NULL;
+	pd_aa_job_free(aa->job);
+	aa->job = NULL;
 	return true;
 }
 
-void
-agent_reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
-			 struct reconcile_result *res, struct pd_strv *now)
+/* Takes every AppArmor file of src that can go to the parser into r
+ * (units[k] is r->files[k]'s); the others are reported. */
+static void
+collect(struct apparmor_pass *a, const struct pd_sources *src, struct aa_round *r,
+	struct pd_aa_unit *units, struct reconcile_result *res)
 {
-	_cleanup_free_ struct aa_file *files = pd_xcalloc(src->n + 1, sizeof(*files));
-	_cleanup_free_ struct pd_aa_unit *units = pd_xcalloc(src->n + 1, sizeof(*units));
-	struct pd_aa_loaded kern = { 0 }, *kp = NULL;
-	struct pd_aa_gaps gaps = { 0 };
-	struct pd_strv present = { 0 };
-	struct pd_aa_stats stats;
-	pd_error_t err = NULL;
-	size_t n = 0;
-	bool any_load = false;
-	const char *why;
-
 	for (size_t i = 0; i < src->n; i++) {
 		const struct pd_source *s = &src->v[i];
+		const char *why;
 
-		if (s->kind != PD_KIND_APPARMOR || agent_vanished(s))
+		if (s->kind != PD_KIND_APPARMOR || problem_source_vanished(s))
 			continue;
-		if ((why = pd_source_taken(&present, s)) != NULL) { /* rules.h */
+		if ((why = pd_source_taken(&r->present, s)) != NULL) { /* rules.h */
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s, why);
+			problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, s, why);
 			continue;
 		}
 		if (s->error < 0) {
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", s,
-				     s->errmsg);
+			problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, s, s->errmsg);
 			continue;
 		}
-		if (a->aa == NULL) {
+		if (a->aa->parser == NULL) {
 			res->failed++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile not handled", s,
-				     a->aa_error);
+			problems_report(a->problems, PROBLEM_APPARMOR_NOT_HANDLED, s, a->aa->error);
 			continue;
 		}
-		files[n].s = s;
-		files[n].u = &units[n];
-		units[n].label = s->path;
-		units[n].data = s->data;
-		units[n].len = s->len;
-		memcpy(units[n].sha256, s->sha256, sizeof(units[n].sha256));
-		n++;
+		r->files[r->n] = (struct aa_file){ .s = s, .u = &units[r->n] };
+		units[r->n].label = s->path;
+		units[r->n].data = s->data;
+		units[r->n].len = s->len;
+		memcpy(units[r->n].sha256, s->sha256, sizeof(units[r->n].sha256));
+		r->n++;
 	}
-	if (!complete)
-		pd_strv_push(&present, pd_xstrdup("")); /* marks "listing incomplete" */
-	if (a->aa == NULL)
-		goto out;
+}
+
+/* Finds each file's compiled policy (starting the compile of what the
+ * cache lacks) and, when profiles are loaded, the kernel's list (*kp).
+ * Returns 0, or -1 when the pass cannot go on (logged, counted). */
+static int
+resolve(struct apparmor_pass *a, struct aa_round *r, struct pd_aa_unit *units,
+	struct pd_aa_loaded *kern, struct pd_aa_loaded **kp, struct reconcile_result *res)
+{
+	struct pd_aa_stats stats;
+	pd_error_t err = NULL;
 
 	/* An upgraded parser or a changed abstraction gets a cache of its own
 	 * (not while a compile runs: it writes into the current one). */
-	if (a->aa_job == NULL && pd_aa_refresh(a->aa, &err) < 0) {
+	if (a->aa->job == NULL && pd_aa_refresh(a->aa->parser, &err) < 0) {
 		res->failed++;
 		log_error("cannot read the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
-		goto out;
+		return -1;
 	}
-	if (pd_aa_resolve(a->aa, units, n, a->aa_job, &stats, &err) < 0) {
+	if (pd_aa_resolve(a->aa->parser, units, r->n, a->aa->job, &stats, &err) < 0) {
 		res->failed++;
 		log_error("cannot run the AppArmor parser", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
-		goto out;
+		return -1;
 	}
-	if (stats.pending > 0 && a->aa_job == NULL)
-		start_compile(a, units, n, stats.pending);
-	if (a->apparmor_load) {
-		if (read_kernel(a, &kern, res) < 0)
-			goto out;
-		kp = &kern;
+	if (stats.pending > 0 && a->aa->job == NULL)
+		start_compile(a, units, r->n, stats.pending);
+	if (a->aa->load) {
+		if (read_kernel(a, kern, res) < 0)
+			return -1;
+		*kp = kern;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (units[i].pending) {
+	return 0;
+}
+
+/* A file loaded as it is: a retired profile declared again, or one that
+ * moved to another file, follows it. */
+static void
+follow_source(struct apparmor_pass *a, const struct aa_file *f)
+{
+	for (size_t k = 0; k < f->u->names.n; k++) {
+		struct pd_state_entry *e =
+			pd_state_find(a->state, PD_KIND_APPARMOR, f->u->names.v[k]);
+
+		if (e != NULL && (e->source == NULL || strcmp(e->source, f->s->name) != 0))
+			pd_state_set_source(e, f->s->name);
+	}
+}
+
+/* Each compiled file's verdict: rejected, or admitted (and what it does
+ * not enforce on this kernel, into gaps). */
+static void
+judge(struct apparmor_pass *a, struct aa_round *r, const struct pd_aa_loaded *kp,
+      struct pd_aa_gaps *gaps, struct reconcile_result *res)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct aa_file *f = &r->files[i];
+
+		if (f->u->pending) {
 			/* Its last good version (if any) stays loaded and
 			 * labeled: wanted() keeps the profiles of a file that
 			 * is present but not accepted this round. */
-			log_debug("apparmor profile compiling", "file", files[i].s->path, NULL);
+			log_debug("apparmor profile compiling", "file", f->s->path, NULL);
 			if (res->pending++ == 0)
-				res->pending_path = files[i].s->path;
+				res->pending_path = f->s->path;
 			continue;
 		}
-		if (units[i].error != NULL) {
+		if (f->u->error != NULL) {
 			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "apparmor profile rejected", files[i].s,
-				     units[i].error);
+			problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, f->s, f->u->error);
 			continue;
 		}
-		admit(a, files, i, kp, res, now);
-		if (files[i].ok && kp != NULL)
-			report_gaps(a, &files[i], &gaps, now);
-		if (files[i].ok && !files[i].load && kp != NULL) {
-			/* Loaded as it is; a retired profile declared again,
-			 * or one that moved to another file, follows it. */
-			for (size_t k = 0; k < units[i].names.n; k++) {
-				struct pd_state_entry *e = pd_state_find(
-					&a->state, PD_KIND_APPARMOR, units[i].names.v[k]);
-
-				if (e != NULL &&
-				    (e->source == NULL || strcmp(e->source, files[i].s->name) != 0))
-					pd_state_set_source(e, files[i].s->name);
-			}
+		admit(a, r->files, i, kp, res);
+		if (f->ok && kp != NULL)
+			report_gaps(a, f, gaps);
+		if (f->ok && !f->load && kp != NULL) {
+			follow_source(a, f);
 			res->unchanged++;
 		}
 	}
-	/* Files still compiling have no verdict yet: their profiles keep
-	 * what the last one found. */
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; units[i].pending && k < units[i].names.n; k++) {
+}
+
+/* Files still compiling have no verdict yet: their profiles keep what the
+ * last one found.  gaps becomes the agent's. */
+static void
+keep_gaps(struct apparmor_pass *a, const struct aa_round *r, struct pd_aa_gaps *gaps)
+{
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t k = 0; r->files[i].u->pending && k < r->files[i].u->names.n; k++) {
 			const struct pd_aa_gap *g =
-				pd_aa_gaps_find(&a->aa_gaps, units[i].names.v[k]);
+				pd_aa_gaps_find(&a->aa->gaps, r->files[i].u->names.v[k]);
 
 			if (g != NULL)
-				pd_aa_gaps_merge(&gaps, g);
+				pd_aa_gaps_merge(gaps, g);
 		}
-	pd_aa_gaps_clear(&a->aa_gaps);
-	a->aa_gaps = gaps;
-	gaps = (struct pd_aa_gaps){ 0 };
+	pd_aa_gaps_clear(&a->aa->gaps);
+	a->aa->gaps = *gaps;
+	*gaps = (struct pd_aa_gaps){ 0 };
+}
+
+/* Loads what needs it, then confirms it in the kernel's list (read again
+ * into kern).  Returns -1 when that list cannot be read. */
+static int
+load_all(struct apparmor_pass *a, struct aa_round *r, struct pd_aa_loaded *kern,
+	 struct reconcile_result *res)
+{
+	bool any_load = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->files[i].ok && r->files[i].load) {
+			load(a, &r->files[i], res);
+			any_load |= r->files[i].loaded;
+		}
+	}
+	if (!any_load)
+		return 0;
+	pd_aa_loaded_clear(kern);
+	if (read_kernel(a, kern, res) < 0)
+		return -1;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->files[i].loaded)
+			confirm(a, &r->files[i], kern, res);
+	return 0;
+}
+
+void
+apparmor_reconcile(struct apparmor_pass *a, const struct pd_sources *src, bool complete,
+		   struct reconcile_result *res)
+{
+	_cleanup_free_ struct aa_file *files = pd_xcalloc(src->n + 1, sizeof(*files));
+	_cleanup_free_ struct pd_aa_unit *units = pd_xcalloc(src->n + 1, sizeof(*units));
+	struct aa_round r = { .files = files, .complete = complete };
+	struct pd_aa_loaded kern = { 0 }, *kp = NULL;
+	struct pd_aa_gaps gaps = { 0 };
+
+	collect(a, src, &r, units, res);
+	if (a->aa->parser == NULL || resolve(a, &r, units, &kern, &kp, res) < 0)
+		goto out;
+	judge(a, &r, kp, &gaps, res);
+	keep_gaps(a, &r, &gaps);
 	if (kp == NULL)
 		goto out; /* no AppArmor in this kernel: validated only */
-	for (size_t i = 0; i < n; i++) {
-		if (files[i].ok && files[i].load) {
-			load(a, &files[i], res, now);
-			any_load |= files[i].loaded;
-		}
-	}
-	if (any_load) {
-		pd_aa_loaded_clear(&kern);
-		if (read_kernel(a, &kern, res) < 0)
-			goto out;
-		for (size_t i = 0; i < n; i++)
-			if (files[i].loaded)
-				confirm(a, &files[i], &kern, res, now);
-	}
-	remove_gone(a, files, n, &kern, &present, res);
-	update_labeled(a, files, n, &present, &kern);
+	if (load_all(a, &r, &kern, res) < 0)
+		goto out;
+	remove_gone(a, &r, &kern, res);
+	update_labeled(a, &r, &kern);
 out:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < r.n; i++)
 		pd_aa_unit_clear(&units[i]);
 	pd_aa_gaps_clear(&gaps);
 	pd_aa_loaded_clear(&kern);
-	pd_strv_clear(&present);
+	pd_strv_clear(&r.present);
 }

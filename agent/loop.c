@@ -105,7 +105,7 @@ sync_node(struct loop *l, bool force_get)
 static void
 schedule_redo(struct loop *l, const struct reconcile_result *r)
 {
-	long long held = l->a->aa_held.n > 0 ? l->a->opt->unload_retry_ms : 0;
+	long long held = l->a->apparmor.held.n > 0 ? l->a->opt->unload_retry_ms : 0;
 	const char *why = r->retry	     ? "a write on the node failed; reconciling again"
 			  : r->reread	     ? "a profiles folder was unmounted; reading it again"
 			  : l->watch_limited ? "a profiles folder is not watched; trying again"
@@ -131,7 +131,7 @@ schedule_redo(struct loop *l, const struct reconcile_result *r)
 static void
 watch_compile(struct loop *l)
 {
-	int fd = agent_compile_fd(l->a);
+	int fd = apparmor_compile_fd(&l->a->apparmor);
 
 	if (fd < 0 || fd == l->compilefd)
 		return;
@@ -418,12 +418,29 @@ dispatch(struct loop *l, uint32_t tag)
 		reconcile(l, l->redo_ms > 0 ? "retry" : "unload-retry");
 		break;
 	case SRC_COMPILE:
-		if (agent_compile_step(l->a)) {
+		if (apparmor_compile_step(&l->a->apparmor)) {
 			/* The job closed its fd, which left the epoll set. */
 			l->compilefd = -1;
 			reconcile(l, "compiled");
 		}
 		break;
+	}
+}
+
+/* SIGTERM stops a long parser run, a seccomp compile and an API request;
+ * off again before the loop's fds close. */
+static void
+set_cancels(struct loop *l, bool on)
+{
+	struct agent *a = l->a;
+
+	if (a->apparmor.parser != NULL)
+		pd_aa_set_cancel(a->apparmor.parser, on ? &l->cancel : NULL);
+	a->seccomp.env.cancel = on ? &l->cancel : NULL;
+	if (a->node != NULL) {
+		pd_kube_set_cancel(a->node->kube, on ? &l->api_cancel : NULL);
+		if (on)
+			pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
 	}
 }
 
@@ -455,13 +472,7 @@ loop_run(struct agent *a)
 	l.cancel = (struct pd_spawn_cancel){ .fd = l.sigfd, .fn = cancel_on_stop, .arg = &l };
 	/* The epoll fd is readable when anything the loop waits for is. */
 	l.api_cancel = (struct pd_spawn_cancel){ .fd = l.epfd, .fn = cancel_api, .arg = &l };
-	if (a->aa != NULL)
-		pd_aa_set_cancel(a->aa, &l.cancel);
-	a->env.cancel = &l.cancel; /* a long seccomp compile stops on SIGTERM too */
-	if (a->node != NULL) {
-		pd_kube_set_cancel(a->node->kube, &l.api_cancel);
-		pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
-	}
+	set_cancels(&l, true);
 	/* Started after the signals are blocked: its thread inherits that. */
 	if ((ret = metrics_start(a->opt->metrics_addr, &a->metrics, &l.http)) < 0) {
 		teardown(&l);
@@ -498,11 +509,7 @@ loop_run(struct agent *a)
 		if (l.hup && !l.stop)
 			on_signal(&l);
 	}
-	if (a->aa != NULL)
-		pd_aa_set_cancel(a->aa, NULL);
-	a->env.cancel = NULL;
-	if (a->node != NULL)
-		pd_kube_set_cancel(a->node->kube, NULL);
+	set_cancels(&l, false);
 	teardown(&l);
 	if (a->lock_lost)
 		return -ENOLCK;

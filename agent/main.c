@@ -13,6 +13,7 @@
 
 #include "advise.h"
 #include "agent.h"
+#include "startup.h"
 #include "check.h"
 #include "log.h"
 #include "loop.h"
@@ -31,15 +32,16 @@
 static bool
 once_wait_compile(struct agent *a, struct reconcile_result *r, struct stopsig *stop)
 {
-	while (agent_compile_fd(a) >= 0) {
-		struct pollfd p[2] = { { .fd = agent_compile_fd(a), .events = POLLIN },
+	while (apparmor_compile_fd(&a->apparmor) >= 0) {
+		struct pollfd p[2] = { { .fd = apparmor_compile_fd(&a->apparmor),
+					 .events = POLLIN },
 				       { .fd = stop->fd, .events = POLLIN } };
 
 		if (poll(p, stop->fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
 			break;
 		if ((p[1].revents & POLLIN) && stopsig_pending(stop))
 			return false;
-		if ((p[0].revents & POLLIN) && agent_compile_step(a))
+		if ((p[0].revents & POLLIN) && apparmor_compile_step(&a->apparmor))
 			agent_reconcile(a, r);
 	}
 	return !stop->stop;
@@ -74,8 +76,8 @@ run_main(int argc, char **argv)
 		/* SIGTERM/SIGINT stop a running compile or API request. */
 		if (stopsig_open(&stop) == 0) {
 			cancel.fd = stop.fd;
-			if (a.aa != NULL)
-				pd_aa_set_cancel(a.aa, &cancel);
+			if (a.apparmor.parser != NULL)
+				pd_aa_set_cancel(a.apparmor.parser, &cancel);
 			if (a.node != NULL)
 				pd_kube_set_cancel(a.node->kube, &cancel);
 		}
@@ -94,8 +96,8 @@ run_main(int argc, char **argv)
 		status = r.rejected || r.failed || !synced ? 1 : 0;
 		log_info("done", "status", status ? "some profiles were rejected or failed" : "ok",
 			 NULL);
-		if (a.aa != NULL)
-			pd_aa_set_cancel(a.aa, NULL);
+		if (a.apparmor.parser != NULL)
+			pd_aa_set_cancel(a.apparmor.parser, NULL);
 		if (a.node != NULL)
 			pd_kube_set_cancel(a.node->kube, NULL);
 		stopsig_close(&stop);

@@ -161,6 +161,11 @@ metrics_render(struct metrics *m)
 	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"retired\"} %u\n", m->apparmor_retired);
 	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"rejected\"} %u\n",
 	    m->apparmor_rejected);
+	put(&b, "# HELP profiled_problems Problems with profile files right now, by class.\n"
+		"# TYPE profiled_problems gauge\n");
+	for (int c = 0; c < METRICS_NPROBLEMS && m->problems[c].label != NULL; c++)
+		put(&b, "profiled_problems{class=\"%s\"} %u\n", m->problems[c].label,
+		    m->problems[c].n);
 	put(&b, "# HELP profiled_validation_failures_total Profile files rejected, by kind.\n"
 		"# TYPE profiled_validation_failures_total counter\n");
 	for (int k = 0; k < 2; k++)

@@ -24,6 +24,7 @@
 #define METRICS_STUCK_MS     (10 * 60 * 1000) /* a reconcile longer than this: unhealthy */
 #define METRICS_NBUCKETS     11
 #define METRICS_NCODES	     16
+#define METRICS_NPROBLEMS    16 /* at least PROBLEM_CLASS_COUNT */
 
 #define METRICS_CONN_DEADLINE_MS 3000 /* from accept to close, whatever comes */
 #define METRICS_CONN_SOFT_LIMIT	 32   /* then the oldest incomplete request goes */
@@ -39,6 +40,11 @@ struct metrics {
 	/* gauges: profiles by kind and state */
 	unsigned seccomp_published, seccomp_rejected;
 	unsigned apparmor_loaded, apparmor_unconfirmed, apparmor_retired, apparmor_rejected;
+	/* problems with profile files right now, by class (problems.h) */
+	struct {
+		const char *label; /* the class's metric label; NULL: unused slot */
+		unsigned n;
+	} problems[METRICS_NPROBLEMS];
 	/* counters */
 	unsigned long long validation_failures[2]; /* [kind] */
 	unsigned long long load_failures[2];

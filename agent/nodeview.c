@@ -32,10 +32,10 @@ annotation_entries(const struct agent *a, struct pd_annotation *out)
 		}
 		x = pd_annotation_add(out, e->kind, e->name, e->source, e->sha256,
 				      e->source == NULL ? PD_ANN_RETIRED
-				      : pd_strv_contains(&a->aa_labeled, e->name)
+				      : pd_strv_contains(&a->apparmor.labeled, e->name)
 					      ? PD_ANN_LOADED
 					      : PD_ANN_UNCONFIRMED);
-		g = e->source != NULL ? pd_aa_gaps_find(&a->aa_gaps, e->name) : NULL;
+		g = e->source != NULL ? pd_aa_gaps_find(&a->apparmor.gaps, e->name) : NULL;
 		if (g != NULL) {
 			x->unenforced = g->not_enforced;
 			x->downgraded = g->downgraded;

@@ -1,531 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One reconcile: lists the profiles folders, runs the seccomp pass and the
+ * AppArmor pass (apparmor.c), saves the state, and sets the labels and the
+ * ProfilesReady condition.  The passes record problems (problems.h); this
+ * file decides readiness from them.
+ */
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../lib/rules.h"
 #include "../lib/scan.h"
 #include "agent.h"
 #include "log.h"
-
-static void
-log_startup_warnings(struct pd_strv *w)
-{
-	for (size_t i = 0; i < w->n; i++)
-		log_warn("state", "detail", w->v[i], NULL);
-	pd_strv_clear(w);
-}
-
-/* Set when SIGTERM/SIGINT interrupt the wait for the lock. */
-static volatile sig_atomic_t stop_while_waiting;
-
-static void
-on_stop_while_waiting(int sig)
-{
-	(void)sig;
-	stop_while_waiting = 1;
-}
-
-/*
- * Waits for another agent's lock.  SIGTERM/SIGINT (the pod deleted while it
- * waits) interrupt the wait, and the agent exits cleanly (-EINTR): it has
- * touched nothing yet.  main() keeps them blocked; they are unblocked for
- * the wait only, so one that came earlier is delivered here and ends the
- * wait before it starts.  SIGHUP stays blocked: the loop reads it later.
- */
-static int
-wait_for_lock(struct agent *a, pd_error_t *err)
-{
-	struct sigaction stop = { .sa_handler = on_stop_while_waiting }; /* no SA_RESTART */
-	struct sigaction old[2];
-	sigset_t mask;
-	int ret = -EINTR;
-
-	sigemptyset(&stop.sa_mask);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	stop_while_waiting = 0;
-	sigaction(SIGTERM, &stop, &old[0]);
-	sigaction(SIGINT, &stop, &old[1]);
-	sigprocmask(SIG_UNBLOCK, &mask, NULL);
-	if (!stop_while_waiting)
-		ret = pd_state_dir_open(a->opt->state_dir, true, &a->state_dir, NULL, err);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sigaction(SIGTERM, &old[0], NULL);
-	sigaction(SIGINT, &old[1], NULL);
-	return ret;
-}
-
-static int
-open_state(struct agent *a)
-{
-	pd_error_t err = NULL;
-	int holder = 0, ret;
-
-	ret = pd_state_dir_open(a->opt->state_dir, false, &a->state_dir, &holder, &err);
-	if (ret == -EWOULDBLOCK) {
-		char pid[16];
-
-		snprintf(pid, sizeof(pid), "%d", holder);
-		log_info("waiting for the state lock held by another agent", "state_dir",
-			 a->opt->state_dir, "holder_pid", holder > 0 ? pid : NULL, NULL);
-		pd_error_release(&err);
-		ret = wait_for_lock(a, &err);
-		if (ret == -EINTR) {
-			log_info("stopping while waiting for the state lock; nothing was changed",
-				 NULL);
-			pd_error_release(&err);
-			return ret;
-		}
-	}
-	if (ret < 0) {
-		log_error("cannot use the state folder", "error", pd_error_msg(err), NULL);
-		pd_error_release(&err);
-	}
-	return ret;
-}
-
-/* The parser and the kernel interface.  Failing here is not fatal: seccomp
- * goes on, and every AppArmor file is reported with the reason. */
-static void
-open_apparmor(struct agent *a)
-{
-	_cleanup_free_ char *cache = pd_xasprintf("%s/apparmor-cache", a->opt->state_dir);
-	struct pd_aa_options o = {
-		.parser = a->opt->apparmor_parser,
-		.fs = a->opt->apparmorfs,
-		.cache_dir = cache,
-		.compile_timeout_ms = a->opt->apparmor_compile_timeout_ms,
-	};
-	pd_error_t err = NULL;
-
-	a->apparmor_enabled = a->opt->apparmorfs != NULL || pd_aa_kernel_enabled();
-	a->apparmor_load = a->apparmor_enabled && !a->opt->apparmor_validate_only;
-	o.load = a->apparmor_load;
-	if (pd_aa_open(&o, &a->aa, &err) < 0) {
-		a->aa_error = pd_xstrdup(pd_error_msg(err));
-		log_error("AppArmor cannot be used; AppArmor files will be rejected", "error",
-			  a->aa_error, NULL);
-		pd_error_release(&err);
-		return;
-	}
-	log_info("apparmor", "fs", a->apparmor_load ? pd_aa_fs(a->aa) : NULL, "features",
-		 pd_aa_features_desc(a->aa), "cache", cache, NULL);
-}
-
-/*
- * The label domain is recorded in the local state: after a change of
- * --label-domain, only keys under a domain recorded there are ever removed
- * (the owned-labels annotation on the Node alone proves nothing).
- */
-static void
-record_domain(struct agent *a)
-{
-	pd_error_t err = NULL;
-
-	if (!pd_state_add_domain(&a->state, a->opt->label_domain) || a->state_unknown)
-		return; /* an unknown state is saved by the first reconcile */
-	if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
-		log_warn("state not saved: the label domain is not recorded yet", "error",
-			 pd_error_msg(err), NULL);
-		pd_error_release(&err);
-	}
-}
-
-static int
-open_parts(struct agent *a, const struct options *opt)
-{
-	struct pd_strv warnings = { 0 };
-	pd_error_t err = NULL;
-	int ret;
-
-	memset(a, 0, sizeof(*a));
-	a->opt = opt;
-	metrics_init(&a->metrics);
-	if ((ret = open_state(a)) < 0)
-		return ret;
-	ret = pd_state_load(a->state_dir, &a->state, &warnings, &err);
-	log_startup_warnings(&warnings);
-	if (ret < 0)
-		goto fail;
-	/* Lost, corrupt or never written: what is in place is adopted where it
-	 * can be proven ours (seccomp files through their sources, AppArmor
-	 * profiles by the kernel's copy of their policy: admit() in
-	 * apparmor.c), never on the word of the Node, and saved. */
-	a->state_unknown = a->state.n == 0;
-	a->proof_window = a->state_unknown;
-	record_domain(a);
-	if ((ret = pd_seccomp_env_native(&a->env, &err)) < 0)
-		goto fail;
-	a->seccomp_enabled = pd_seccomp_kernel_supported();
-	open_apparmor(a);
-	agent_check_unload(a);
-	ret = pd_store_open(opt->seccomp_root, opt->seccomp_subdir, &a->store, &err);
-	if (ret < 0)
-		goto fail;
-	log_info("kernel support", "seccomp", a->seccomp_enabled ? "enabled" : "disabled",
-		 "apparmor", a->apparmor_enabled ? "enabled" : "disabled", NULL);
-	if (a->apparmor_enabled && !a->apparmor_load)
-		log_info("--apparmor-validate-only: AppArmor files are validated but never loaded, "
-			 "and no AppArmor profile labels are set",
-			 NULL);
-	if (!a->apparmor_enabled)
-		log_info("AppArmor is not enabled in this kernel: AppArmor files are validated "
-			 "but not loaded, and no AppArmor profile labels are set",
-			 NULL);
-	if ((ret = node_open(a)) < 0)
-		return ret; /* it said why */
-	if (a->node == NULL)
-		log_info("local mode: no kubeconfig and not in a cluster; node labels are logged, "
-			 "not set",
-			 NULL);
-	return 0;
-fail:
-	log_error("cannot start", "error", pd_error_msg(err), NULL);
-	pd_error_release(&err);
-	return ret;
-}
-
-/* On failure everything opened so far is closed again: every start-up error
- * path (exit 2) frees what it took. */
-int
-agent_open(struct agent *a, const struct options *opt)
-{
-	int ret = open_parts(a, opt);
-
-	if (ret < 0)
-		agent_close(a);
-	return ret;
-}
-
-void
-agent_close(struct agent *a)
-{
-	pd_store_free(a->store);
-	pd_state_dir_free(a->state_dir);
-	pd_state_clear(&a->state);
-	pd_labels_clear(&a->labels);
-	pd_strv_clear(&a->reported);
-	pd_strv_clear(&a->aa_labeled);
-	pd_aa_gaps_clear(&a->aa_gaps);
-	pd_strv_clear(&a->sc_missing);
-	free(a->mounted);
-	free(a->ready.message);
-	pd_strv_clear(&a->aa_held);
-	pd_aa_job_free(a->aa_job); /* kills a parser still running */
-	pd_aa_free(a->aa);
-	free(a->aa_error);
-	node_close(a);
-	metrics_destroy(&a->metrics);
-}
-
-bool
-agent_vanished(const struct pd_source *s)
-{
-	if (!pd_source_absent(s))
-		return false;
-	log_debug("entry vanished or its link dangles; taken as absent", "file", s->path, NULL);
-	return true;
-}
-
-/* The event reason for a problem's log message. */
-static const char *
-reason_of(const char *msg)
-{
-	static const struct {
-		const char *msg, *reason;
-	} map[] = {
-		{ "rejected", "ProfileRejected" },	{ "not published", "ProfileNotPublished" },
-		{ "not loaded", "ProfileNotLoaded" },	{ "not confirmed", "ProfileNotConfirmed" },
-		{ "not handled", "ProfileNotHandled" }, { "warning", "ProfileWarning" },
-	};
-
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strstr(msg, map[i].msg) != NULL)
-			return map[i].reason;
-	return "ProfileProblem";
-}
-
-/* Logs a problem with a file once for as long as it persists: a resync
- * re-checks everything but does not repeat itself.  A new problem is also
- * an event on the Node. */
-void
-agent_report(struct agent *a, struct pd_strv *now, enum log_level lvl, const char *msg,
-	     const struct pd_source *s, const char *detail)
-{
-	char *key = pd_xasprintf("%s\n%s\n%s\n%s", msg, s->path, s->sha256, detail);
-
-	if (!pd_strv_contains(&a->reported, key)) {
-		int kind = strncmp(msg, "apparmor", 8) == 0 ? 1 : 0;
-
-		log_kv(lvl, msg, "file", s->path, "error", lvl == LOG_LVL_ERROR ? detail : NULL,
-		       "detail", lvl == LOG_LVL_ERROR ? NULL : detail, NULL);
-		pthread_mutex_lock(&a->metrics.lock);
-		if (strstr(msg, "rejected") != NULL)
-			a->metrics.validation_failures[kind]++;
-		else if (lvl == LOG_LVL_ERROR)
-			a->metrics.load_failures[kind]++;
-		pthread_mutex_unlock(&a->metrics.lock);
-		node_event(a, "Warning", reason_of(msg), "%s: %s", s->path, detail);
-	} else
-		log_debug(msg, "file", s->path, "repeated", "true", NULL);
-	pd_strv_push(now, key);
-}
-
-static char *
-profile_name(const char *file)
-{
-	size_t n = strlen(file);
-
-	return pd_xstrndup(file, n > 5 ? n - 5 : n);
-}
-
-/* Validates s unless this content was validated and published before;
- * 1 when it may be published, 0 when rejected, -ECANCELED when the agent
- * is stopping. */
-static int
-validate_seccomp(struct agent *a, const struct pd_source *s, struct reconcile_result *res,
-		 struct pd_strv *now)
-{
-	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
-	struct pd_strv warnings = { 0 };
-	pd_error_t err = NULL;
-	int ret;
-
-	/* Content already validated and published needs no second compile;
-	 * the store still compares bytes, so drift on disk is repaired. */
-	if (e != NULL && strcmp(e->sha256, s->sha256) == 0)
-		return 1;
-	ret = pd_seccomp_validate(s->data, s->len, &a->env, &warnings, &err);
-	if (ret == -ECANCELED) {
-		pd_error_release(&err);
-		pd_strv_clear(&warnings);
-		return ret;
-	}
-	if (ret < 0) {
-		res->rejected++;
-		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-			     pd_error_msg(err));
-		pd_error_release(&err);
-		pd_strv_clear(&warnings);
-		return 0;
-	}
-	for (size_t i = 0; i < warnings.n; i++)
-		agent_report(a, now, LOG_LVL_WARN, "seccomp profile warning", s, warnings.v[i]);
-	pd_strv_clear(&warnings);
-	return 1;
-}
-
-/*
- * Write-ahead ownership: a name the state does not hold yet is recorded (and
- * the state saved) before its file is renamed into place.  Killed between
- * the rename and the end of the reconcile, the agent would otherwise leave a
- * file nobody owns, never removed once its source goes.  The state may name
- * a file that is not there: removing it later is a no-op.  Returns false
- * when the state could not be saved: then no new name is published.
- */
-static bool
-claim_new_names(struct agent *a, const struct pd_source *const *ok, size_t n, bool *claimed,
-		struct reconcile_result *res)
-{
-	pd_error_t err = NULL;
-	bool any = false;
-
-	for (size_t i = 0; i < n; i++) {
-		claimed[i] = pd_state_find(&a->state, PD_KIND_SECCOMP, ok[i]->name) == NULL;
-		if (claimed[i]) {
-			pd_state_put(&a->state, PD_KIND_SECCOMP, ok[i]->name, ok[i]->sha256);
-			any = true;
-		}
-	}
-	if (!any || pd_state_save(a->state_dir, &a->state, &err) == 0)
-		return true;
-	res->failed++;
-	log_error("state not saved; new seccomp profiles are not published until it is", "error",
-		  pd_error_msg(err), NULL);
-	pd_error_release(&err);
-	return false;
-}
-
-/* Publishes s; when that fails because the folder went away since the
- * pass began, finds the folder again by path and tries once more. */
-static int
-put_seccomp(struct agent *a, const struct pd_source *s, bool *changed, pd_error_t *err)
-{
-	_cleanup_free_ char *path = pd_store_path(a->store, "");
-	pd_error_t e = NULL;
-	int ret = pd_store_put(a->store, s->name, s->data, s->len, changed, err);
-
-	if (ret < 0 && pd_store_refresh(a->store, &e) == 1) {
-		log_warn("the seccomp folder was removed or replaced; publishing into the new one",
-			 "path", path, NULL);
-		pd_error_release(err);
-		ret = pd_store_put(a->store, s->name, s->data, s->len, changed, err);
-	}
-	pd_error_release(&e);
-	return ret;
-}
-
-static void
-publish_seccomp(struct agent *a, const struct pd_source *s, bool claimed,
-		struct reconcile_result *res, struct pd_strv *now, struct pd_strv *placed)
-{
-	struct pd_state_entry *e = pd_state_find(&a->state, PD_KIND_SECCOMP, s->name);
-	bool known = !claimed && e != NULL && strcmp(e->sha256, s->sha256) == 0;
-	_cleanup_free_ char *path = NULL;
-	_cleanup_free_ char *name = profile_name(s->name);
-	pd_error_t err = NULL;
-	bool changed = false;
-
-	path = pd_store_path(a->store, s->name);
-	if (put_seccomp(a, s, &changed, &err) < 0) {
-		res->failed++;
-		res->retry = true;
-		agent_report(a, now, LOG_LVL_ERROR, "seccomp profile not published", s,
-			     pd_error_msg(err));
-		pd_error_release(&err);
-		/* Not in place: no label.  The saved claim stays, harmlessly. */
-		if (claimed)
-			pd_state_remove(&a->state, PD_KIND_SECCOMP, s->name);
-		return;
-	}
-	if (changed) {
-		log_info(known ? "seccomp profile restored" : "seccomp profile published",
-			 "profile", name, "file", s->path, "path", path, "sha256", s->sha256, NULL);
-		node_event(a, "Normal", known ? "ProfileRestored" : "ProfilePublished",
-			   "seccomp profile %s published as %s (sha256 %.12s)", name, path,
-			   s->sha256);
-	} else if (!known)
-		log_info("seccomp profile already in place", "profile", name, "path", path,
-			 "sha256", s->sha256, NULL);
-	if (changed)
-		res->published++;
-	else
-		res->unchanged++;
-	pd_state_put(&a->state, PD_KIND_SECCOMP, s->name, s->sha256);
-	pd_strv_push(placed, pd_xstrdup(s->name));
-}
-
-/* Validates every seccomp source, claims the new names, then publishes. */
-static void
-reconcile_seccomp(struct agent *a, const struct pd_sources *src, struct pd_strv *present,
-		  struct reconcile_result *res, struct pd_strv *now, struct pd_strv *placed)
-{
-	_cleanup_free_ const struct pd_source **ok = pd_xcalloc(src->n + 1, sizeof(*ok));
-	_cleanup_free_ bool *claimed = NULL;
-	const char *why;
-	size_t n = 0;
-	int ret;
-
-	for (size_t i = 0; i < src->n; i++) {
-		const struct pd_source *s = &src->v[i];
-
-		if (s->kind == PD_KIND_APPARMOR || agent_vanished(s))
-			continue;
-		if ((why = pd_source_taken(present, s)) != NULL) { /* rules.h */
-			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s, why);
-			continue;
-		}
-		if (s->error < 0) {
-			res->rejected++;
-			agent_report(a, now, LOG_LVL_ERROR, "seccomp profile rejected", s,
-				     s->errmsg);
-			continue;
-		}
-		ret = validate_seccomp(a, s, res, now);
-		if (ret == -ECANCELED) {
-			res->cancelled = true;
-			return;
-		}
-		if (ret > 0)
-			ok[n++] = s;
-	}
-	claimed = pd_xcalloc(n + 1, sizeof(*claimed));
-	if (!claim_new_names(a, ok, n, claimed, res)) {
-		res->retry = true;
-		/* Publish only what is already owned; drop the unsaved claims. */
-		for (size_t i = 0; i < n; i++)
-			if (claimed[i])
-				pd_state_remove(&a->state, PD_KIND_SECCOMP, ok[i]->name);
-		for (size_t i = 0; i < n; i++)
-			if (!claimed[i])
-				publish_seccomp(a, ok[i], false, res, now, placed);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		/* Each publish fsyncs: thousands take seconds.  Stopping
-		 * here leaves at most a saved claim without its file. */
-		if (pd_cancel_requested(a->env.cancel)) {
-			res->cancelled = true;
-			return;
-		}
-		publish_seccomp(a, ok[i], claimed[i], res, now, placed);
-	}
-}
-
-static void
-remove_gone(struct agent *a, const struct pd_strv *present, struct reconcile_result *res)
-{
-	for (size_t i = 0; i < a->state.n;) {
-		struct pd_state_entry *e = &a->state.v[i];
-		_cleanup_free_ char *path = NULL;
-		_cleanup_free_ char *name = NULL;
-		pd_error_t err = NULL;
-
-		if (e->kind != PD_KIND_SECCOMP || pd_strv_contains(present, e->name)) {
-			i++;
-			continue;
-		}
-		path = pd_store_path(a->store, e->name);
-		name = profile_name(e->name);
-		if (pd_store_remove(a->store, e->name, &err) < 0) {
-			res->failed++;
-			res->retry = true;
-			log_error("seccomp profile not removed", "profile", name, "path", path,
-				  "error", pd_error_msg(err), NULL);
-			pd_error_release(&err);
-			i++;
-			continue;
-		}
-		log_info("seccomp profile removed", "profile", name, "path", path, NULL);
-		node_event(a, "Normal", "ProfileRemoved", "seccomp profile %s removed from %s",
-			   name, path);
-		res->removed++;
-		pd_state_remove(&a->state, PD_KIND_SECCOMP,
-				e->name); /* moves the last entry to i */
-	}
-}
-
-void
-agent_desired_labels(const struct agent *a, struct pd_labels *out)
-{
-	const char *dom = a->opt->label_domain;
-	_cleanup_free_ char *sk = pd_label_support_key(dom, PD_LABEL_SECCOMP);
-	_cleanup_free_ char *ak = pd_label_support_key(dom, PD_LABEL_APPARMOR);
-
-	pd_labels_set(out, sk, a->seccomp_enabled ? "enabled" : "disabled");
-	pd_labels_set(out, ak, a->apparmor_enabled ? "enabled" : "disabled");
-	for (size_t i = 0; i < a->state.n; i++) {
-		_cleanup_free_ char *name = NULL;
-		_cleanup_free_ char *key = NULL;
-
-		if (a->state.v[i].kind != PD_KIND_SECCOMP ||
-		    pd_strv_contains(&a->sc_missing, a->state.v[i].name))
-			continue;
-		name = profile_name(a->state.v[i].name);
-		key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
-		pd_labels_set(out, key, "true");
-	}
-	for (size_t i = 0; i < a->aa_labeled.n; i++) {
-		_cleanup_free_ char *key =
-			pd_label_profile_key(dom, PD_LABEL_APPARMOR, a->aa_labeled.v[i]);
-
-		pd_labels_set(out, key, "true");
-	}
-}
 
 void
 agent_update_gauges(struct agent *a)
@@ -537,21 +23,17 @@ agent_update_gauges(struct agent *a)
 		const struct pd_state_entry *e = &a->state.v[i];
 
 		if (e->kind == PD_KIND_SECCOMP)
-			sp += !pd_strv_contains(&a->sc_missing, e->name);
+			sp += !pd_strv_contains(&a->seccomp.missing, e->name);
 		else if (e->source == NULL)
 			ar++;
-		else if (pd_strv_contains(&a->aa_labeled, e->name))
+		else if (pd_strv_contains(&a->apparmor.labeled, e->name))
 			al++;
 		else
 			au++;
 	}
-	/* Files rejected right now: the problems reported this round. */
-	for (size_t i = 0; i < a->reported.n; i++) {
-		if (strncmp(a->reported.v[i], "seccomp profile rejected\n", 25) == 0)
-			srej++;
-		else if (strncmp(a->reported.v[i], "apparmor profile rejected\n", 26) == 0)
-			arej++;
-	}
+	/* Files rejected right now: the problems of the last round. */
+	srej = problems_rejected(&a->problems.reported, PROBLEM_KIND_SECCOMP);
+	arej = problems_rejected(&a->problems.reported, PROBLEM_KIND_APPARMOR);
 	pthread_mutex_lock(&m->lock);
 	m->seccomp_published = sp;
 	m->seccomp_rejected = srej;
@@ -559,68 +41,10 @@ agent_update_gauges(struct agent *a)
 	m->apparmor_unconfirmed = au;
 	m->apparmor_retired = ar;
 	m->apparmor_rejected = arej;
+	problems_gauges(&a->problems.reported, m);
 	if (a->node != NULL)
 		m->events_dropped = a->node->dropped;
 	pthread_mutex_unlock(&m->lock);
-}
-
-void
-agent_present_labels(const struct agent *a, struct pd_labels *out)
-{
-	const char *dom = a->opt->label_domain;
-	_cleanup_free_ char *sk = pd_label_support_key(dom, PD_LABEL_SECCOMP);
-	_cleanup_free_ char *ak = pd_label_support_key(dom, PD_LABEL_APPARMOR);
-	struct pd_aa_loaded kern = { 0 };
-	struct pd_strv files = { 0 };
-	bool have_kern = false;
-
-	/* What the kernel supports is known now: those labels stay. */
-	pd_labels_set(out, sk, a->seccomp_enabled ? "enabled" : "disabled");
-	pd_labels_set(out, ak, a->apparmor_enabled ? "enabled" : "disabled");
-	if (a->aa != NULL && a->apparmor_load) {
-		pd_error_t err = NULL;
-
-		have_kern = pd_aa_list(a->aa, &kern, &err) == 0;
-		pd_error_release(&err);
-	}
-	for (size_t i = 0; i < a->state.n; i++) {
-		const struct pd_state_entry *e = &a->state.v[i];
-		_cleanup_free_ char *key = NULL;
-
-		if (e->kind == PD_KIND_SECCOMP) {
-			_cleanup_free_ char *name = profile_name(e->name);
-
-			if (pd_store_holds_hash(a->store, e->name, e->sha256, NULL) != 1)
-				continue;
-			key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
-		} else {
-			if (!have_kern || pd_aa_loaded_mode(&kern, e->name) == NULL)
-				continue;
-			key = pd_label_profile_key(dom, PD_LABEL_APPARMOR, e->name);
-		}
-		pd_labels_set(out, key, "true");
-	}
-	/* Without a state, nothing proves a label stale: keep those of every
-	 * file in the seccomp folder and every profile the kernel lists; the
-	 * first reconcile decides. */
-	if (a->state_unknown) {
-		if (pd_store_list(a->store, &files, NULL) == 0)
-			for (size_t i = 0; i < files.n; i++) {
-				_cleanup_free_ char *name = profile_name(files.v[i]);
-				_cleanup_free_ char *key =
-					pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
-
-				pd_labels_set(out, key, "true");
-			}
-		for (size_t i = 0; have_kern && i < kern.names.n; i++) {
-			_cleanup_free_ char *key =
-				pd_label_profile_key(dom, PD_LABEL_APPARMOR, kern.names.v[i]);
-
-			pd_labels_set(out, key, "true");
-		}
-	}
-	pd_strv_clear(&files);
-	pd_aa_loaded_clear(&kern);
 }
 
 /* Local mode: no API server, so the label changes are logged.  With one,
@@ -653,46 +77,27 @@ update_labels(struct agent *a)
  * The ProfilesReady condition: True when this reconcile put every profile
  * of the folders in place (seccomp published, AppArmor loaded and
  * confirmed), else False with the first problem's file and reason.
- * problems holds the keys agent_report() made: "msg\npath\nsha\ndetail".
  */
 static void
-set_readiness(struct agent *a, const struct pd_strv *problems, const struct reconcile_result *res,
-	      const char *folder_error)
+set_readiness(struct agent *a, const struct reconcile_result *res, const char *folder_error)
 {
 	struct readiness *r = &a->ready;
-	const char *first = NULL, *reason = NULL;
+	const char *reason = NULL;
 	size_t more = 0;
+	const struct problem *first = problems_first_blocking(&a->problems.now, &more);
 
 	free(r->message);
 	r->message = NULL;
-	for (size_t i = 0; i < problems->n; i++) {
-		const char *k = problems->v[i];
-
-		if (strncmp(k, "seccomp profile warning\n", 24) == 0 ||
-		    strncmp(k, "apparmor profile warning\n", 25) == 0)
-			continue;
-		if (first == NULL)
-			first = k;
-		else
-			more++;
-	}
 	if (folder_error != NULL) {
 		reason = "FolderUnreadable";
 		r->message = pd_xstrdup(folder_error);
 	} else if (first != NULL) {
-		const char *path = strchr(first, '\n') + 1;
-		const char *sha = strchr(path, '\n') + 1;
-		const char *detail = strchr(sha, '\n') + 1;
-		_cleanup_free_ char *file = pd_xstrndup(path, (size_t)(sha - 1 - path));
-
-		reason = strstr(first, "rejected") != NULL	  ? "ProfileInvalid"
-			 : strstr(first, "not confirmed") != NULL ? "Pending"
-								  : "LoadFailed";
+		reason = problem_info(first->cls)->ready_reason;
 		if (more > 0)
-			r->message = pd_xasprintf("%s: %s (and %zu more problem%s)", file, detail,
-						  more, more == 1 ? "" : "s");
+			r->message = pd_xasprintf("%s: %s (and %zu more problem%s)", first->path,
+						  first->detail, more, more == 1 ? "" : "s");
 		else
-			r->message = pd_xasprintf("%s: %s", file, detail);
+			r->message = pd_xasprintf("%s: %s", first->path, first->detail);
 	} else if (res->pending > 0) {
 		/* Its last good version, if any, stays loaded meanwhile. */
 		reason = "Pending";
@@ -702,7 +107,7 @@ set_readiness(struct agent *a, const struct pd_strv *problems, const struct reco
 	} else if (res->failed > 0) {
 		reason = "ReconcileFailed";
 		r->message = pd_xstrdup("the last reconcile failed; the agent's log says why");
-	} else if (a->apparmor_load) {
+	} else if (a->apparmor.load) {
 		/* Loaded but not (yet) in the kernel's list. Without AppArmor
 		 * (or with --apparmor-validate-only) AppArmor files are only
 		 * validated: no pod can use them on this node, and they do not
@@ -711,7 +116,7 @@ set_readiness(struct agent *a, const struct pd_strv *problems, const struct reco
 			const struct pd_state_entry *e = &a->state.v[i];
 
 			if (e->kind != PD_KIND_APPARMOR || e->source == NULL ||
-			    pd_strv_contains(&a->aa_labeled, e->name))
+			    pd_strv_contains(&a->apparmor.labeled, e->name))
 				continue;
 			reason = "Pending";
 			r->message = pd_xasprintf("%s: AppArmor profile %s is loaded but not "
@@ -737,12 +142,12 @@ set_readiness(struct agent *a, const struct pd_strv *problems, const struct reco
 static bool
 refresh_folders(struct agent *a, struct reconcile_result *res)
 {
-	_cleanup_free_ char *path = pd_store_path(a->store, "");
+	_cleanup_free_ char *path = pd_store_path(a->seccomp.store, "");
 	pd_error_t err = NULL;
 	bool rewrite = false;
 	int holder = 0, ret;
 
-	ret = pd_store_refresh(a->store, &err);
+	ret = pd_store_refresh(a->seccomp.store, &err);
 	if (ret == 1)
 		log_warn("the seccomp folder was removed or replaced; publishing everything again",
 			 "path", path, NULL);
@@ -777,38 +182,113 @@ refresh_folders(struct agent *a, struct reconcile_result *res)
 	return rewrite;
 }
 
-/* Which files the state names are not in place (the folder was removed,
- * a write failed, a file was deleted): their labels go until they are. */
 static void
-find_missing(struct agent *a, const struct pd_strv *placed)
+seccomp_pass_of(struct agent *a, struct seccomp_pass *p)
 {
-	struct pd_strv missing = { 0 };
+	*p = (struct seccomp_pass){
+		.sc = &a->seccomp,
+		.state = &a->state,
+		.state_dir = a->state_dir,
+		.problems = &a->problems,
+		.events = &a->events,
+	};
+}
 
-	for (size_t i = 0; i < a->state.n; i++) {
-		const struct pd_state_entry *e = &a->state.v[i];
+/* The AppArmor pass, on the parts it needs. */
+static void
+reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
+		   struct reconcile_result *res)
+{
+	struct apparmor_pass p = {
+		.opt = a->opt,
+		.aa = &a->apparmor,
+		.state = &a->state,
+		.proof_window = a->proof_window,
+		.hold_report_ms = EVENT_AGGREGATE_MS,
+		.problems = &a->problems,
+		.events = &a->events,
+	};
 
-		if (e->kind != PD_KIND_SECCOMP || pd_strv_contains(placed, e->name) ||
-		    pd_store_holds_hash(a->store, e->name, e->sha256, NULL) == 1)
-			continue;
-		if (!pd_strv_contains(&a->sc_missing, e->name)) {
-			_cleanup_free_ char *path = pd_store_path(a->store, e->name);
+	apparmor_reconcile(&p, src, complete, res);
+}
 
-			log_warn("seccomp profile not in place; its label is removed until it is",
-				 "path", path, NULL);
+/*
+ * Lists every profiles folder into src.  Returns false when one could not
+ * be listed or was unmounted: then nothing is removed this round, and
+ * *folder_error says why (the first such folder).
+ */
+static bool
+list_folders(struct agent *a, struct pd_sources *src, struct reconcile_result *res,
+	     char **folder_error)
+{
+	bool complete = true;
+
+	for (size_t i = 0; i < a->opt->profiles.n; i++) {
+		const char *dir = a->opt->profiles.v[i];
+		struct pd_scan_folder info = { 0 };
+		size_t mark = src->n;
+		pd_error_t err = NULL;
+
+		if (pd_scan_dir_info(dir, src, &info, &err) < 0) {
+			/* Without the listing we cannot tell removed from
+			 * unreadable: remove nothing this round. */
+			complete = false;
+			res->failed++;
+			if (*folder_error == NULL)
+				*folder_error = pd_xasprintf("%s: cannot be read: %s", dir,
+							     pd_error_msg(err));
+			log_error("cannot read profiles folder", "error", pd_error_msg(err), NULL);
+			pd_error_release(&err);
+		} else if (a->mounted[i] && !info.mount_root) {
+			/* Unmounted (umount -l of the volume): what is
+			 * under it is not the profiles, and no event will
+			 * tell when it is mounted again. */
+			pd_sources_truncate(src, mark);
+			complete = false;
+			res->failed++;
+			res->reread = true;
+			if (*folder_error == NULL)
+				*folder_error = pd_xasprintf(
+					"%s: was a mount and is not any more (unmounted); nothing "
+					"is removed until it is mounted again",
+					dir);
+			log_error("profiles folder unmounted; keeping everything in place until it "
+				  "is mounted again",
+				  "folder", dir, NULL);
+		} else {
+			a->mounted[i] = info.mount_root;
 		}
-		pd_strv_push(&missing, pd_xstrdup(e->name));
 	}
-	pd_strv_clear(&a->sc_missing);
-	a->sc_missing = missing;
+	return complete;
+}
+
+/* Saves the state when it changed (or must be written again). */
+static void
+save_state(struct agent *a, const struct pd_state *before, bool rewrite,
+	   struct reconcile_result *res)
+{
+	pd_error_t err = NULL;
+
+	if (!a->state_unknown && !rewrite && pd_state_equal(before, &a->state))
+		return;
+	if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
+		res->failed++;
+		res->retry = true;
+		log_error("state not saved", "error", pd_error_msg(err), NULL);
+		pd_error_release(&err);
+	} else {
+		a->state_unknown = false;
+	}
 }
 
 void
 agent_reconcile(struct agent *a, struct reconcile_result *res)
 {
 	struct pd_sources src = { 0 };
-	struct pd_strv present = { 0 }, now = { 0 }, placed = { 0 };
+	struct pd_strv present = { 0 }, placed = { 0 };
+	struct seccomp_pass sp;
 	struct pd_state before = { 0 };
-	bool complete = true, rewrite;
+	bool complete, rewrite;
 	_cleanup_free_ char *folder_error = NULL;
 	long long t0 = pd_now_ms();
 	char ms[32];
@@ -820,71 +300,25 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	if (a->lock_lost)
 		return;
 	pd_state_copy(&before, &a->state);
-	for (size_t i = 0; i < a->opt->profiles.n; i++) {
-		const char *dir = a->opt->profiles.v[i];
-		struct pd_scan_folder info = { 0 };
-		size_t mark = src.n;
-		pd_error_t err = NULL;
-
-		if (pd_scan_dir_info(dir, &src, &info, &err) < 0) {
-			/* Without the listing we cannot tell removed from
-			 * unreadable: remove nothing this round. */
-			complete = false;
-			res->failed++;
-			if (folder_error == NULL)
-				folder_error = pd_xasprintf("%s: cannot be read: %s", dir,
-							    pd_error_msg(err));
-			log_error("cannot read profiles folder", "error", pd_error_msg(err), NULL);
-			pd_error_release(&err);
-		} else if (a->mounted[i] && !info.mount_root) {
-			/* Unmounted (umount -l of the volume): what is
-			 * under it is not the profiles, and no event will
-			 * tell when it is mounted again. */
-			pd_sources_truncate(&src, mark);
-			complete = false;
-			res->failed++;
-			res->reread = true;
-			if (folder_error == NULL)
-				folder_error = pd_xasprintf(
-					"%s: was a mount and is not any more (unmounted); nothing "
-					"is removed until it is mounted again",
-					dir);
-			log_error("profiles folder unmounted; keeping everything in place until it "
-				  "is mounted again",
-				  "folder", dir, NULL);
-		} else {
-			a->mounted[i] = info.mount_root;
-		}
-	}
-	reconcile_seccomp(a, &src, &present, res, &now, &placed);
+	complete = list_folders(a, &src, res, &folder_error);
+	seccomp_pass_of(a, &sp);
+	seccomp_reconcile(&sp, &src, &present, res, &placed);
 	/* Stopped part-way: `present` is incomplete (removing by it would
 	 * delete files), and the signal is read, so the AppArmor parser
 	 * would not see it. */
 	if (res->cancelled)
 		log_info("reconcile stopped: shutting down", NULL);
 	if (complete && !res->cancelled)
-		remove_gone(a, &present, res);
-	find_missing(a, &placed);
+		seccomp_remove_gone(&sp, &present, res);
+	seccomp_find_missing(&sp, &placed);
 	if (!res->cancelled)
-		agent_reconcile_apparmor(a, &src, complete, res, &now);
-	if (a->state_unknown || rewrite || !pd_state_equal(&before, &a->state)) {
-		pd_error_t err = NULL;
-
-		if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
-			res->failed++;
-			res->retry = true;
-			log_error("state not saved", "error", pd_error_msg(err), NULL);
-			pd_error_release(&err);
-		} else {
-			a->state_unknown = false;
-		}
-	}
+		reconcile_apparmor(a, &src, complete, res);
+	save_state(a, &before, rewrite, res);
 	if (res->pending == 0 && !res->cancelled)
 		a->proof_window = false;
 	update_labels(a);
-	set_readiness(a, &now, res, folder_error);
-	pd_strv_clear(&a->reported);
-	a->reported = now;
+	set_readiness(a, res, folder_error);
+	problems_end_round(&a->problems);
 	pd_strv_clear(&present);
 	pd_strv_clear(&placed);
 	pd_state_clear(&before);

@@ -154,7 +154,6 @@ esac
 export PROFILED_VM_SUITE=$suite
 if [ -n "$rootfs" ]; then
 	[ -x "$rootfs/init" ] && usage "--rootfs $rootfs: the image has its own /init"
-	# An image from scratch has no shell: the guest's sh is busybox's (/test/bin).
 	[ -d "$rootfs/usr/bin" ] || usage "--rootfs $rootfs: not a filesystem (no /usr/bin)"
 	rootfs=$(cd "$rootfs" && pwd)
 fi
@@ -368,14 +367,25 @@ if [ -n "$rootfs" ]; then
 	if [ ! -s "$base" ]; then
 		(cd "$rootfs" && find . -mindepth 1 \( -path ./usr/share/doc -o -path ./usr/share/man \
 			-o -path ./usr/share/info -o -path ./usr/share/locale -o -path ./var/cache/apt \
-			-o -path ./var/lib/apt/lists -o -path ./var/log -o -path ./.complete \) -prune -o -print |
+			-o -path ./var/lib/apt/lists -o -path ./var/log -o -path ./.complete \
+			-o -path ./.host-bin \) -prune -o -print |
 			LC_ALL=C sort | cpio -o -H newc --reproducible --quiet) >"$work/base.cpio"
 		root=$work/base
-		# The mount points and folders /init and the suites use: an image
-		# from scratch has none of them.
-		mkdir -p "$root/test/bin" "$root/etc/profiled-vm" "$root"/{proc,sys,dev,root,mnt,var/tmp,var/cache/apparmor}
-		chmod 1777 "$root/var/tmp"
+		mkdir -p "$root/test/bin" "$root/etc/profiled-vm"
 		busybox_into "$root" test/bin
+		# An image without a shell (profiled's has none): /bin/sh for the
+		# test scripts and runc's hooks is busybox, added where the image
+		# has nothing, never over one of its files.
+		if ! [ -e "$rootfs/usr/bin/sh" ]; then
+			mkdir -p "$root/usr/bin"
+			ln -s /test/bin/busybox "$root/usr/bin/sh"
+		fi
+		# The mount points and scratch folders an image built from scratch
+		# may not have (a container engine makes them at run time).
+		for d in proc sys dev run tmp root mnt var/tmp; do
+			[ -e "$rootfs/$d" ] || mkdir -p "$root/$d"
+		done
+		chmod 1777 "$root/tmp" "$root/var/tmp" 2>/dev/null || true
 		printf '%s' "$INIT" >"$root/init"
 		chmod 755 "$root/init"
 		make_cpio "$root" "$work/extra.cpio"
@@ -476,10 +486,8 @@ for spec in "${bins[@]+"${bins[@]}"}"; do
 	bin_libs=$(libs_of "$host") || exit 70
 	if [ -n "$rootfs" ]; then
 		# A test tool the image lacks: it must not shadow the image's
-		# programs, and it runs on the image's libraries where the image has
-		# them. A library the image lacks (libcap-ng for setpriv: an image
-		# from scratch holds only what profiled and the parser load) comes
-		# from the host: no program of the image loads it.
+		# programs, and it runs on the image's libraries; a library the
+		# image lacks comes from the host (it adds a file, replaces none).
 		in_image "$guest" && usage "--bin $host: $guest is the image's own; pick a path under /test"
 		for lib in $bin_libs; do
 			in_image "$lib" || put "$root" "$lib"
