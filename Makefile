@@ -13,7 +13,11 @@
 #   make bench         benchmarks: figures and ratios against a baseline
 #   make bench-footprint  the idle daemon's memory, CPU and wakeups
 #   make format-check  clang-format check
-#   make image         the Dockerfile built with podman: build/image/{ref,profiled.tar}
+#   make image         the Dockerfile built with podman for linux/amd64 and linux/arm64:
+#                      build/image/{ref,profiled.tar} (amd64) and a manifest list
+#   make ARCH=arm64    cross-build build-arm64/profiled (Debian's cross compiler + arm64 sysroot)
+#   make test-arm64    the arm64 build's unit and black-box tests under qemu-user
+#   make test-vm-arm64 AppArmor through the arm64 build on Debian's arm64 kernel (QEMU)
 #   make cluster-up    a single-node Kubernetes on this machine (root; test/cluster/)
 #   make cluster-down  removes it, every process, mount and device it made
 #   make e2e           the end-to-end suite on that cluster
@@ -22,6 +26,23 @@
 #                      kube-apiserver of its own (test/bats/realapi.bats; part of make
 #                      test when the Kubernetes binaries are built)
 #   make install       honours DESTDIR and PREFIX
+
+# make ARCH=arm64: Debian's cross compiler (gcc-aarch64-linux-gnu) against an
+# arm64 sysroot of Debian's -dev packages (test/tools/arm64-sysroot.sh), into
+# build-arm64. The host's dpkg state is not touched (see the script).
+ARCH ?=
+ifeq ($(ARCH),arm64)
+ifeq ($(origin SYSROOT),undefined)
+SYSROOT := $(shell sh test/tools/arm64-sysroot.sh)
+endif
+BUILD ?= build-arm64
+CC := aarch64-linux-gnu-gcc --sysroot=$(SYSROOT)
+AR := aarch64-linux-gnu-ar
+PKG_CONFIG := PKG_CONFIG_SYSROOT_DIR=$(SYSROOT) \
+	PKG_CONFIG_LIBDIR=$(SYSROOT)/usr/lib/aarch64-linux-gnu/pkgconfig:$(SYSROOT)/usr/share/pkgconfig pkg-config
+else ifneq ($(ARCH),)
+$(error ARCH=$(ARCH): only arm64 is supported (or leave ARCH unset for the host's))
+endif
 
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 PREFIX ?= /usr/local
@@ -62,7 +83,8 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/%)
 FUZZ_SRC := $(wildcard test/fuzz/fuzz_*.c)
 FORMAT_FILES := $(wildcard lib/*.[ch] agent/*.[ch] test/unit/*.[ch] test/fuzz/*.[ch])
 
-.PHONY: cluster-deps image image-for-tests cluster-up cluster-down e2e k8s-build test-realapi
+ARM64_PHONY := test-arm64 test-vm-arm64 deps-arm64
+.PHONY: $(ARM64_PHONY) cluster-deps image image-for-tests cluster-up cluster-down e2e k8s-build test-realapi
 .PHONY: all deps deps-check-quiet test unit regress bats faults-long test-vm asan fuzz fuzz-build run install bench bench-footprint soak valgrind \
 	clean format format-check check-deps
 
@@ -130,6 +152,24 @@ test-vm: $(BUILD)/profiled
 	bash test/vm/unload.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/trust.sh $(CURDIR)/$(BUILD)/profiled
 	bash test/vm/advise.sh $(CURDIR)/$(BUILD)/profiled
+
+# The arm64 build under qemu-user: the unit tests and the check / run --once
+# black-box tests (test/tools/test-arm64.sh). A test build (openat2 and
+# seccomp(2) stand-ins, as make valgrind's): qemu-user 7.2 has neither.
+test-arm64: deps-arm64
+	nice -n 10 $(MAKE) ARCH=arm64 BUILD=build-arm64-qemu CFLAGS="-DPD_QEMU_USER_BUILD" all \
+		$(UNIT_BIN:$(BUILD)/%=build-arm64-qemu/%)
+	BUILD=build-arm64-qemu bash test/tools/test-arm64.sh
+
+# AppArmor through the production arm64 build on Debian's arm64 kernel
+# (qemu-system-aarch64, TCG).
+test-vm-arm64: deps-arm64
+	nice -n 10 $(MAKE) ARCH=arm64 all
+	bash test/vm/arm64.sh $(CURDIR)/build-arm64/profiled
+
+deps-arm64:
+	sh test/tools/deps.sh arm64
+	@sh test/tools/arm64-sysroot.sh >/dev/null
 
 # Everything, with one closing "N passed, N failed, N skipped" line.
 test: deps-check-quiet image-for-tests
@@ -258,4 +298,4 @@ format-check:
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format: ok"
 
 clean:
-	rm -rf build build-asan run
+	rm -rf build build-asan build-arm64 build-arm64-qemu run

@@ -3,6 +3,9 @@
 # Idempotent: when everything is present it does nothing (and needs no root).
 #   deps.sh           build and test dependencies (make deps)
 #   deps.sh cluster   those plus what make image / cluster-up / e2e need
+#   deps.sh arm64     those plus the arm64 cross compiler and QEMU (make
+#                     ARCH=arm64, test-arm64, test-vm-arm64); the arm64
+#                     libraries come from test/tools/arm64-sysroot.sh
 set -eu
 
 # Build: compiler, pkg-config and the libraries profiled links.
@@ -20,9 +23,15 @@ catatonit slirp4netns fuse-overlayfs uidmap curl openssl yamllint"
 # newer, for the pinned Kubernetes) is not Debian 12's: see test/cluster/build.sh.
 CLUSTER_PKGS="debootstrap containerd containernetworking-plugins docker-registry iptables iproute2"
 [ "${1:-}" = cluster ] || CLUSTER_PKGS=""
+# arm64: Debian's cross compiler (not crossbuild-essential-arm64: its
+# dpkg-cross would upgrade the host's perl), qemu-user for the unit and
+# black-box tests, qemu-system-arm for the arm64 kernel, binfmt-support for
+# the arm64 stages of make image.
+ARM64_PKGS="gcc-aarch64-linux-gnu qemu-user-static qemu-system-arm binfmt-support file"
+[ "${1:-}" = arm64 ] || [ "${1:-}" = cluster ] || ARM64_PKGS=""
 
 missing=""
-for p in $BUILD_PKGS $TEST_PKGS $CLUSTER_PKGS; do
+for p in $BUILD_PKGS $TEST_PKGS $CLUSTER_PKGS $ARM64_PKGS; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi

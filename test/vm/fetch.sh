@@ -21,6 +21,12 @@
 #   kernel/trixie, kernel/sid  the same for the other suites
 #   apt/<suite>/            private sources.list, lists and apt cache
 #
+# PROFILED_VM_ARCH=arm64: Debian's arm64 kernel (linux-image-arm64, from a
+# private apt list for arm64 in $CACHE/apt/arm64-<suite>/) for
+# qemu-system-aarch64 (make test-vm-arm64): kernel/arm64-<suite>/Image is the
+# uncompressed arm64 Image (booted directly, no firmware); the config checks
+# name the PL011 console instead of PVH and the 8250.
+#
 # Idempotent: once kernel/current/vmlinux (or kernel/<suite>/vmlinux) exists, it only checks the host
 # tools and prints the path (no network). PROFILED_VM_REFETCH=1 forces a new
 # download (e.g. to pick up a newer linux-image-amd64).
@@ -34,6 +40,7 @@ set -euo pipefail
 
 CACHE=${PROFILED_VM_CACHE:-/var/tmp/profiled-vm}
 SUITE=${1:-${PROFILED_VM_SUITE:-bookworm}}
+ARCH=${PROFILED_VM_ARCH:-amd64}
 
 skip() {
 	echo "SKIP: $*"
@@ -52,12 +59,27 @@ trixie | sid) link=$SUITE ;;
 	exit 64
 	;;
 esac
+case $ARCH in
+amd64) ;;
+arm64) link=arm64-$SUITE ;;
+*)
+	echo "fetch.sh: unknown PROFILED_VM_ARCH '$ARCH' (amd64 or arm64)" >&2
+	exit 64
+	;;
+esac
+# what the harness boots: the uncompressed kernel
+image=vmlinux
+[ "$ARCH" = amd64 ] || image=Image
 
 # --- host tools ---------------------------------------------------------------
 # command or file -> Debian package. busybox must be the static one: it is
 # copied into the guest without any library.
 need_pkgs=()
-command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
+if [ "$ARCH" = arm64 ]; then
+	command -v qemu-system-aarch64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-arm)
+else
+	command -v qemu-system-x86_64 >/dev/null 2>&1 || need_pkgs+=(qemu-system-x86)
+fi
 command -v cpio >/dev/null 2>&1 || need_pkgs+=(cpio)
 command -v xz >/dev/null 2>&1 || need_pkgs+=(xz-utils)
 command -v zstd >/dev/null 2>&1 || need_pkgs+=(zstd) # the 7.x vmlinuz
@@ -89,8 +111,8 @@ fi
 
 # --- kernel -------------------------------------------------------------------
 current=$CACHE/kernel/$link
-if [ "${PROFILED_VM_REFETCH:-0}" != 1 ] && [ -s "$current/vmlinux" ]; then
-	echo "$current/vmlinux"
+if [ "${PROFILED_VM_REFETCH:-0}" != 1 ] && [ -s "$current/$image" ]; then
+	echo "$current/$image"
 	exit 0
 fi
 
@@ -100,8 +122,8 @@ mkdir -p "$CACHE/kernel" 2>/dev/null || skip "cannot create cache $CACHE (set PR
 # One fetch at a time per cache; a second caller waits, then finds it done.
 exec 9>"$CACHE/.fetch.lock"
 flock -w 600 9 || die "timed out waiting for $CACHE/.fetch.lock"
-if [ "${PROFILED_VM_REFETCH:-0}" != 1 ] && [ -s "$current/vmlinux" ]; then
-	echo "$current/vmlinux"
+if [ "${PROFILED_VM_REFETCH:-0}" != 1 ] && [ -s "$current/$image" ]; then
+	echo "$current/$image"
 	exit 0
 fi
 
@@ -113,15 +135,16 @@ trap 'rm -rf "$tmp"' EXIT
 # under $CACHE/apt/<suite>; the host's apt state is left alone.
 apt_opts=()
 updated=0
-if [ "$SUITE" != bookworm ]; then
+if [ "$SUITE" != bookworm ] || [ "$ARCH" != amd64 ]; then
 	aptdir=$CACHE/apt/$SUITE
+	[ "$ARCH" = amd64 ] || aptdir=$CACHE/apt/$ARCH-$SUITE
 	mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial"
 	# the first Debian (not -security) mirror of the host's sources, else deb.debian.org
 	mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
 		grep -v '^ *#' | grep -oE '(https?|ftp)://[^ ]*/debian/?( |$)' | tr -d ' ' | sed 's|/$||' | head -n1 || true)
 	mirror=${mirror:-http://deb.debian.org/debian}
-	echo "deb $mirror $SUITE main" >"$aptdir/sources.list"
-	apt_opts=(-o "Dir::Etc::sourcelist=$aptdir/sources.list" -o Dir::Etc::sourceparts=-
+	echo "deb [arch=$ARCH] $mirror $SUITE main" >"$aptdir/sources.list"
+	apt_opts=(-o "APT::Architecture=$ARCH" -o "APT::Architectures::=$ARCH" -o "Dir::Etc::sourcelist=$aptdir/sources.list" -o Dir::Etc::sourceparts=-
 		-o "Dir::State::Lists=$aptdir/lists" -o "Dir::Cache=$aptdir/cache" -o Acquire::Languages=none)
 	if ! ls "$aptdir"/lists/*_Packages* >/dev/null 2>&1 || [ "${PROFILED_VM_REFETCH:-0}" = 1 ]; then
 		updated=1
@@ -148,8 +171,8 @@ kernel_deps() {
 		sed -n 's/^ *\(linux-\(image\|binary\|base\)-[0-9][^ ]*\).*/\1/p'
 }
 
-download linux-image-amd64
-meta=$(ls "$tmp"/linux-image-amd64_*.deb)
+download "linux-image-$ARCH"
+meta=$(ls "$tmp/linux-image-${ARCH}"_*.deb)
 # Depends: linux-image-6.1.0-NN-amd64 (= 6.1.xxx-y)
 real_pkg=$(kernel_deps "$meta" | grep '^linux-image-' | head -n1)
 [ -n "$real_pkg" ] || die "cannot read the versioned kernel package from $meta"
@@ -182,12 +205,34 @@ case $vmlinuz in
 *) kver=$(basename "$(dirname "$vmlinuz")") ;;
 esac
 
-for opt in CONFIG_SECURITY_APPARMOR=y CONFIG_SECURITYFS=y CONFIG_PVH=y CONFIG_DEVTMPFS=y \
-	CONFIG_SERIAL_8250_CONSOLE=y CONFIG_BLK_DEV_INITRD=y CONFIG_CGROUPS=y CONFIG_TMPFS=y; do
+boot_opts="CONFIG_PVH=y CONFIG_SERIAL_8250_CONSOLE=y"
+[ "$ARCH" = amd64 ] || boot_opts="CONFIG_SERIAL_AMBA_PL011_CONSOLE=y"
+for opt in CONFIG_SECURITY_APPARMOR=y CONFIG_SECURITYFS=y CONFIG_DEVTMPFS=y $boot_opts \
+	CONFIG_BLK_DEV_INITRD=y CONFIG_CGROUPS=y CONFIG_TMPFS=y; do
 	grep -qx "$opt" "$config" || die "$kver: $opt missing from its config"
 done
 grep -qx 'CONFIG_DEFAULT_SECURITY_APPARMOR=y' "$config" ||
 	log "$kver: AppArmor is not the default LSM; relying on security=apparmor on the command line"
+
+dest=$CACHE/kernel/$kver
+if [ "$ARCH" = arm64 ]; then
+	# arm64's vmlinuz is the gzip-compressed Image; "ARMd" at 0x38 marks it.
+	gzip -dc "$vmlinuz" >"$tmp/Image" 2>/dev/null || cp "$vmlinuz" "$tmp/Image"
+	[ "$(dd if="$tmp/Image" bs=1 skip=56 count=4 2>/dev/null)" = "ARMd" ] ||
+		die "$kver: $vmlinuz is not an arm64 Image"
+	rm -rf "$dest.new"
+	mkdir "$dest.new"
+	mv "$tmp/Image" "$dest.new/Image"
+	mv "$config" "$dest.new/config"
+	printf '%s\n' "$real_pkg $(dpkg-deb -f "$deb" Version)" >"$dest.new/package"
+	rm -rf "$dest"
+	mv "$dest.new" "$dest"
+	ln -sfn "$kver" "$current.new"
+	mv -T "$current.new" "$current"
+	log "kernel $kver ($real_pkg, $SUITE, arm64) unpacked in $dest"
+	echo "$current/Image"
+	exit 0
+fi
 
 # extract-vmlinux, reimplemented: find each compression magic in the bzImage,
 # decompress from there, keep the first result that is an ELF file.

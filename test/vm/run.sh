@@ -64,6 +64,11 @@
 #   PROFILED_VM_APPEND   extra kernel command line
 #   PROFILED_VM_MEM      guest memory (default 512M, 1G with --rootfs);
 #                        PROFILED_VM_SMP (2)
+#   PROFILED_VM_ARCH     amd64 (default) or arm64: Debian's arm64 kernel under
+#                        qemu-system-aarch64 (-M virt, TCG), the guest's
+#                        busybox, parser and --bin libraries from the arm64
+#                        sysroot (test/tools/arm64-sysroot.sh), --bin programs
+#                        arm64 ones (make test-vm-arm64); not with --rootfs
 #   PROFILED_VM_ACCEL    QEMU accelerator (default tcg,thread=single: nested KVM is
 #                        broken, and multi-threaded TCG let a 6.12 guest trip over
 #                        a half-patched int3 of its own code: "Oops: int3")
@@ -72,6 +77,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${PROFILED_VM_CACHE:-/var/tmp/profiled-vm}
 export PROFILED_VM_CACHE=$CACHE
+ARCH=${PROFILED_VM_ARCH:-amd64}
+export PROFILED_VM_ARCH=$ARCH
 
 usage() {
 	sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
@@ -168,8 +175,17 @@ else
 	[ "$rc" = 0 ] || die "fetch.sh failed (exit $rc)"
 	kernel=$(printf '%s\n' "$kernel" | tail -n1)
 fi
-for tool in qemu-system-x86_64 cpio timeout; do
-	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (run $here/fetch.sh as root)"
+case $ARCH in
+amd64) tools="qemu-system-x86_64 cpio timeout" sysroot= ;;
+arm64)
+	tools="qemu-system-aarch64 qemu-aarch64-static readelf cpio timeout"
+	sysroot=$(sh "$here/../tools/arm64-sysroot.sh") || die "no arm64 sysroot"
+	;;
+*) usage "PROFILED_VM_ARCH must be amd64 or arm64" ;;
+esac
+[ "$ARCH" = amd64 ] || [ -z "$rootfs" ] || usage "--rootfs: amd64 only (arm64 runs the sysroot's userspace)"
+for tool in $tools; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (run $here/fetch.sh as root; arm64: make deps-arm64)"
 done
 
 # --- work dir -----------------------------------------------------------------
@@ -213,9 +229,33 @@ put() { # root hostpath [guestpath]
 	cp -L --preserve=mode "$src" "$root$dst"
 }
 
+# arm64: the same from the sysroot (readelf's NEEDED, recursively, and the
+# program interpreter), as sysroot paths.
+libs_of_sysroot() {
+	local todo=("$1") seen=" " f n p interp
+	interp=$(readelf -lW "$1" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+	[ -z "$interp" ] || printf '%s\n' "$sysroot$interp"
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]}
+		todo=("${todo[@]:1}")
+		for n in $(readelf -dW "$f" 2>/dev/null | sed -n 's/.*Shared library: \[\(.*\)\]$/\1/p'); do
+			case $seen in *" $n "*) continue ;; esac
+			seen="$seen$n "
+			p=$sysroot/usr/lib/aarch64-linux-gnu/$n
+			[ -e "$p" ] || die "$1: $n is not in the arm64 sysroot $sysroot"
+			printf '%s\n' "$p"
+			todo+=("$p")
+		done
+	done
+}
+
 # Every shared library an executable needs, one path a line (the dynamic
 # loader included); nothing for a static binary or a script.
 libs_of() {
+	[ -z "$sysroot" ] || {
+		libs_of_sysroot "$1"
+		return
+	}
 	local out
 	out=$(LC_ALL=C ldd "$1" 2>&1) || return 0 # static, or not an ELF file
 	if printf '%s\n' "$out" | grep -q 'not found'; then
@@ -285,7 +325,11 @@ else
 fi
 
 # --- base initramfs (cached) ---------------------------------------------------------
-busybox=/bin/busybox
+# (arm64: busybox, the parser and its files from the sysroot; $sysroot is
+# empty for the host's)
+busybox=$sysroot/bin/busybox
+run_busybox=("$busybox")
+[ -z "$sysroot" ] || run_busybox=(qemu-aarch64-static "$busybox")
 [ -r "$busybox" ] || die "$busybox missing (run $here/fetch.sh as root)"
 base_dir=$CACHE/initramfs
 if ! mkdir -p "$base_dir" 2>/dev/null || ! [ -w "$base_dir" ]; then
@@ -307,7 +351,7 @@ busybox_into() { # root prefix
 			applet=$prefix/$(basename "$applet")
 		fi
 		[ -e "$root/$applet" ] || ln -s "/$prefix/busybox" "$root/$applet"
-	done < <("$busybox" --list-full)
+	done < <("${run_busybox[@]}" --list-full)
 }
 t_build=$(now)
 if [ -n "$rootfs" ]; then
@@ -353,19 +397,19 @@ if [ -n "$rootfs" ]; then
 else
 	# Everything that does not change between runs: busybox, the parser and its
 	# libraries, apparmor.d, /init. Keyed by those inputs (path, size, mtime).
-	parser=/usr/sbin/apparmor_parser
+	parser=$sysroot/usr/sbin/apparmor_parser
 	aa_dirs=()
 	for d in abi abstractions tunables local; do
-		[ -d "/etc/apparmor.d/$d" ] && aa_dirs+=("/etc/apparmor.d/$d")
+		[ -d "$sysroot/etc/apparmor.d/$d" ] && aa_dirs+=("$sysroot/etc/apparmor.d/$d")
 	done
-	for f in "$parser" /etc/apparmor/parser.conf /usr/share/apparmor-features/features; do
+	for f in "$parser" "$sysroot/etc/apparmor/parser.conf" "$sysroot/usr/share/apparmor-features/features"; do
 		[ -r "$f" ] || die "$f missing (run $here/fetch.sh as root)"
 	done
 	parser_libs=$(libs_of "$parser") || exit 70
 	base_inputs() {
 		local f
-		for f in "$parser" $parser_libs /etc/apparmor/parser.conf \
-			/usr/share/apparmor-features/features; do
+		for f in "$busybox" "$parser" $parser_libs "$sysroot/etc/apparmor/parser.conf" \
+			"$sysroot/usr/share/apparmor-features/features"; do
 			stat -L -c '%n %s %Y' "$f"
 		done
 		find "${aa_dirs[@]}" -type f -printf '%p %s %T@\n' | LC_ALL=C sort
@@ -380,9 +424,9 @@ else
 		chmod 1777 "$root/tmp" "$root/var/tmp"
 		busybox_into "$root" usr/bin
 		put "$root" "$parser" /usr/sbin/apparmor_parser
-		for lib in $parser_libs; do put "$root" "$lib"; done
-		put "$root" /etc/apparmor/parser.conf
-		put "$root" /usr/share/apparmor-features/features
+		for lib in $parser_libs; do put "$root" "$lib" "${lib#"$sysroot"}"; done
+		put "$root" "$sysroot/etc/apparmor/parser.conf" /etc/apparmor/parser.conf
+		put "$root" "$sysroot/usr/share/apparmor-features/features" /usr/share/apparmor-features/features
 		mkdir -p "$root/etc/apparmor.d"
 		cp -rL "${aa_dirs[@]}" "$root/etc/apparmor.d/"
 		printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
@@ -453,7 +497,7 @@ for spec in "${bins[@]+"${bins[@]}"}"; do
 	fi
 	put "$root" "$(abs "$host")" "$guest"
 	for lib in $bin_libs; do
-		in_base "$lib" || put "$root" "$lib"
+		in_base "${lib#"$sysroot"}" || put "$root" "$lib" "${lib#"$sysroot"}"
 	done
 done
 for spec in "${files[@]+"${files[@]}"}"; do
@@ -492,10 +536,14 @@ log=$work/console.log
 if [ -n "${PROFILED_VM_LOG:-}" ]; then
 	: >"$PROFILED_VM_LOG" || die "cannot write PROFILED_VM_LOG=$PROFILED_VM_LOG"
 fi
-append="console=ttyS0 quiet panic=-1 apparmor=1 security=apparmor ${PROFILED_VM_APPEND:-}"
+console=ttyS0 qemu=(qemu-system-x86_64)
+# arm64: the virt board, its PL011 serial port; -cpu max with the cheaper
+# pointer-authentication algorithm (QARMA is slow under TCG).
+[ "$ARCH" = amd64 ] || console=ttyAMA0 qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on)
+append="console=$console quiet panic=-1 apparmor=1 security=apparmor ${PROFILED_VM_APPEND:-}"
 mem=512M
 [ -n "$rootfs" ] && mem=1G # the image's files (~100 MB) live in the guest's RAM, twice while unpacked
-qemu=(qemu-system-x86_64 -accel "${PROFILED_VM_ACCEL:-tcg,thread=single}" -m "${PROFILED_VM_MEM:-$mem}"
+qemu+=(-accel "${PROFILED_VM_ACCEL:-tcg,thread=single}" -m "${PROFILED_VM_MEM:-$mem}"
 	-smp "${PROFILED_VM_SMP:-2}" -nodefaults -no-user-config -display none -no-reboot
 	-kernel "$kernel" -initrd "$work/initrd.cpio" -append "$append"
 	-serial "file:$log")
