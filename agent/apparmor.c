@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The AppArmor half of a reconcile (SPEC §2.2, §3).
+ * The AppArmor half of a reconcile (docs/apparmor.md: "From file to kernel",
+ * "Ownership").
  *
  * State entries of kind AppArmor are the profiles the agent owns: name, the
  * sha256 of the source that declared it, and that source's entry name.  An
