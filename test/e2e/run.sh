@@ -165,6 +165,11 @@ else
 		"$(k -n profiled-system logs ds/profiled --tail=20 2>&1)"
 fi
 
+# The node's pull of the agent's image from the local registry, as the
+# kubelet reports it (a figure, never compared: docs/performance.md).
+k -n profiled-system get events --field-selector reason=Pulled \
+	-o jsonpath='{range .items[*]}{.message}{"\n"}{end}' 2>/dev/null | sed 's/^/#   image pull: /'
+
 seccomp=$STATE/kubelet/seccomp/profiled
 published() {
 	local i
