@@ -125,6 +125,25 @@ cp_apiserver_cmd() {
 
 # --- run on its own ------------------------------------------------------------
 
+# cp_audit_policy FILE: the audit policy of both control planes: no
+# leases or health probes; request bodies for nodes and events (what the
+# agent sends is read there), metadata for the rest.
+cp_audit_policy() {
+	cat >"$1" <<-EOF
+	apiVersion: audit.k8s.io/v1
+	kind: Policy
+	omitStages: [RequestReceived]
+	rules:
+	- level: None
+	  resources: [{group: coordination.k8s.io, resources: [leases]}]
+	- level: None
+	  nonResourceURLs: ["/readyz*", "/healthz*", "/livez*"]
+	- level: Request
+	  resources: [{group: "", resources: [nodes, nodes/status, events]}, {group: events.k8s.io, resources: [events]}]
+	- level: Metadata
+	EOF
+}
+
 cp_log() { echo "controlplane: $*" >&2; }
 
 # cp_start_one DIR NAME COMMAND...: in the background, in its own session,
@@ -166,21 +185,7 @@ cp_main_start() {
 	api=https://127.0.0.1:$CP_API_PORT
 	cp_kubeconfig "$dir/admin.kubeconfig" "$api" "$pki" admin
 	local policy=${CP_AUDIT_POLICY:-$dir/audit-policy.yaml}
-	if [ -z "${CP_AUDIT_POLICY:-}" ]; then
-		cat >"$policy" <<-EOF
-		apiVersion: audit.k8s.io/v1
-		kind: Policy
-		omitStages: [RequestReceived]
-		rules:
-		- level: None
-		  resources: [{group: coordination.k8s.io, resources: [leases]}]
-		- level: None
-		  nonResourceURLs: ["/readyz*", "/healthz*", "/livez*"]
-		- level: Request
-		  resources: [{group: "", resources: [nodes, nodes/status, events]}, {group: events.k8s.io, resources: [events]}]
-		- level: Metadata
-		EOF
-	fi
+	[ -n "${CP_AUDIT_POLICY:-}" ] || cp_audit_policy "$policy"
 	# A test control plane: etcd without fsync (the data is thrown away).
 	cp_etcd_cmd "$bin" controlplane "$dir/etcd" "$CP_ETCD_PORT" "$CP_ETCD_PEER_PORT"
 	cp_start_one "$dir" etcd "${CP_CMD[@]}" --unsafe-no-fsync

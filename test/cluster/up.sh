@@ -159,17 +159,7 @@ cp_etcd_cmd "$bin" "$NODE" "$STATE/etcd" "$ETCD_PORT" "$ETCD_PEER_PORT"
 start etcd "${CP_CMD[@]}"
 wait_for etcd 60 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
 
-cat >"$STATE/audit-policy.yaml" <<EOF
-apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
-- level: None
-  resources: [{group: coordination.k8s.io, resources: [leases]}]
-- level: None
-  nonResourceURLs: ["/readyz*", "/healthz*", "/livez*"]
-- level: Metadata
-EOF
+cp_audit_policy "$STATE/audit-policy.yaml"
 cp_apiserver_cmd "$bin" "$pki" "$GW" "$API_PORT" "$ETCD_PORT" "$SERVICE_RANGE" \
 	"$STATE/audit-policy.yaml" "$STATE/logs/audit.log"
 start kube-apiserver "${CP_CMD[@]}"
