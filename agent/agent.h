@@ -45,7 +45,7 @@ struct agent {
 	struct seccomp_part seccomp;
 	struct apparmor_part apparmor;
 	struct problems problems; /* this round's and the last round's */
-	struct event_sink events; /* Events about this node: to node_event() */
+	struct event_sink events; /* Events about this node: to node_sync_event() */
 	/* node */
 	struct node_sync *node;	 /* the API connection; NULL in local mode */
 	struct pd_labels labels; /* local mode: the labels as last logged */

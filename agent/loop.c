@@ -78,12 +78,12 @@ sync_node(struct loop *l, bool force_get)
 
 	if (l->a->node == NULL || l->stop)
 		return;
-	retry = node_sync(l->a, force_get);
+	retry = agent_node_sync(l->a, force_get);
 	l->trim = true;
 	/* Aborted for local work (cancel_api): that work usually ends in a
 	 * reconcile that syncs again; if it does not (an event on a name that
 	 * is not a profile), this does. */
-	if (retry == 0 && !l->a->node->in_sync && !l->stop)
+	if (retry == 0 && !node_sync_settled(l->a->node) && !l->stop)
 		retry = DEBOUNCE_MAX_MS;
 	agent_update_gauges(l->a);
 	arm_ms(l->retryfd, retry, 0);
@@ -438,9 +438,9 @@ set_cancels(struct loop *l, bool on)
 		pd_aa_set_cancel(a->apparmor.parser, on ? &l->cancel : NULL);
 	a->seccomp.env.cancel = on ? &l->cancel : NULL;
 	if (a->node != NULL) {
-		pd_kube_set_cancel(a->node->kube, on ? &l->api_cancel : NULL);
+		pd_kube_set_cancel(node_sync_kube(a->node), on ? &l->api_cancel : NULL);
 		if (on)
-			pd_kube_set_observer(a->node->kube, count_request, &a->metrics);
+			pd_kube_set_observer(node_sync_kube(a->node), count_request, &a->metrics);
 	}
 }
 
@@ -478,7 +478,7 @@ loop_run(struct agent *a)
 		teardown(&l);
 		return ret;
 	}
-	node_prune_before_start(a);
+	agent_node_prune(a);
 	reconcile(&l, "start");
 	if (!l.stop)
 		log_info("ready", NULL);

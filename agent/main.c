@@ -79,9 +79,9 @@ run_main(int argc, char **argv)
 			if (a.apparmor.parser != NULL)
 				pd_aa_set_cancel(a.apparmor.parser, &cancel);
 			if (a.node != NULL)
-				pd_kube_set_cancel(a.node->kube, &cancel);
+				pd_kube_set_cancel(node_sync_kube(a.node), &cancel);
 		}
-		node_prune_before_start(&a);
+		agent_node_prune(&a);
 		agent_reconcile(&a, &r);
 		if (r.cancelled || !once_wait_compile(&a, &r, &stop)) {
 			/* Stopped before every profile was in place: not a success.
@@ -92,14 +92,14 @@ run_main(int argc, char **argv)
 			options_clear(&opt);
 			return 1;
 		}
-		synced = node_sync(&a, true) == 0;
+		synced = agent_node_sync(&a, true) == 0;
 		status = r.rejected || r.failed || !synced ? 1 : 0;
 		log_info("done", "status", status ? "some profiles were rejected or failed" : "ok",
 			 NULL);
 		if (a.apparmor.parser != NULL)
 			pd_aa_set_cancel(a.apparmor.parser, NULL);
 		if (a.node != NULL)
-			pd_kube_set_cancel(a.node->kube, NULL);
+			pd_kube_set_cancel(node_sync_kube(a.node), NULL);
 		stopsig_close(&stop);
 	} else if (loop_run(&a) < 0) {
 		status = 2;

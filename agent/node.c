@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "node.h"
+#include "node_private.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -704,4 +704,22 @@ node_sync_run(struct node_sync *n, const struct node_view *v, bool force_get)
 	}
 	node_wanted_clear(&w);
 	return retry;
+}
+
+struct pd_kube *
+node_sync_kube(const struct node_sync *n)
+{
+	return n->kube;
+}
+
+bool
+node_sync_settled(const struct node_sync *n)
+{
+	return n->in_sync;
+}
+
+unsigned long
+node_sync_dropped(const struct node_sync *n)
+{
+	return n->dropped;
 }

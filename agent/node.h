@@ -7,7 +7,8 @@
  * cluster) none of this exists and the label changes are logged.
  *
  * Node sync sees only a read-only view of what the Node should show
- * (struct node_view), filled by its caller: never the daemon's state.
+ * (struct node_view), filled by its caller (view.h): never the daemon's
+ * state.
  */
 #ifndef PROFILED_NODE_H
 #define PROFILED_NODE_H
@@ -45,27 +46,7 @@ struct node_view {
 
 void node_view_clear(struct node_view *v);
 
-/* The failure backoff (lib/backoff.c): reset by a sync that went through. */
-struct node_retry {
-	long long ms; /* current backoff, 0 when none */
-};
-
-struct node_sync {
-	struct pd_kube *kube;
-	const char *node;
-	struct node_options opt;
-	char *ns;		  /* events' namespace */
-	char *node_uid;		  /* from the last GET */
-	struct pd_labels applied; /* labels the node was last seen or made to carry */
-	char *applied_profiles;	  /* the annotation, likewise */
-	char *applied_ready;	  /* the ProfilesReady condition, likewise */
-	bool taint_done;	  /* --remove-taint: removed, or found absent */
-	bool in_sync;		  /* applied == desired, as far as we know */
-	struct node_retry retry;
-	struct event_queue events;
-	unsigned long dropped; /* events.dropped, for the gauges */
-	char *refused_owned;   /* owned-labels keys last warned about as not the agent's */
-};
+struct node_sync; /* opaque: node_private.h */
 
 /* Sets up the API connection (docs/api.md, "Connecting") when one is
  * configured.  Returns 0 (*out is NULL in local mode), or a negative errno
@@ -108,14 +89,9 @@ bool node_sync_unchanged(const struct node_sync *n, const struct node_view *v,
 char *node_sync_patch(struct node_sync *n, const struct node_view *v, const struct node_wanted *w,
 		      const struct pd_node_meta *m);
 
-/* ---- the daemon's entry points (agent/nodeview.c): they fill the view
- * from struct agent and call the above. */
-struct agent;
-int node_open(struct agent *a);
-void node_close(struct agent *a);
-void node_event(struct agent *a, const char *type, const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-void node_prune_before_start(struct agent *a);
-long long node_sync(struct agent *a, bool force_get);
+/* Read by the loop and the gauges. */
+struct pd_kube *node_sync_kube(const struct node_sync *n);  /* the connection */
+bool node_sync_settled(const struct node_sync *n);	    /* the Node shows the last view */
+unsigned long node_sync_dropped(const struct node_sync *n); /* events dropped */
 
 #endif

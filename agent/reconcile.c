@@ -43,12 +43,12 @@ agent_update_gauges(struct agent *a)
 	m->apparmor_rejected = arej;
 	problems_gauges(&a->problems.reported, m);
 	if (a->node != NULL)
-		m->events_dropped = a->node->dropped;
+		m->events_dropped = node_sync_dropped(a->node);
 	pthread_mutex_unlock(&m->lock);
 }
 
 /* Local mode: no API server, so the label changes are logged.  With one,
- * node_sync() sends them after the reconcile. */
+ * agent_node_sync() sends them after the reconcile. */
 static void
 update_labels(struct agent *a)
 {

@@ -142,7 +142,23 @@ record_domain(struct agent *a)
 static void
 emit_node_event(void *ctx, const char *type, const char *reason, const char *message)
 {
-	node_event(ctx, type, reason, "%s", message);
+	const struct agent *a = ctx;
+
+	node_sync_event(a->node, type, reason, "%s", message);
+}
+
+static int
+open_node(struct agent *a)
+{
+	const struct node_options o = {
+		.kubeconfig = a->opt->kubeconfig,
+		.node_name = a->opt->node_name,
+		.label_domain = a->opt->label_domain,
+		.taint_key = a->opt->remove_taint_key,
+		.taint_effect = a->opt->remove_taint_effect,
+	};
+
+	return node_sync_open(&o, &a->node);
 }
 
 static int
@@ -189,7 +205,7 @@ open_parts(struct agent *a, const struct options *opt)
 		log_info("AppArmor is not enabled in this kernel: AppArmor files are validated "
 			 "but not loaded, and no AppArmor profile labels are set",
 			 NULL);
-	if ((ret = node_open(a)) < 0)
+	if ((ret = open_node(a)) < 0)
 		return ret; /* it said why */
 	if (a->node == NULL)
 		log_info("local mode: no kubeconfig and not in a cluster; node labels are logged, "
@@ -227,6 +243,7 @@ agent_close(struct agent *a)
 	free(a->mounted);
 	free(a->ready.message);
 	apparmor_part_clear(&a->apparmor); /* kills a parser still running */
-	node_close(a);
+	node_sync_close(a->node);
+	a->node = NULL;
 	metrics_destroy(&a->metrics);
 }

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the Node should show, from the daemon state (view.h): the one
+ * place node sync's input is made.
+ */
 #include <string.h>
 
 #include "agent.h"
@@ -32,8 +36,8 @@ agent_desired_labels(const struct agent *a, struct pd_labels *out)
 	}
 }
 
-void
-agent_present_labels(const struct agent *a, struct pd_labels *out)
+static void
+present_labels(const struct agent *a, struct pd_labels *out)
 {
 	const char *dom = a->opt->label_domain;
 	_cleanup_free_ char *sk = pd_label_support_key(dom, PD_LABEL_SECCOMP);
@@ -91,57 +95,90 @@ agent_present_labels(const struct agent *a, struct pd_labels *out)
 	pd_aa_loaded_clear(&kern);
 }
 
+/*
+ * The profiles annotation's entries for the state (the format: lib/annotation.h,
+ * docs/api.md, "Labels and the annotation"): each managed profile, its
+ * kind, source file, sha256 and state, in the canonical order.
+ */
 static void
-fill_profile(const struct agent *a, const struct pd_state_entry *e, struct view_profile *p)
+annotation_entries(const struct agent *a, struct pd_annotation *out)
 {
-	p->kind = e->kind;
-	snprintf(p->sha256, sizeof(p->sha256), "%s", e->sha256);
-	if (e->kind == PD_KIND_SECCOMP) {
-		p->name = seccomp_profile_name(e->name);
-		p->file = pd_xstrdup(e->name);
-		p->state = "published";
-		return;
-	}
-	p->name = pd_xstrdup(e->name);
-	p->file = e->source != NULL ? pd_xstrdup(e->source) : NULL;
-	p->state = e->source == NULL				     ? "retired"
-		   : pd_strv_contains(&a->apparmor.labeled, e->name) ? "loaded"
-								     : "unconfirmed";
-	if (e->source != NULL) {
-		const struct pd_aa_gap *g = pd_aa_gaps_find(&a->apparmor.gaps, e->name);
+	for (size_t i = 0; i < a->state.n; i++) {
+		const struct pd_state_entry *e = &a->state.v[i];
+		struct pd_annotation_entry *x;
+		const struct pd_aa_gap *g;
 
+		if (e->kind == PD_KIND_SECCOMP) {
+			_cleanup_free_ char *name = pd_xstrndup(e->name, strlen(e->name) - 5);
+
+			pd_annotation_add(out, e->kind, name, e->name, e->sha256, PD_ANN_PUBLISHED);
+			continue;
+		}
+		x = pd_annotation_add(out, e->kind, e->name, e->source, e->sha256,
+				      e->source == NULL ? PD_ANN_RETIRED
+				      : pd_strv_contains(&a->apparmor.labeled, e->name)
+					      ? PD_ANN_LOADED
+					      : PD_ANN_UNCONFIRMED);
+		g = e->source != NULL ? pd_aa_gaps_find(&a->apparmor.gaps, e->name) : NULL;
 		if (g != NULL) {
-			p->gaps.not_enforced = g->not_enforced;
-			p->gaps.downgraded = g->downgraded;
+			x->unenforced = g->not_enforced;
+			x->downgraded = g->downgraded;
 		}
 	}
+	pd_annotation_sort(out);
+}
+
+/*
+ * The label domains other than the current one that the agent's local
+ * state says it used: keys under them that the owned-labels annotation
+ * lists are removed (a changed --label-domain).  Nothing else the
+ * annotation names is ever removed.
+ */
+static void
+past_domains(const struct agent *a, struct pd_strv *out)
+{
+	for (size_t i = 0; i < a->state.domains.n; i++)
+		if (strcmp(a->state.domains.v[i], a->opt->label_domain) != 0)
+			pd_strv_push(out, pd_xstrdup(a->state.domains.v[i]));
 }
 
 void
-agent_view_fill(const struct agent *a, unsigned what, struct agent_view *out)
+agent_view_fill(const struct agent *a, enum view_labels labels, struct node_view *out)
 {
-	*out = (struct agent_view){ 0 };
-	agent_desired_labels(a, &out->desired);
-	if (what & VIEW_PRESENT)
-		agent_present_labels(a, &out->present);
-	out->profiles = pd_xcalloc(a->state.n + 1, sizeof(*out->profiles));
-	for (size_t i = 0; i < a->state.n; i++)
-		fill_profile(a, &a->state.v[i], &out->profiles[i]);
-	out->nprofiles = a->state.n;
-	out->ready = a->ready;
-	out->ready.message = a->ready.message != NULL ? pd_xstrdup(a->ready.message) : NULL;
+	*out = (struct node_view){ 0 };
+	if (labels == VIEW_PRESENT)
+		present_labels(a, &out->labels);
+	else
+		agent_desired_labels(a, &out->labels);
+	annotation_entries(a, &out->profiles);
+	past_domains(a, &out->past_domains);
+	out->ready = a->ready.ready;
+	out->reason = a->ready.reason;
+	out->message = a->ready.message;
+}
+
+long long
+agent_node_sync(struct agent *a, bool force_get)
+{
+	struct node_view v;
+	long long retry;
+
+	if (a->node == NULL)
+		return 0;
+	agent_view_fill(a, VIEW_DESIRED, &v);
+	retry = node_sync_run(a->node, &v, force_get);
+	node_view_clear(&v);
+	return retry;
 }
 
 void
-agent_view_clear(struct agent_view *v)
+agent_node_prune(struct agent *a)
 {
-	pd_labels_clear(&v->desired);
-	pd_labels_clear(&v->present);
-	for (size_t i = 0; i < v->nprofiles; i++) {
-		free(v->profiles[i].name);
-		free(v->profiles[i].file);
-	}
-	free(v->profiles);
-	free(v->ready.message);
-	*v = (struct agent_view){ 0 };
+	struct node_view v;
+
+	if (a->node == NULL)
+		return;
+	agent_view_fill(a, VIEW_PRESENT, &v);
+	node_sync_prune(a->node, &v);
+	node_view_clear(&v);
 }

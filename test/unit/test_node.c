@@ -10,7 +10,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../../agent/node.h"
+#include "../../agent/node_private.h"
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
