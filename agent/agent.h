@@ -30,18 +30,23 @@
  * parts it needs (apparmor.h: struct apparmor_pass), node sync takes a view
  * (view.h).
  */
+/* What the agent owns: what it published and loaded, as saved in the
+ * state folder (lib/state.h; docs/operations.md, "What it writes"). */
+struct owned_part {
+	struct pd_state_dir *dir; /* locked while the agent runs */
+	struct pd_state state;
+	bool unknown;	   /* no state (lost, corrupt, first start): rebuild and save it */
+	bool proof_window; /* the state was unknown at start: a loaded profile may be
+			    * proven ours by the kernel's copy of its policy (apparmor.c
+			    * admit) until a reconcile leaves nothing compiling; with a
+			    * known state, what it does not list is never ours */
+	bool lock_lost;	   /* the state folder was replaced and another agent locked it */
+};
+
 struct agent {
 	const struct options *opt;
-	/* owned state: what the agent published, as saved */
-	struct pd_state_dir *state_dir;
-	struct pd_state state;
-	bool state_unknown; /* no state (lost, corrupt, first start): rebuild and save it */
-	bool proof_window;  /* the state was unknown at start: a loaded profile may be
-			     * proven ours by the kernel's copy of its policy (apparmor.c
-			     * admit) until a reconcile leaves nothing compiling; with a
-			     * known state, what it does not list is never ours */
-	bool lock_lost;	    /* the state folder was replaced and another agent locked it */
-	bool *mounted;	    /* per profiles folder: it was a mount when last read */
+	struct owned_part owned;
+	bool *mounted; /* per profiles folder: it was a mount when last read */
 	struct seccomp_part seccomp;
 	struct apparmor_part apparmor;
 	struct problems problems; /* this round's and the last round's */

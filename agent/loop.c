@@ -484,7 +484,7 @@ loop_run(struct agent *a)
 		log_info("ready", NULL);
 	/* The state folder replaced and locked by another agent: that agent
 	 * owns the node now; stop with an error, the restart waits for it. */
-	while (!l.stop && !a->lock_lost) {
+	while (!l.stop && !a->owned.lock_lost) {
 		struct epoll_event evs[8];
 		int n;
 
@@ -504,14 +504,14 @@ loop_run(struct agent *a)
 			log_error("epoll_wait", "error", strerror(errno), NULL);
 			break;
 		}
-		for (int i = 0; i < n && !l.stop && !a->lock_lost; i++)
+		for (int i = 0; i < n && !l.stop && !a->owned.lock_lost; i++)
 			dispatch(&l, evs[i].data.u32);
 		if (l.hup && !l.stop)
 			on_signal(&l);
 	}
 	set_cancels(&l, false);
 	teardown(&l);
-	if (a->lock_lost)
+	if (a->owned.lock_lost)
 		return -ENOLCK;
 	return l.stop ? 0 : ret;
 }

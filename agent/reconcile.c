@@ -19,8 +19,8 @@ agent_update_gauges(struct agent *a)
 	struct metrics *m = &a->metrics;
 	unsigned sp = 0, al = 0, au = 0, ar = 0, srej = 0, arej = 0;
 
-	for (size_t i = 0; i < a->state.n; i++) {
-		const struct pd_state_entry *e = &a->state.v[i];
+	for (size_t i = 0; i < a->owned.state.n; i++) {
+		const struct pd_state_entry *e = &a->owned.state.v[i];
 
 		if (e->kind == PD_KIND_SECCOMP)
 			sp += !pd_strv_contains(&a->seccomp.missing, e->name);
@@ -112,8 +112,8 @@ set_readiness(struct agent *a, const struct reconcile_result *res, const char *f
 		 * (or with --apparmor-validate-only) AppArmor files are only
 		 * validated: no pod can use them on this node, and they do not
 		 * hold the condition False. */
-		for (size_t i = 0; i < a->state.n && reason == NULL; i++) {
-			const struct pd_state_entry *e = &a->state.v[i];
+		for (size_t i = 0; i < a->owned.state.n && reason == NULL; i++) {
+			const struct pd_state_entry *e = &a->owned.state.v[i];
 
 			if (e->kind != PD_KIND_APPARMOR || e->source == NULL ||
 			    pd_strv_contains(&a->apparmor.labeled, e->name))
@@ -159,7 +159,7 @@ refresh_folders(struct agent *a, struct reconcile_result *res)
 			"error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 	}
-	ret = pd_state_dir_refresh(a->state_dir, &holder, &err);
+	ret = pd_state_dir_refresh(a->owned.dir, &holder, &err);
 	if (ret == 1) {
 		log_warn("the state folder was removed or replaced; writing the state again",
 			 "state_dir", a->opt->state_dir, NULL);
@@ -172,7 +172,7 @@ refresh_folders(struct agent *a, struct reconcile_result *res)
 			"the state folder was replaced and another agent holds its lock; stopping",
 			"state_dir", a->opt->state_dir, "holder_pid", holder > 0 ? pid : NULL,
 			NULL);
-		a->lock_lost = true;
+		a->owned.lock_lost = true;
 	} else if (ret < 0) {
 		res->failed++;
 		res->retry = true;
@@ -187,8 +187,8 @@ seccomp_pass_of(struct agent *a, struct seccomp_pass *p)
 {
 	*p = (struct seccomp_pass){
 		.sc = &a->seccomp,
-		.state = &a->state,
-		.state_dir = a->state_dir,
+		.state = &a->owned.state,
+		.state_dir = a->owned.dir,
 		.problems = &a->problems,
 		.events = &a->events,
 	};
@@ -202,8 +202,8 @@ reconcile_apparmor(struct agent *a, const struct pd_sources *src, bool complete,
 	struct apparmor_pass p = {
 		.opt = a->opt,
 		.aa = &a->apparmor,
-		.state = &a->state,
-		.proof_window = a->proof_window,
+		.state = &a->owned.state,
+		.proof_window = a->owned.proof_window,
 		.hold_report_ms = EVENT_AGGREGATE_MS,
 		.problems = &a->problems,
 		.events = &a->events,
@@ -269,15 +269,15 @@ save_state(struct agent *a, const struct pd_state *before, bool rewrite,
 {
 	pd_error_t err = NULL;
 
-	if (!a->state_unknown && !rewrite && pd_state_equal(before, &a->state))
+	if (!a->owned.unknown && !rewrite && pd_state_equal(before, &a->owned.state))
 		return;
-	if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
+	if (pd_state_save(a->owned.dir, &a->owned.state, &err) < 0) {
 		res->failed++;
 		res->retry = true;
 		log_error("state not saved", "error", pd_error_msg(err), NULL);
 		pd_error_release(&err);
 	} else {
-		a->state_unknown = false;
+		a->owned.unknown = false;
 	}
 }
 
@@ -297,9 +297,9 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 	if (a->mounted == NULL)
 		a->mounted = pd_xcalloc(a->opt->profiles.n, sizeof(*a->mounted));
 	rewrite = refresh_folders(a, res);
-	if (a->lock_lost)
+	if (a->owned.lock_lost)
 		return;
-	pd_state_copy(&before, &a->state);
+	pd_state_copy(&before, &a->owned.state);
 	complete = list_folders(a, &src, res, &folder_error);
 	seccomp_pass_of(a, &sp);
 	seccomp_reconcile(&sp, &src, &present, res, &placed);
@@ -315,7 +315,7 @@ agent_reconcile(struct agent *a, struct reconcile_result *res)
 		reconcile_apparmor(a, &src, complete, res);
 	save_state(a, &before, rewrite, res);
 	if (res->pending == 0 && !res->cancelled)
-		a->proof_window = false;
+		a->owned.proof_window = false;
 	update_labels(a);
 	set_readiness(a, res, folder_error);
 	problems_end_round(&a->problems);

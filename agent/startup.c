@@ -55,7 +55,7 @@ wait_for_lock(struct agent *a, pd_error_t *err)
 	sigaction(SIGINT, &stop, &old[1]);
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 	if (!stop_while_waiting)
-		ret = pd_state_dir_open(a->opt->state_dir, true, &a->state_dir, NULL, err);
+		ret = pd_state_dir_open(a->opt->state_dir, true, &a->owned.dir, NULL, err);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigaction(SIGTERM, &old[0], NULL);
 	sigaction(SIGINT, &old[1], NULL);
@@ -68,7 +68,7 @@ open_state(struct agent *a)
 	pd_error_t err = NULL;
 	int holder = 0, ret;
 
-	ret = pd_state_dir_open(a->opt->state_dir, false, &a->state_dir, &holder, &err);
+	ret = pd_state_dir_open(a->opt->state_dir, false, &a->owned.dir, &holder, &err);
 	if (ret == -EWOULDBLOCK) {
 		char pid[16];
 
@@ -129,9 +129,9 @@ record_domain(struct agent *a)
 {
 	pd_error_t err = NULL;
 
-	if (!pd_state_add_domain(&a->state, a->opt->label_domain) || a->state_unknown)
+	if (!pd_state_add_domain(&a->owned.state, a->opt->label_domain) || a->owned.unknown)
 		return; /* an unknown state is saved by the first reconcile */
-	if (pd_state_save(a->state_dir, &a->state, &err) < 0) {
+	if (pd_state_save(a->owned.dir, &a->owned.state, &err) < 0) {
 		log_warn("state not saved: the label domain is not recorded yet", "error",
 			 pd_error_msg(err), NULL);
 		pd_error_release(&err);
@@ -176,7 +176,7 @@ open_parts(struct agent *a, const struct options *opt)
 	a->problems.events = &a->events;
 	if ((ret = open_state(a)) < 0)
 		return ret;
-	ret = pd_state_load(a->state_dir, &a->state, &warnings, &err);
+	ret = pd_state_load(a->owned.dir, &a->owned.state, &warnings, &err);
 	log_startup_warnings(&warnings);
 	if (ret < 0)
 		goto fail;
@@ -184,8 +184,8 @@ open_parts(struct agent *a, const struct options *opt)
 	 * can be proven ours (seccomp files through their sources, AppArmor
 	 * profiles by the kernel's copy of their policy: admit() in
 	 * apparmor.c), never on the word of the Node, and saved. */
-	a->state_unknown = a->state.n == 0;
-	a->proof_window = a->state_unknown;
+	a->owned.unknown = a->owned.state.n == 0;
+	a->owned.proof_window = a->owned.unknown;
 	record_domain(a);
 	if ((ret = pd_seccomp_env_native(&a->seccomp.env, &err)) < 0)
 		goto fail;
@@ -234,8 +234,8 @@ void
 agent_close(struct agent *a)
 {
 	pd_store_free(a->seccomp.store);
-	pd_state_dir_free(a->state_dir);
-	pd_state_clear(&a->state);
+	pd_state_dir_free(a->owned.dir);
+	pd_state_clear(&a->owned.state);
 	pd_labels_clear(&a->labels);
 	problem_list_clear(&a->problems.reported);
 	problem_list_clear(&a->problems.now);

@@ -17,14 +17,14 @@ agent_desired_labels(const struct agent *a, struct pd_labels *out)
 
 	pd_labels_set(out, sk, a->seccomp.enabled ? "enabled" : "disabled");
 	pd_labels_set(out, ak, a->apparmor.enabled ? "enabled" : "disabled");
-	for (size_t i = 0; i < a->state.n; i++) {
+	for (size_t i = 0; i < a->owned.state.n; i++) {
 		_cleanup_free_ char *name = NULL;
 		_cleanup_free_ char *key = NULL;
 
-		if (a->state.v[i].kind != PD_KIND_SECCOMP ||
-		    pd_strv_contains(&a->seccomp.missing, a->state.v[i].name))
+		if (a->owned.state.v[i].kind != PD_KIND_SECCOMP ||
+		    pd_strv_contains(&a->seccomp.missing, a->owned.state.v[i].name))
 			continue;
-		name = seccomp_profile_name(a->state.v[i].name);
+		name = seccomp_profile_name(a->owned.state.v[i].name);
 		key = pd_label_profile_key(dom, PD_LABEL_SECCOMP, name);
 		pd_labels_set(out, key, "true");
 	}
@@ -55,8 +55,8 @@ present_labels(const struct agent *a, struct pd_labels *out)
 		have_kern = pd_aa_list(a->apparmor.parser, &kern, &err) == 0;
 		pd_error_release(&err);
 	}
-	for (size_t i = 0; i < a->state.n; i++) {
-		const struct pd_state_entry *e = &a->state.v[i];
+	for (size_t i = 0; i < a->owned.state.n; i++) {
+		const struct pd_state_entry *e = &a->owned.state.v[i];
 		_cleanup_free_ char *key = NULL;
 
 		if (e->kind == PD_KIND_SECCOMP) {
@@ -75,7 +75,7 @@ present_labels(const struct agent *a, struct pd_labels *out)
 	/* Without a state, nothing proves a label stale: keep those of every
 	 * file in the seccomp folder and every profile the kernel lists; the
 	 * first reconcile decides. */
-	if (a->state_unknown) {
+	if (a->owned.unknown) {
 		if (pd_store_list(a->seccomp.store, &files, NULL) == 0)
 			for (size_t i = 0; i < files.n; i++) {
 				_cleanup_free_ char *name = seccomp_profile_name(files.v[i]);
@@ -103,8 +103,8 @@ present_labels(const struct agent *a, struct pd_labels *out)
 static void
 annotation_entries(const struct agent *a, struct pd_annotation *out)
 {
-	for (size_t i = 0; i < a->state.n; i++) {
-		const struct pd_state_entry *e = &a->state.v[i];
+	for (size_t i = 0; i < a->owned.state.n; i++) {
+		const struct pd_state_entry *e = &a->owned.state.v[i];
 		struct pd_annotation_entry *x;
 		const struct pd_aa_gap *g;
 
@@ -137,9 +137,9 @@ annotation_entries(const struct agent *a, struct pd_annotation *out)
 static void
 past_domains(const struct agent *a, struct pd_strv *out)
 {
-	for (size_t i = 0; i < a->state.domains.n; i++)
-		if (strcmp(a->state.domains.v[i], a->opt->label_domain) != 0)
-			pd_strv_push(out, pd_xstrdup(a->state.domains.v[i]));
+	for (size_t i = 0; i < a->owned.state.domains.n; i++)
+		if (strcmp(a->owned.state.domains.v[i], a->opt->label_domain) != 0)
+			pd_strv_push(out, pd_xstrdup(a->owned.state.domains.v[i]));
 }
 
 void

@@ -42,12 +42,12 @@ view_holds_labels_entries_and_readiness(void **state)
 	_cleanup_free_ char *ak = pd_label_support_key("example.io", PD_LABEL_APPARMOR);
 
 	(void)state;
-	pd_state_put(&a.state, PD_KIND_SECCOMP, "web.json", SHA_A);
-	pd_state_put(&a.state, PD_KIND_SECCOMP, "gone.json", SHA_A);
+	pd_state_put(&a.owned.state, PD_KIND_SECCOMP, "web.json", SHA_A);
+	pd_state_put(&a.owned.state, PD_KIND_SECCOMP, "gone.json", SHA_A);
 	pd_strv_push(&a.seccomp.missing, pd_xstrdup("gone.json"));
-	pd_state_set_source(pd_state_put(&a.state, PD_KIND_APPARMOR, "pd-web", SHA_B), "web");
-	pd_state_set_source(pd_state_put(&a.state, PD_KIND_APPARMOR, "pd-new", SHA_B), "new");
-	pd_state_put(&a.state, PD_KIND_APPARMOR, "pd-old", SHA_B);
+	pd_state_set_source(pd_state_put(&a.owned.state, PD_KIND_APPARMOR, "pd-web", SHA_B), "web");
+	pd_state_set_source(pd_state_put(&a.owned.state, PD_KIND_APPARMOR, "pd-new", SHA_B), "new");
+	pd_state_put(&a.owned.state, PD_KIND_APPARMOR, "pd-old", SHA_B);
 	pd_strv_push(&a.apparmor.labeled, pd_xstrdup("pd-web"));
 	pd_aa_gaps_add(&a.apparmor.gaps, "pd-web", PD_AA_RULE_DBUS, PD_AA_GAP_NOT_ENFORCED);
 	a.ready.ready = false;
@@ -83,7 +83,7 @@ view_holds_labels_entries_and_readiness(void **state)
 	assert_int_equal(v.past_domains.n, 0);
 
 	node_view_clear(&v);
-	pd_state_clear(&a.state);
+	pd_state_clear(&a.owned.state);
 	pd_strv_clear(&a.seccomp.missing);
 	pd_strv_clear(&a.apparmor.labeled);
 	pd_aa_gaps_clear(&a.apparmor.gaps);
@@ -100,13 +100,13 @@ view_lists_past_domains(void **state)
 	struct node_view v;
 
 	(void)state;
-	pd_strv_push(&a.state.domains, pd_xstrdup("old.example"));
-	pd_strv_push(&a.state.domains, pd_xstrdup("example.io"));
+	pd_strv_push(&a.owned.state.domains, pd_xstrdup("old.example"));
+	pd_strv_push(&a.owned.state.domains, pd_xstrdup("example.io"));
 	agent_view_fill(&a, VIEW_DESIRED, &v);
 	assert_int_equal(v.past_domains.n, 1);
 	assert_string_equal(v.past_domains.v[0], "old.example");
 	node_view_clear(&v);
-	pd_state_clear(&a.state);
+	pd_state_clear(&a.owned.state);
 }
 
 int
