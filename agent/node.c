@@ -470,8 +470,7 @@ node_sync_eventv(struct node_sync *n, const char *type, const char *reason, cons
 
 	if (n == NULL)
 		return;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		pd_oom();
+	msg = pd_xvasprintf(fmt, ap);
 	events_push(&n->events, type, reason, msg);
 	n->dropped = n->events.dropped;
 }

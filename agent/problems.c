@@ -82,8 +82,7 @@ event_emit(const struct event_sink *s, const char *type, const char *reason, con
 	if (s == NULL || s->emit == NULL)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		pd_oom();
+	msg = pd_xvasprintf(fmt, ap);
 	va_end(ap);
 	s->emit(s->ctx, type, reason, msg);
 	free(msg);

@@ -120,14 +120,23 @@ pd_xstrndup(const char *s, size_t n)
 }
 
 char *
-pd_xasprintf(const char *fmt, ...)
+pd_xvasprintf(const char *fmt, va_list ap)
 {
 	char *r = NULL;
+
+	if (vasprintf(&r, fmt, ap) < 0)
+		pd_oom();
+	return r;
+}
+
+char *
+pd_xasprintf(const char *fmt, ...)
+{
+	char *r;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&r, fmt, ap) < 0)
-		pd_oom();
+	r = pd_xvasprintf(fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -161,14 +170,11 @@ pd_strv_push(struct pd_strv *sv, char *owned)
 void
 pd_strv_pushf(struct pd_strv *sv, const char *fmt, ...)
 {
-	char *s = NULL;
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		pd_oom();
+	pd_strv_push(sv, pd_xvasprintf(fmt, ap));
 	va_end(ap);
-	pd_strv_push(sv, s);
 }
 
 bool

@@ -26,6 +26,7 @@ void *pd_xrealloc(void *p, size_t n, size_t size);
 char *pd_xstrdup(const char *s);
 char *pd_xstrndup(const char *s, size_t n);
 char *pd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *pd_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Makes the array *pv (of elements of `size` bytes, capacity *cap) hold at
  * least `need` elements: the capacity doubles (from 8), so n appends cost

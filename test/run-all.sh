@@ -84,6 +84,8 @@ else
 	REQUIRE=${PROFILED_CONSUMER_REQUIRE:-0} selftest consumer test/consumer/selftest.sh
 	REQUIRE=${PROFILED_VM_REQUIRE:-0} selftest vm-harness test/vm/selftest.sh
 	selftest apiserver-stand-in test/apiserver/selftest.sh
+	echo "== code shape: no call cycle, functions fit a screen (docs/architecture.md)"
+	BUILD=$BUILD selftest code-shape test/tools/code-shape.sh
 fi
 
 # A second pass of the suite on another build (make asan sets
