@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "../lib/apparmor.h"
+#include "../lib/paths.h"
 #include "../lib/rules.h"
 #include "../lib/scan.h"
 #include "../lib/seccomp.h"
@@ -138,6 +139,34 @@ check_args(int argc, char **argv, struct check_run *r)
 		return 2;
 	}
 	return -1;
+}
+
+/* The daemon's start-up rule on its profiles folders: none twice, none
+ * inside another (lib/paths.c); 2 if two folders named overlap, else 0. */
+static int
+check_folders(char **paths, int n)
+{
+	struct stat st;
+
+	for (int i = 0; i < n; i++) {
+		if (stat(paths[i], &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		for (int j = i + 1; j < n; j++) {
+			_cleanup_free_ char *msg = NULL;
+
+			if (stat(paths[j], &st) < 0 || !S_ISDIR(st.st_mode))
+				continue;
+			msg = pd_overlap_text(NULL, paths[i], NULL, paths[j]);
+			if (msg != NULL) {
+				fprintf(stderr,
+					"profiled: check: %s (the daemon refuses such --profiles "
+					"folders)\n",
+					msg);
+				return 2;
+			}
+		}
+	}
+	return 0;
 }
 
 /* Reads every file and folder named, in argument order; 1 if one could not
@@ -290,6 +319,8 @@ check_main(int argc, char **argv)
 		pd_error_release(&err);
 		return 2;
 	}
+	if (check_folders(argv + optind, argc - optind) != 0)
+		return 2;
 	status = check_read(argv + optind, argc - optind, &r);
 	if (check_compile(&r) != 0)
 		status = 2;

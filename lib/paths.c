@@ -243,3 +243,30 @@ pd_path_overlap(const char *a, const char *b, enum pd_overlap *out, pd_error_t *
 	*out = o;
 	return 0;
 }
+
+char *
+pd_overlap_text(const char *flag_a, const char *a, const char *flag_b, const char *b)
+{
+	enum pd_overlap o = PD_DISJOINT;
+	pd_error_t err = NULL;
+	const char *sa = flag_a != NULL ? " " : "", *sb = flag_b != NULL ? " " : "";
+
+	if (pd_path_overlap(a, b, &o, &err) < 0) {
+		pd_error_release(&err);
+		return NULL;
+	}
+	if (flag_a == NULL)
+		flag_a = "";
+	if (flag_b == NULL)
+		flag_b = "";
+	if (o == PD_SAME)
+		return pd_xasprintf("%s%s\"%s\" and %s%s\"%s\" are the same folder", flag_a, sa, a,
+				    flag_b, sb, b);
+	if (o == PD_A_IN_B)
+		return pd_xasprintf("%s%s\"%s\" is inside %s%s\"%s\"; they must not overlap",
+				    flag_a, sa, a, flag_b, sb, b);
+	if (o == PD_B_IN_A)
+		return pd_xasprintf("%s%s\"%s\" is inside %s%s\"%s\"; they must not overlap",
+				    flag_b, sb, b, flag_a, sa, a);
+	return NULL;
+}

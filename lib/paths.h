@@ -24,4 +24,13 @@ enum pd_overlap {
  * folder). */
 int pd_path_overlap(const char *a, const char *b, enum pd_overlap *out, pd_error_t *err);
 
+/*
+ * The rule the daemon applies to its folders at start, for `run` and
+ * `check` alike: NULL when a and b are apart, or when one cannot be looked
+ * at (that is reported where it is used); else the message naming both,
+ * each as `FLAG "PATH"` (just `"PATH"` when its flag is NULL), which the
+ * caller frees.
+ */
+char *pd_overlap_text(const char *flag_a, const char *a, const char *flag_b, const char *b);
+
 #endif

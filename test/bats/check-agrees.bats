@@ -174,8 +174,14 @@ verdicts() {
 	ln -s ..data/gone "$A/gone"
 	ln -s nowhere "$B/also-gone"
 	aa "$B/more" pd-more
+	# an absent entry takes no name: a later folder's file of that name is used
+	ln -s ..data/dup.json "$A/dup.json"
+	seccomp_json SCMP_ACT_LOG >"$B/dup.json"
 	verdicts "$A" "$B"
 	diff "$T/check.v" "$T/daemon.v"
+	grep -qx "$A/dup.json	absent" "$T/check.v"
+	grep -qx "$B/dup.json	ok" "$T/check.v"
+	cmp "$B/dup.json" "$PUB/dup.json"
 	grep -qx "$A/gone.json	absent" "$T/check.v"
 	grep -qx "$A/gone	absent" "$T/check.v"
 	grep -qx "$B/also-gone	absent" "$T/check.v"
@@ -202,4 +208,28 @@ verdicts() {
 	[ "$status" -eq 1 ]
 	grep -q "^$A/gone.json: error: " <<<"$output"
 	grep -q "^$A/typo.json: error: " <<<"$output"
+}
+
+@test "a folder given twice or inside another: both refuse at once with exit 2, naming both" {
+	aa "$A/x" pd-x
+	mkdir "$A/sub"
+	ln -s a "$T/alink"
+	for pair in "$A|$A/" "$A|$T/alink" "$A/sub|$A" "$T/alink/sub|$A"; do
+		one=${pair%%|*} two=${pair#*|}
+		run --separate-stderr "$PROFILED" check --apparmor-parser "$WRAPPER" "$one" "$two"
+		echo "check $one $two ($status): $output $stderr"
+		[ "$status" -eq 2 ]
+		[ -z "$output" ] # nothing validated
+		[[ "$stderr" == *"\"$one\" and \"$two\" are the same folder"* ||
+			"$stderr" == *"is inside \""*"\"; they must not overlap"* ]]
+		run "$PROFILED" run --once --profiles "$one" --profiles "$two" --seccomp-root "$R" \
+			--state-dir "$S" --node-name node-1 --apparmorfs "$FS" --apparmor-parser "$WRAPPER"
+		echo "daemon ($status): $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"same folder"* || "$output" == *"must not overlap"* ]]
+	done
+	# folders apart: check goes on
+	run "$PROFILED" check --apparmor-parser "$WRAPPER" "$A" "$B"
+	[ "$status" -eq 1 ] # a/sub is not a regular file, for the daemon too
+	grep -q "^$A/x: ok (apparmor: pd-x)" <<<"$output"
 }
