@@ -233,3 +233,16 @@ verdicts() {
 	[ "$status" -eq 1 ] # a/sub is not a regular file, for the daemon too
 	grep -q "^$A/x: ok (apparmor: pd-x)" <<<"$output"
 }
+
+@test "a duplicate that is also unreadable: both name the duplicate, the daemon's order" {
+	seccomp_json SCMP_ACT_ALLOW >"$A/x.json"
+	mkfifo "$B/x.json"
+	aa "$A/y" pd-y
+	mkdir "$B/y"
+	mkfifo "$B/z.json" # unreadable, the first of its name
+	verdicts "$A" "$B"
+	diff "$T/check.v" "$T/daemon.v"
+	grep -qx "$B/x.json	error: another profiles folder already provides this file name" "$T/check.v"
+	grep -qx "$B/y	error: another profiles folder already provides this file name" "$T/check.v"
+	grep -qx "$B/z.json	error: not a regular file" "$T/check.v"
+}
