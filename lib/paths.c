@@ -12,7 +12,7 @@
 #include "util.h"
 
 /* A path split at its deepest existing folder: base is that folder,
- * resolved by the kernel; tail is what is below it ("" or "x/y"). */
+ * symlinks resolved; tail is what is below it ("" or "x/y"). */
 struct split {
 	char *base;
 	char *tail;
