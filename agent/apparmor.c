@@ -594,14 +594,9 @@ collect(struct apparmor_pass *a, const struct pd_sources *src, struct aa_round *
 
 		if (s->kind != PD_KIND_APPARMOR || problem_source_vanished(s))
 			continue;
-		if ((why = pd_source_taken(&r->present, s)) != NULL) { /* rules.h */
+		if (pd_source_rule(&r->present, s, &why) == PD_ENTRY_REJECTED) { /* rules.h */
 			res->rejected++;
 			problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, s, why);
-			continue;
-		}
-		if (s->error < 0) {
-			res->rejected++;
-			problems_report(a->problems, PROBLEM_APPARMOR_REJECTED, s, s->errmsg);
 			continue;
 		}
 		if (a->aa->parser == NULL) {

@@ -11,6 +11,8 @@
  *   PATH: warning: MESSAGE
  *   PATH: warning: profile `NAME`: rules not enforced: CLASS...[; downgraded: CLASS...]
  *   PATH: error: MESSAGE
+ * The entries of a folder go through the daemon's entry rules (lib/rules.c):
+ * one the daemon takes as absent (its link dangles) is a warning only.
  */
 #include "check.h"
 
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "../lib/apparmor.h"
+#include "../lib/paths.h"
 #include "../lib/rules.h"
 #include "../lib/scan.h"
 #include "../lib/seccomp.h"
@@ -89,7 +92,8 @@ struct check_run {
 	struct pd_seccomp_env env;
 	struct pd_sources src;
 	struct pd_strv failed; /* "INDEX\nline": arguments that could not be read */
-	const char **taken;    /* per source: why the entry-name rule rejects it, or NULL */
+	enum pd_entry *rule;   /* per source: what the daemon's entry rules make of it */
+	const char **why;      /* per source: why it is rejected (PD_ENTRY_REJECTED) */
 	struct pd_aa_unit *units;
 	size_t *unit_of; /* per source: 1 + its unit, 0 if none */
 	size_t nunits;
@@ -137,12 +141,43 @@ check_args(int argc, char **argv, struct check_run *r)
 	return -1;
 }
 
+/* The daemon's start-up rule on its profiles folders: none twice, none
+ * inside another (lib/paths.c); 2 if two folders named overlap, else 0. */
+static int
+check_folders(char **paths, int n)
+{
+	struct stat st;
+
+	for (int i = 0; i < n; i++) {
+		if (stat(paths[i], &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		for (int j = i + 1; j < n; j++) {
+			_cleanup_free_ char *msg = NULL;
+
+			if (stat(paths[j], &st) < 0 || !S_ISDIR(st.st_mode))
+				continue;
+			msg = pd_overlap_text(NULL, paths[i], NULL, paths[j]);
+			if (msg != NULL) {
+				fprintf(stderr,
+					"profiled: check: %s (the daemon refuses such --profiles "
+					"folders)\n",
+					msg);
+				return 2;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Reads every file and folder named, in argument order; 1 if one could not
- * be read, else 0.  Then the daemon's entry-name rule over them all. */
+ * be read, else 0.  Then the daemon's entry rules over them all; a file
+ * named on the command line that is missing is an error, not absent. */
 static int
 check_read(char **paths, int n, struct check_run *r)
 {
+	_cleanup_free_ size_t *named = pd_xcalloc((size_t)n + 1, sizeof(*named));
 	struct pd_strv seen = { 0 };
+	size_t nnamed = 0;
 	pd_error_t err = NULL;
 	int status = 0;
 
@@ -153,8 +188,8 @@ check_read(char **paths, int n, struct check_run *r)
 
 		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
 			ret = pd_scan_dir(paths[i], &r->src, &err);
-		else
-			ret = pd_scan_file(paths[i], &r->src, &err);
+		else if ((ret = pd_scan_file(paths[i], &r->src, &err)) == 0)
+			named[nnamed++] = before;
 		if (ret < 0) {
 			/* Reported in argument order with the files. */
 			pd_strv_pushf(&r->failed, "%zu\n%s: error: %s", before, paths[i],
@@ -163,10 +198,16 @@ check_read(char **paths, int n, struct check_run *r)
 			status = 1;
 		}
 	}
-	r->taken = pd_xcalloc(r->src.n + 1, sizeof(*r->taken));
+	r->rule = pd_xcalloc(r->src.n + 1, sizeof(*r->rule));
+	r->why = pd_xcalloc(r->src.n + 1, sizeof(*r->why));
 	for (size_t k = 0; k < r->src.n; k++)
-		if (!pd_source_absent(&r->src.v[k]))
-			r->taken[k] = pd_source_taken(&seen, &r->src.v[k]); /* rules.h */
+		r->rule[k] = pd_source_rule(&seen, &r->src.v[k], &r->why[k]); /* rules.h */
+	for (size_t i = 0; i < nnamed; i++) {
+		if (r->rule[named[i]] == PD_ENTRY_ABSENT) {
+			r->rule[named[i]] = PD_ENTRY_REJECTED;
+			r->why[named[i]] = r->src.v[named[i]].errmsg;
+		}
+	}
 	pd_strv_clear(&seen);
 	return status;
 }
@@ -188,7 +229,7 @@ check_compile(struct check_run *r)
 		const struct pd_source *s = &r->src.v[k];
 		struct pd_aa_unit *u = &r->units[r->nunits];
 
-		if (s->kind != PD_KIND_APPARMOR || s->error < 0 || r->taken[k] != NULL)
+		if (s->kind != PD_KIND_APPARMOR || r->rule[k] != PD_ENTRY_USE)
 			continue;
 		u->label = s->path;
 		u->data = s->data;
@@ -232,8 +273,13 @@ check_print(struct check_run *r)
 			printf("%s\n", strchr(r->failed.v[f], '\n') + 1);
 		if (k == r->src.n)
 			break;
-		if (s->error < 0 || r->taken[k] != NULL) {
-			printf("%s: error: %s\n", s->path, s->error < 0 ? s->errmsg : r->taken[k]);
+		if (r->rule[k] == PD_ENTRY_ABSENT) {
+			/* Not an error: the kubelet's swap leaves such links. */
+			printf("%s: warning: the entry vanished or its link dangles; the daemon "
+			       "takes it as absent\n",
+			       s->path);
+		} else if (r->rule[k] == PD_ENTRY_REJECTED) {
+			printf("%s: error: %s\n", s->path, r->why[k]);
 			status = 1;
 		} else if (s->kind == PD_KIND_SECCOMP) {
 			status |= check_seccomp(s, &r->env);
@@ -251,7 +297,8 @@ check_run_clear(struct check_run *r)
 		pd_aa_unit_clear(&r->units[i]);
 	free(r->units);
 	free(r->unit_of);
-	free(r->taken);
+	free(r->rule);
+	free(r->why);
 	pd_aa_free(r->aa);
 	pd_strv_clear(&r->failed);
 	pd_sources_clear(&r->src);
@@ -272,6 +319,8 @@ check_main(int argc, char **argv)
 		pd_error_release(&err);
 		return 2;
 	}
+	if (check_folders(argv + optind, argc - optind) != 0)
+		return 2;
 	status = check_read(argv + optind, argc - optind, &r);
 	if (check_compile(&r) != 0)
 		status = 2;

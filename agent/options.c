@@ -132,27 +132,15 @@ check_overlaps(const struct options *o)
 	v[k++] = (struct place){ "--state-dir", (char *)o->state_dir, 3 };
 	for (size_t i = 0; i < k && ret == 0; i++) {
 		for (size_t j = i + 1; j < k && ret == 0; j++) {
-			enum pd_overlap ov = PD_DISJOINT;
-			pd_error_t err = NULL;
+			_cleanup_free_ char *msg = NULL;
 
 			if ((v[i].group == 1 && v[j].group != 3) ||
 			    (v[j].group == 1 && v[i].group != 3) ||
 			    (v[i].group == v[j].group && v[i].group != 0))
 				continue;
-			/* A path that cannot be looked at is reported when used. */
-			if (pd_path_overlap(v[i].path, v[j].path, &ov, &err) < 0) {
-				pd_error_release(&err);
-				continue;
-			}
-			if (ov == PD_SAME)
-				ret = bad("%s \"%s\" and %s \"%s\" are the same folder", v[i].flag,
-					  v[i].path, v[j].flag, v[j].path);
-			else if (ov == PD_A_IN_B)
-				ret = bad("%s \"%s\" is inside %s \"%s\"; they must not overlap",
-					  v[i].flag, v[i].path, v[j].flag, v[j].path);
-			else if (ov == PD_B_IN_A)
-				ret = bad("%s \"%s\" is inside %s \"%s\"; they must not overlap",
-					  v[j].flag, v[j].path, v[i].flag, v[i].path);
+			msg = pd_overlap_text(v[i].flag, v[i].path, v[j].flag, v[j].path);
+			if (msg != NULL)
+				ret = bad("%s", msg);
 		}
 	}
 	return ret;

@@ -160,14 +160,9 @@ seccomp_reconcile(struct seccomp_pass *a, const struct pd_sources *src, struct p
 
 		if (s->kind == PD_KIND_APPARMOR || problem_source_vanished(s))
 			continue;
-		if ((why = pd_source_taken(present, s)) != NULL) { /* rules.h */
+		if (pd_source_rule(present, s, &why) == PD_ENTRY_REJECTED) { /* rules.h */
 			res->rejected++;
 			problems_report(a->problems, PROBLEM_SECCOMP_REJECTED, s, why);
-			continue;
-		}
-		if (s->error < 0) {
-			res->rejected++;
-			problems_report(a->problems, PROBLEM_SECCOMP_REJECTED, s, s->errmsg);
 			continue;
 		}
 		ret = validate_seccomp(a, s, res);

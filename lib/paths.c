@@ -12,7 +12,7 @@
 #include "util.h"
 
 /* A path split at its deepest existing folder: base is that folder,
- * resolved by the kernel; tail is what is below it ("" or "x/y"). */
+ * symlinks resolved; tail is what is below it ("" or "x/y"). */
 struct split {
 	char *base;
 	char *tail;
@@ -26,78 +26,144 @@ split_clear(struct split *s)
 	free(s->tail);
 }
 
-/* Appends component c to tail, applying "." and ".." by name: below the
- * deepest existing folder there is no symlink to follow. */
+/* As many symlinks as the kernel follows in one path (MAXSYMLINKS). */
+#define PATH_MAX_LINKS 40
+
+/* dir/c, with no doubled slash after "/". */
 static char *
-tail_push(char *tail, const char *c, size_t n)
+path_join(const char *dir, const char *c, size_t n)
 {
-	char *r;
-
-	if (n == 0 || (n == 1 && c[0] == '.'))
-		return tail;
-	if (n == 2 && c[0] == '.' && c[1] == '.') {
-		char *slash = strrchr(tail, '/');
-
-		if (slash != NULL)
-			*slash = '\0';
-		else
-			tail[0] = '\0';
-		return tail;
-	}
-	r = pd_xasprintf("%s%s%.*s", tail, tail[0] != '\0' ? "/" : "", (int)n, c);
-	free(tail);
-	return r;
+	return pd_xasprintf("%s%s%.*s", dir, strcmp(dir, "/") == 0 ? "" : "/", (int)n, c);
 }
 
+/* Drops the last component of an absolute path ("/" stays "/"). */
+static void
+path_pop(char *p)
+{
+	char *slash = strrchr(p, '/');
+
+	if (slash == p)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+}
+
+/* Replaces the walk's *todo by link's target followed by rest; an
+ * absolute target restarts from "/" (cur is the link's folder). */
+static int
+follow_link(const char *link, const char *rest, char **todo, char *cur, unsigned *links)
+{
+	char target[PATH_MAX];
+	ssize_t len = readlink(link, target, sizeof(target) - 1);
+	char *t;
+
+	if (len < 0)
+		return -errno;
+	if (++*links > PATH_MAX_LINKS)
+		return -ELOOP;
+	target[len] = '\0';
+	if (target[0] == '/')
+		strcpy(cur, "/");
+	t = pd_xasprintf("%s/%s", target, rest);
+	free(*todo);
+	*todo = t;
+	return 0;
+}
+
+/* Splits off the last `missing` components of the absolute path cur. */
+static int
+split_at(const char *cur, size_t missing, struct split *out)
+{
+	const char *p = cur + strlen(cur);
+	struct split s = { 0 };
+
+	for (size_t i = 0; i < missing; i++)
+		while (*--p != '/')
+			;
+	s.tail = pd_xstrdup(missing > 0 ? p + 1 : "");
+	s.base = pd_xstrndup(cur, p == cur ? 1 : (size_t)(p - cur));
+	if (stat(s.base, &s.st) < 0 || !S_ISDIR(s.st.st_mode)) {
+		int e = errno;
+
+		if (stat(s.base, &s.st) == 0)
+			e = ENOTDIR;
+		split_clear(&s);
+		return -e;
+	}
+	*out = s;
+	return 0;
+}
+
+/*
+ * Resolves path the way the kernel will once its missing folders are made:
+ * each existing component by lstat, a symlink by its target (a dangling
+ * one too: the folder it names is where the path will lead), and below the
+ * deepest existing folder "." and ".." by name (".." past that folder
+ * climbs out of it, as it will then).  The result splits at that folder.
+ */
 static int
 split_path(const char *path, struct split *out, pd_error_t *err)
 {
-	_cleanup_free_ char *head = NULL;
-	struct pd_strv rest = { 0 };
-	char *base = NULL, *tail;
+	_cleanup_free_ char *todo = NULL; /* what is still to walk */
+	_cleanup_free_ char *cur = pd_xstrdup("/");
+	size_t missing = 0; /* trailing components of cur that do not exist */
+	unsigned links = 0;
 	int ret = 0;
 
 	if (path[0] == '/') {
-		head = pd_xstrdup(path);
+		todo = pd_xstrdup(path);
 	} else {
 		char cwd[PATH_MAX];
 
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
 			return pd_make_error(err, errno, "current folder");
-		head = pd_xasprintf("%s/%s", cwd, path);
+		todo = pd_xasprintf("%s/%s", cwd, path);
 	}
-	/* Strip components from the end until what is left exists. */
-	while ((base = realpath(head, NULL)) == NULL) {
-		char *slash;
+	for (const char *p = todo; *p != '\0' && ret == 0;) {
+		size_t n;
+		struct stat st;
+		char *next;
 
-		if (errno != ENOENT) {
-			ret = pd_make_error(err, errno, "resolve `%s`", path);
-			goto out;
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.')) {
+			p += n;
+			continue;
 		}
-		slash = strrchr(head, '/');
-		if (slash == NULL || slash == head) { /* "/" always exists */
-			ret = pd_make_error(err, ENOENT, "resolve `%s`", path);
-			goto out;
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			path_pop(cur); /* cur is resolved, or by name where missing */
+			if (missing > 0)
+				missing--;
+			p += n;
+			continue;
 		}
-		pd_strv_push(&rest, pd_xstrdup(slash + 1));
-		*slash = '\0';
+		next = path_join(cur, p, n);
+		if (missing > 0) {
+			missing++;
+		} else if (lstat(next, &st) < 0) {
+			if (errno == ENOENT)
+				missing = 1;
+			else
+				ret = -errno;
+		} else if (S_ISLNK(st.st_mode)) {
+			ret = follow_link(next, p + n, &todo, cur, &links);
+			p = todo;
+			free(next);
+			continue;
+		} else if (!S_ISDIR(st.st_mode)) {
+			ret = -ENOTDIR;
+		}
+		free(cur);
+		cur = next;
+		p += n;
 	}
-	if (stat(base, &out->st) < 0 || !S_ISDIR(out->st.st_mode)) {
-		int e = errno;
-
-		ret = pd_make_error(err, stat(base, &out->st) == 0 ? ENOTDIR : e,
-				    "`%s` is not a folder", path);
-		free(base);
-		goto out;
-	}
-	tail = pd_xstrdup("");
-	for (size_t i = rest.n; i-- > 0;)
-		tail = tail_push(tail, rest.v[i], strlen(rest.v[i]));
-	out->base = base;
-	out->tail = tail;
-out:
-	pd_strv_clear(&rest);
-	return ret;
+	if (ret == 0)
+		ret = split_at(cur, missing, out);
+	if (ret == -ENOTDIR)
+		return pd_make_error(err, ENOTDIR, "`%s` is not a folder", path);
+	if (ret < 0)
+		return pd_make_error(err, -ret, "resolve `%s`", path);
+	return 0;
 }
 
 /* How tail a relates to tail b below one common folder. */
@@ -176,4 +242,31 @@ pd_path_overlap(const char *a, const char *b, enum pd_overlap *out, pd_error_t *
 	split_clear(&sb);
 	*out = o;
 	return 0;
+}
+
+char *
+pd_overlap_text(const char *flag_a, const char *a, const char *flag_b, const char *b)
+{
+	enum pd_overlap o = PD_DISJOINT;
+	pd_error_t err = NULL;
+	const char *sa = flag_a != NULL ? " " : "", *sb = flag_b != NULL ? " " : "";
+
+	if (pd_path_overlap(a, b, &o, &err) < 0) {
+		pd_error_release(&err);
+		return NULL;
+	}
+	if (flag_a == NULL)
+		flag_a = "";
+	if (flag_b == NULL)
+		flag_b = "";
+	if (o == PD_SAME)
+		return pd_xasprintf("%s%s\"%s\" and %s%s\"%s\" are the same folder", flag_a, sa, a,
+				    flag_b, sb, b);
+	if (o == PD_A_IN_B)
+		return pd_xasprintf("%s%s\"%s\" is inside %s%s\"%s\"; they must not overlap",
+				    flag_a, sa, a, flag_b, sb, b);
+	if (o == PD_B_IN_A)
+		return pd_xasprintf("%s%s\"%s\" is inside %s%s\"%s\"; they must not overlap",
+				    flag_b, sb, b, flag_a, sa, a);
+	return NULL;
 }

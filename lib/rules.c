@@ -18,6 +18,24 @@ pd_source_taken(struct pd_strv *seen, const struct pd_source *s)
 	return NULL;
 }
 
+enum pd_entry
+pd_source_rule(struct pd_strv *seen, const struct pd_source *s, const char **why)
+{
+	const char *taken;
+
+	if (pd_source_absent(s))
+		return PD_ENTRY_ABSENT;
+	if ((taken = pd_source_taken(seen, s)) != NULL) {
+		*why = taken;
+		return PD_ENTRY_REJECTED;
+	}
+	if (s->error < 0) {
+		*why = s->errmsg;
+		return PD_ENTRY_REJECTED;
+	}
+	return PD_ENTRY_USE;
+}
+
 char *
 pd_aa_clash(const struct pd_aa_unit *units, size_t n, const struct pd_aa_unit *u)
 {

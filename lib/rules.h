@@ -31,6 +31,21 @@ bool pd_source_absent(const struct pd_source *s);
  * constant string; seen unchanged). */
 const char *pd_source_taken(struct pd_strv *seen, const struct pd_source *s);
 
+/* What the entry rules make of one entry. */
+enum pd_entry {
+	PD_ENTRY_USE,	   /* read, first of its name: validate it */
+	PD_ENTRY_ABSENT,   /* vanished or its link dangles: as if not listed */
+	PD_ENTRY_REJECTED, /* an error for this entry alone */
+};
+
+/*
+ * The entry rules in the daemon's order, for every entry of the scan in
+ * turn: absent (nothing recorded), else taken by an earlier entry of its
+ * name, else unreadable (s->error).  On PD_ENTRY_REJECTED *why is the
+ * message (owned by s or constant); else *why is untouched.
+ */
+enum pd_entry pd_source_rule(struct pd_strv *seen, const struct pd_source *s, const char **why);
+
 /*
  * The name-clash rule: NULL when none of u's names is declared by an
  * admitted unit of units[0..n), else the message for the first of u's names

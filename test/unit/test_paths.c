@@ -100,6 +100,50 @@ a_file_on_the_way_is_an_error(void **state)
 	free(tmp);
 }
 
+/* Folders not made yet: compared where they will be once made. */
+static void
+not_made_yet_compared_where_they_will_be(void **state)
+{
+	char *tmp = unit_mkdtemp();
+	char *d = unit_asprintf("%s/d", tmp), *dl = unit_asprintf("%s/dl", tmp);
+	char *al = unit_asprintf("%s/al", tmp), *abs = unit_asprintf("%s/target", tmp);
+	char *l1 = unit_asprintf("%s/l1", tmp), *l2 = unit_asprintf("%s/l2", tmp);
+	char *loop = unit_asprintf("%s/l1/x", tmp);
+	enum pd_overlap o = PD_SAME;
+	pd_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(mkdir(d, 0700), 0);
+	assert_int_equal(symlink("target", dl), 0); /* dangling, relative */
+	assert_int_equal(symlink(abs, al), 0);	    /* dangling, absolute */
+	check(tmp, "dl", "target", PD_SAME);
+	check(tmp, "al/x", "target/x", PD_SAME);
+	check(tmp, "dl/sub", "target", PD_A_IN_B);
+	check(tmp, "target", "al/state", PD_B_IN_A);
+	check(tmp, "dl/x", "al/y", PD_DISJOINT);
+	/* ".." past the deepest existing folder climbs out of it */
+	check(tmp, "d/new/../../q", "q", PD_SAME);
+	check(tmp, "d/new/../../q/in", "q", PD_A_IN_B);
+	check(tmp, "d/new/../x", "d/x", PD_SAME);
+	check(tmp, "new/a/../../d/sub", "d", PD_A_IN_B);
+	check(tmp, "d/new/../../q", "d", PD_DISJOINT);
+	/* a loop of links cannot be made a folder: an error, as for the kernel */
+	assert_int_equal(symlink("l2", l1), 0);
+	assert_int_equal(symlink("l1", l2), 0);
+	assert_int_equal(pd_path_overlap(loop, d, &o, &err), -ELOOP);
+	assert_int_equal(o, PD_SAME);
+	pd_error_release(&err);
+	unit_rmtree(tmp);
+	free(d);
+	free(dl);
+	free(al);
+	free(abs);
+	free(l1);
+	free(l2);
+	free(loop);
+	free(tmp);
+}
+
 int
 main(void)
 {
@@ -107,6 +151,7 @@ main(void)
 		cmocka_unit_test(spellings_of_one_folder),
 		cmocka_unit_test(nesting_either_way),
 		cmocka_unit_test(a_file_on_the_way_is_an_error),
+		cmocka_unit_test(not_made_yet_compared_where_they_will_be),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,6 +115,33 @@ source_taken_rejects_a_later_entry_of_the_same_name(void **state)
 	pd_strv_clear(&seen);
 }
 
+/* The daemon's order: absent first (its name is not taken), then taken,
+ * then unreadable; an unreadable entry still takes its name. */
+static void
+source_rule_decides_absent_taken_unreadable_in_order(void **state)
+{
+	struct pd_source gone = { .name = (char *)"g.json",
+				  .error = -ENOENT,
+				  .errmsg = (char *)"open: No such file or directory" },
+			 bad = { .name = (char *)"b",
+				 .error = -EINVAL,
+				 .errmsg = (char *)"not a regular file" },
+			 g2 = { .name = (char *)"g.json" }, b2 = { .name = (char *)"b" };
+	struct pd_strv seen = { 0 };
+	const char *why = "untouched";
+
+	(void)state;
+	assert_int_equal(pd_source_rule(&seen, &gone, &why), PD_ENTRY_ABSENT);
+	assert_string_equal(why, "untouched");
+	assert_int_equal(pd_source_rule(&seen, &bad, &why), PD_ENTRY_REJECTED);
+	assert_string_equal(why, "not a regular file");
+	assert_int_equal(pd_source_rule(&seen, &g2, &why), PD_ENTRY_USE);
+	assert_int_equal(pd_source_rule(&seen, &b2, &why), PD_ENTRY_REJECTED);
+	assert_string_equal(why, "another profiles folder already provides this file name");
+	assert_int_equal(seen.n, 2);
+	pd_strv_clear(&seen);
+}
+
 /* ---- pd_aa_clash ---------------------------------------------------------- */
 
 static void
@@ -180,6 +207,7 @@ main(void)
 		cmocka_unit_test(join_puts_the_separator_between_only),
 		cmocka_unit_test(json_stem_is_the_name_without_the_suffix),
 		cmocka_unit_test(source_taken_rejects_a_later_entry_of_the_same_name),
+		cmocka_unit_test(source_rule_decides_absent_taken_unreadable_in_order),
 		cmocka_unit_test(
 			clash_names_the_files_first_clashing_profile_and_its_earliest_declarer),
 		cmocka_unit_test(clash_ignores_units_not_admitted),
