@@ -96,7 +96,10 @@ def check(src):
         text = "\n".join(m.group(0) for m in keep.finditer(text))
     refs, bad = 0, []
     if src.endswith(".md"):
-        for target in LINK.findall(text):
+        # Links are Markdown, not code: ```blocks``` and `spans` hold none.
+        prose = re.sub(r"^\s*```.*?^\s*```", "", text, flags=re.S | re.M)
+        prose = re.sub(r"(`+).*?\1", "", prose, flags=re.S)
+        for target in LINK.findall(prose):
             if target.startswith(("mailto:", "<")):
                 continue
             path, _, anchor = target.partition("#")
