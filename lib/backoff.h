@@ -6,7 +6,7 @@
  * after a success.  Only real failures grow it: an attempt the caller
  * aborted itself (a change pending, SIGTERM) says nothing of what it
  * waited for, so the caller does not call pd_backoff_next for it (see
- * docs/reliability.md, "aborted requests do not grow the backoff").
+ * docs/api.md, "When the API server fails").
  * Pure functions: no state, no allocation, no error.
  */
 #ifndef PROFILED_BACKOFF_H
