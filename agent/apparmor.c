@@ -37,17 +37,6 @@ owned(struct apparmor_pass *a, const char *name)
 	return pd_state_find(a->state, PD_KIND_APPARMOR, name) != NULL;
 }
 
-static const char *
-joined(struct pd_strv *names, char *buf, size_t size)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < names->n && off < size; i++)
-		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? "," : "", names->v[i]);
-	return buf;
-}
-
 /*
  * Whether the loaded profile `name` is exactly what the agent compiled from
  * f: the kernel's copy of its policy has the sha256 of f's compiled binary
@@ -201,7 +190,7 @@ confirm(struct apparmor_pass *a, struct aa_file *f, const struct pd_aa_loaded *k
 	struct reconcile_result *res)
 {
 	struct pd_aa_unit *u = f->u;
-	char names[512];
+	_cleanup_free_ char *names = NULL;
 
 	for (size_t k = 0; k < u->names.n; k++) {
 		const char *name = u->names.v[k];
@@ -224,8 +213,8 @@ confirm(struct apparmor_pass *a, struct aa_file *f, const struct pd_aa_loaded *k
 			 NULL);
 	}
 	res->loaded++;
-	log_debug("apparmor file loaded", "file", f->s->path, "profiles",
-		  joined(&u->names, names, sizeof(names)), NULL);
+	names = pd_strv_join(&u->names, ",");
+	log_debug("apparmor file loaded", "file", f->s->path, "profiles", names, NULL);
 }
 
 /* One AppArmor pass: the files of the folders and what was listed. */

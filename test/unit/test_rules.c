@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/rules.c (the name rules `check` and the daemon share) and the small
- * helpers of lib/util.c they and the rest of lib/ use: pd_grow, pd_join,
+ * helpers of lib/util.c they and the rest of lib/ use: pd_grow, pd_join, pd_strv_join,
  * pd_json_stem_len.
  */
 #include "unit.h"
@@ -75,6 +75,29 @@ join_puts_the_separator_between_only(void **state)
 	s = pd_join(three, 3, "");
 	assert_string_equal(s, "accc");
 	free(s);
+}
+
+static void
+strv_join_joins_the_vector(void **state)
+{
+	struct pd_strv sv = { 0 };
+	char *s;
+
+	(void)state;
+	/* an empty vector (v is NULL) joins to "" */
+	s = pd_strv_join(&sv, "; ");
+	assert_string_equal(s, "");
+	free(s);
+	pd_strv_push(&sv, pd_xstrdup("x"));
+	s = pd_strv_join(&sv, "; ");
+	assert_string_equal(s, "x");
+	free(s);
+	pd_strv_pushf(&sv, "%s", "y");
+	pd_strv_pushf(&sv, "%s", "zz");
+	s = pd_strv_join(&sv, "; ");
+	assert_string_equal(s, "x; y; zz");
+	free(s);
+	pd_strv_clear(&sv);
 }
 
 /* ---- pd_json_stem_len ---------------------------------------------------- */
@@ -178,6 +201,7 @@ main(void)
 		cmocka_unit_test(grow_keeps_elements_and_capacity_covers_need),
 		cmocka_unit_test(grow_is_a_no_op_when_the_capacity_suffices),
 		cmocka_unit_test(join_puts_the_separator_between_only),
+		cmocka_unit_test(strv_join_joins_the_vector),
 		cmocka_unit_test(json_stem_is_the_name_without_the_suffix),
 		cmocka_unit_test(source_taken_rejects_a_later_entry_of_the_same_name),
 		cmocka_unit_test(
