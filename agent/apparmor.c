@@ -344,10 +344,7 @@ held_entry(const struct aa_holds *h, const char *name)
 static void
 holds_add(struct aa_holds *h, const char *name, long long reported_ms, const char *holders)
 {
-	if (h->n == h->cap) {
-		h->cap = h->cap ? h->cap * 2 : 8;
-		h->v = pd_xrealloc(h->v, h->cap, sizeof(*h->v));
-	}
+	pd_grow(&h->v, &h->cap, h->n + 1, sizeof(*h->v));
 	h->v[h->n++] = (struct aa_hold){ .name = pd_xstrdup(name),
 					 .reported_ms = reported_ms,
 					 .holders = pd_xstrdup(holders) };

@@ -127,8 +127,8 @@ static void __attribute__((format(printf, 2, 3))) put(struct buf *b, const char 
 			b->len += (size_t)n;
 			return;
 		}
-		b->cap = b->cap * 2 + (size_t)(n > 0 ? n : 64);
-		b->s = pd_xrealloc(b->s, b->cap, 1);
+		/* n < 0: the format failed; a larger buffer is tried. */
+		pd_grow(&b->s, &b->cap, n >= 0 ? b->len + (size_t)n + 1 : b->cap + 1, 1);
 	}
 }
 

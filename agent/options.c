@@ -243,7 +243,7 @@ set_pid(void *arg, const char *v)
 
 	if (parse_uint(v, 1, INT_MAX, &pid) < 0)
 		return bad("--pid \"%s\": want a process id", v);
-	o->pids = pd_xrealloc(o->pids, o->n_pids + 1, sizeof(*o->pids));
+	pd_grow(&o->pids, &o->cap_pids, o->n_pids + 1, sizeof(*o->pids));
 	o->pids[o->n_pids++] = pid;
 	return 0;
 }

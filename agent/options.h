@@ -90,7 +90,7 @@ const struct opt_spec *options_advise_spec(size_t *n);
 struct advise_options {
 	const char *source; /* a file, "-" for stdin, or /dev/kmsg (followed) */
 	long long *pids;
-	size_t n_pids;
+	size_t n_pids, cap_pids;
 	struct pd_strv comms;
 	const char *cgroup;	  /* NULL: none */
 	long long duration_ms;	  /* /dev/kmsg: stop after this long; 0: at SIGINT/SIGTERM */
