@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * lib/rules.c (the name rules `check` and the daemon share) and the small
- * helpers of lib/util.c they and the rest of lib/ use: pd_grow, pd_join, pd_strv_join,
- * pd_json_stem_len.
+ * helpers of lib/util.c they and the rest of lib/ use: pd_grow, pd_join,
+ * pd_strv_join, pd_json_stem_len (and seccomp_profile_name, built on it).
  */
 #include "unit.h"
 
+#include "../../agent/seccomp_pass.h"
 #include "../../lib/rules.h"
 
 /* ---- pd_grow ------------------------------------------------------------- */
@@ -118,6 +119,23 @@ json_stem_is_the_name_without_the_suffix(void **state)
 	assert_int_equal(pd_kind_of(".json"), PD_KIND_APPARMOR);
 }
 
+static void
+seccomp_profile_name_drops_the_suffix_only(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "audit.json", "audit" }, { "a.json", "a" },	   { ".json", ".json" },
+		{ "json", "json" },	   { "abcdef", "abcdef" }, { "x.json.json", "x.json" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *name = seccomp_profile_name(cases[i][0]);
+
+		assert_string_equal(name, cases[i][1]);
+		free(name);
+	}
+}
+
 /* ---- pd_source_taken / pd_source_absent ---------------------------------- */
 
 static void
@@ -203,6 +221,7 @@ main(void)
 		cmocka_unit_test(join_puts_the_separator_between_only),
 		cmocka_unit_test(strv_join_joins_the_vector),
 		cmocka_unit_test(json_stem_is_the_name_without_the_suffix),
+		cmocka_unit_test(seccomp_profile_name_drops_the_suffix_only),
 		cmocka_unit_test(source_taken_rejects_a_later_entry_of_the_same_name),
 		cmocka_unit_test(
 			clash_names_the_files_first_clashing_profile_and_its_earliest_declarer),
