@@ -39,7 +39,7 @@ fill(struct metrics *m)
 	for (int i = 0; i < METRICS_NBUCKETS; i++)
 		m->reconcile_buckets[i] = 10u * (unsigned)i + 1;
 	for (int i = 0; i < METRICS_NCODES; i++) {
-		snprintf(m->api[i].code, sizeof(m->api[i].code), "%d", 200 + i);
+		snprintf(m->api[i].code, sizeof(m->api[i].code), "2%02hhu", (unsigned char)i);
 		m->api[i].n = 500u + (unsigned)i;
 	}
 	m->events_dropped = 11;
