@@ -125,15 +125,23 @@ pd_xstrndup(const char *s, size_t n)
 	return r;
 }
 
+static char *__attribute__((format(printf, 1, 0))) xvasprintf(const char *fmt, va_list ap)
+{
+	char *r = NULL;
+
+	if (vasprintf(&r, fmt, ap) < 0)
+		pd_oom();
+	return r;
+}
+
 char *
 pd_xasprintf(const char *fmt, ...)
 {
-	char *r = NULL;
 	va_list ap;
+	char *r;
 
 	va_start(ap, fmt);
-	if (vasprintf(&r, fmt, ap) < 0)
-		pd_oom();
+	r = xvasprintf(fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -167,12 +175,11 @@ pd_strv_push(struct pd_strv *sv, char *owned)
 void
 pd_strv_pushf(struct pd_strv *sv, const char *fmt, ...)
 {
-	char *s = NULL;
 	va_list ap;
+	char *s;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		pd_oom();
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
 	pd_strv_push(sv, s);
 }
