@@ -290,23 +290,21 @@ apparmor_check_unload(struct apparmor_part *aa, const struct options *opt)
 static char *
 holders_text(const struct pd_proc_hold *h, const struct pd_proc_scan *st, const char *scan_error)
 {
-	char buf[512];
-	size_t off = 0;
+	struct pd_strv pids = { 0 };
+	_cleanup_free_ char *list = NULL, *text = NULL;
 
-	buf[0] = '\0';
 	if (scan_error != NULL)
 		return pd_xasprintf("the processes could not be listed (%s)", scan_error);
-	for (size_t i = 0; h != NULL && i < h->n && off < sizeof(buf); i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%spid %d (%s)",
-					i ? ", " : "", h->v[i].pid, h->v[i].comm);
-	if (h != NULL && h->count > h->n && off < sizeof(buf))
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, " and %zu more",
-					h->count - h->n);
-	if (st->unreadable > 0 && off < sizeof(buf))
-		snprintf(buf + off, sizeof(buf) - off,
-			 "%s%zu whose AppArmor label could not be read", off ? "; " : "",
-			 st->unreadable);
-	return pd_xstrdup(buf);
+	for (size_t i = 0; h != NULL && i < h->n; i++)
+		pd_strv_pushf(&pids, "pid %d (%s)", h->v[i].pid, h->v[i].comm);
+	list = pd_strv_join(&pids, ", ");
+	pd_strv_clear(&pids);
+	text = h != NULL && h->count > h->n ? pd_xasprintf("%s and %zu more", list, h->count - h->n)
+					    : pd_steal(&list);
+	if (st->unreadable > 0)
+		return pd_xasprintf("%s%s%zu whose AppArmor label could not be read", text,
+				    text[0] != '\0' ? "; " : "", st->unreadable);
+	return pd_steal(&text);
 }
 
 void
