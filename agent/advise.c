@@ -44,10 +44,7 @@ filter_add_pid(struct filter *fl, long long pid)
 	for (size_t i = 0; i < fl->n_pids; i++)
 		if (fl->pids[i] == pid)
 			return;
-	if (fl->n_pids == fl->cap_pids) {
-		fl->cap_pids = fl->cap_pids ? 2 * fl->cap_pids : 64;
-		fl->pids = pd_xrealloc(fl->pids, fl->cap_pids, sizeof(*fl->pids));
-	}
+	pd_grow(&fl->pids, &fl->cap_pids, fl->n_pids + 1, sizeof(*fl->pids));
 	fl->pids[fl->n_pids++] = pid;
 }
 

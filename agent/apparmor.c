@@ -37,17 +37,6 @@ owned(struct apparmor_pass *a, const char *name)
 	return pd_state_find(a->state, PD_KIND_APPARMOR, name) != NULL;
 }
 
-static const char *
-joined(struct pd_strv *names, char *buf, size_t size)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < names->n && off < size; i++)
-		off += (size_t)snprintf(buf + off, size - off, "%s%s", i ? "," : "", names->v[i]);
-	return buf;
-}
-
 /*
  * Whether the loaded profile `name` is exactly what the agent compiled from
  * f: the kernel's copy of its policy has the sha256 of f's compiled binary
@@ -201,7 +190,7 @@ confirm(struct apparmor_pass *a, struct aa_file *f, const struct pd_aa_loaded *k
 	struct reconcile_result *res)
 {
 	struct pd_aa_unit *u = f->u;
-	char names[512];
+	_cleanup_free_ char *names = NULL;
 
 	for (size_t k = 0; k < u->names.n; k++) {
 		const char *name = u->names.v[k];
@@ -224,8 +213,8 @@ confirm(struct apparmor_pass *a, struct aa_file *f, const struct pd_aa_loaded *k
 			 NULL);
 	}
 	res->loaded++;
-	log_debug("apparmor file loaded", "file", f->s->path, "profiles",
-		  joined(&u->names, names, sizeof(names)), NULL);
+	names = pd_strv_join(&u->names, ",");
+	log_debug("apparmor file loaded", "file", f->s->path, "profiles", names, NULL);
 }
 
 /* One AppArmor pass: the files of the folders and what was listed. */
@@ -301,23 +290,21 @@ apparmor_check_unload(struct apparmor_part *aa, const struct options *opt)
 static char *
 holders_text(const struct pd_proc_hold *h, const struct pd_proc_scan *st, const char *scan_error)
 {
-	char buf[512];
-	size_t off = 0;
+	struct pd_strv pids = { 0 };
+	_cleanup_free_ char *list = NULL, *text = NULL;
 
-	buf[0] = '\0';
 	if (scan_error != NULL)
 		return pd_xasprintf("the processes could not be listed (%s)", scan_error);
-	for (size_t i = 0; h != NULL && i < h->n && off < sizeof(buf); i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%spid %d (%s)",
-					i ? ", " : "", h->v[i].pid, h->v[i].comm);
-	if (h != NULL && h->count > h->n && off < sizeof(buf))
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, " and %zu more",
-					h->count - h->n);
-	if (st->unreadable > 0 && off < sizeof(buf))
-		snprintf(buf + off, sizeof(buf) - off,
-			 "%s%zu whose AppArmor label could not be read", off ? "; " : "",
-			 st->unreadable);
-	return pd_xstrdup(buf);
+	for (size_t i = 0; h != NULL && i < h->n; i++)
+		pd_strv_pushf(&pids, "pid %d (%s)", h->v[i].pid, h->v[i].comm);
+	list = pd_strv_join(&pids, ", ");
+	pd_strv_clear(&pids);
+	text = h != NULL && h->count > h->n ? pd_xasprintf("%s and %zu more", list, h->count - h->n)
+					    : pd_steal(&list);
+	if (st->unreadable > 0)
+		return pd_xasprintf("%s%s%zu whose AppArmor label could not be read", text,
+				    text[0] != '\0' ? "; " : "", st->unreadable);
+	return pd_steal(&text);
 }
 
 void
@@ -355,10 +342,7 @@ held_entry(const struct aa_holds *h, const char *name)
 static void
 holds_add(struct aa_holds *h, const char *name, long long reported_ms, const char *holders)
 {
-	if (h->n == h->cap) {
-		h->cap = h->cap ? h->cap * 2 : 8;
-		h->v = pd_xrealloc(h->v, h->cap, sizeof(*h->v));
-	}
+	pd_grow(&h->v, &h->cap, h->n + 1, sizeof(*h->v));
 	h->v[h->n++] = (struct aa_hold){ .name = pd_xstrdup(name),
 					 .reported_ms = reported_ms,
 					 .holders = pd_xstrdup(holders) };

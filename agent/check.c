@@ -31,6 +31,7 @@
 #include "../lib/rules.h"
 #include "../lib/scan.h"
 #include "../lib/seccomp.h"
+#include "options.h"
 #include "stopsig.h"
 
 static int
@@ -80,12 +81,6 @@ print_apparmor(struct pd_aa_unit *units, size_t idx)
 	return 0;
 }
 
-static void
-check_usage(FILE *f)
-{
-	fputs("usage: profiled check [--apparmor-parser PATH] [--features PATH] PATH...\n", f);
-}
-
 /* One `check` run: the files read, then what each became. */
 struct check_run {
 	struct pd_aa_options aao;
@@ -104,41 +99,7 @@ struct check_run {
 static int
 check_args(int argc, char **argv, struct check_run *r)
 {
-	static const struct option longopts[] = {
-		{ "apparmor-parser", required_argument, NULL, 'p' },
-		{ "features", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			r->aao.parser = optarg;
-			break;
-		case 'f':
-			r->aao.features = optarg;
-			break;
-		case 'h':
-			check_usage(stdout);
-			return 0;
-		case ':':
-			fprintf(stderr, "profiled: check: `%s` needs a value\n", argv[optind - 1]);
-			check_usage(stderr);
-			return 2;
-		default:
-			fprintf(stderr, "profiled: check: unknown flag `%s`\n", argv[optind - 1]);
-			check_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind >= argc) {
-		check_usage(stderr);
-		return 2;
-	}
-	return -1;
+	return options_parse_check(argc, argv, &r->aao) == 0 ? -1 : 2;
 }
 
 /* The daemon's start-up rule on its profiles folders: none twice, none

@@ -56,10 +56,7 @@ events_push(struct event_queue *q, const char *type, const char *reason, const c
 		q->dropped++;
 		return;
 	}
-	if (q->nqueue == q->capqueue) {
-		q->capqueue = q->capqueue ? q->capqueue * 2 : 16;
-		q->queue = pd_xrealloc(q->queue, q->capqueue, sizeof(*q->queue));
-	}
+	pd_grow(&q->queue, &q->capqueue, q->nqueue + 1, sizeof(*q->queue));
 	e = &q->queue[q->nqueue++];
 	e->type = pd_xstrdup(type);
 	e->reason = pd_xstrdup(reason);
@@ -102,10 +99,7 @@ events_record(struct event_queue *q, struct event_seen *s, const char *key, cons
 	      const char *now, long long now_ms)
 {
 	if (s == NULL) {
-		if (q->nseen == q->capseen) {
-			q->capseen = q->capseen ? q->capseen * 2 : 16;
-			q->seen = pd_xrealloc(q->seen, q->capseen, sizeof(*q->seen));
-		}
+		pd_grow(&q->seen, &q->capseen, q->nseen + 1, sizeof(*q->seen));
 		s = &q->seen[q->nseen++];
 		s->key = pd_xstrdup(key);
 		s->name = pd_xstrdup(name);

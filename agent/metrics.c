@@ -127,91 +127,122 @@ static void __attribute__((format(printf, 2, 3))) put(struct buf *b, const char 
 			b->len += (size_t)n;
 			return;
 		}
-		b->cap = b->cap * 2 + (size_t)(n > 0 ? n : 64);
-		b->s = pd_xrealloc(b->s, b->cap, 1);
+		/* n < 0: the format failed; a larger buffer is tried. */
+		pd_grow(&b->s, &b->cap, n >= 0 ? b->len + (size_t)n + 1 : b->cap + 1, 1);
 	}
 }
 
-char *
-metrics_render(struct metrics *m)
+/* The build, readiness and the gauges of profiles and problems. */
+static void
+render_gauges(struct buf *b, const struct metrics *m)
 {
-	static const char *const kinds[2] = { "seccomp", "apparmor" };
-	struct buf b = { .s = pd_xmalloc(4096), .cap = 4096 };
-	unsigned long long cum = 0;
-
-	b.s[0] = '\0';
-	pthread_mutex_lock(&m->lock);
-	put(&b,
+	put(b,
 	    "# HELP profiled_build_info The running build.\n"
 	    "# TYPE profiled_build_info gauge\n"
 	    "profiled_build_info{version=\"%s\"} 1\n",
 	    PROFILED_VERSION);
-	put(&b,
+	put(b,
 	    "# HELP profiled_ready Whether the first full reconcile has finished.\n"
 	    "# TYPE profiled_ready gauge\nprofiled_ready %d\n",
 	    m->ready ? 1 : 0);
-	put(&b, "# HELP profiled_profiles Profiles the agent manages, by kind and state.\n"
-		"# TYPE profiled_profiles gauge\n");
-	put(&b, "profiled_profiles{kind=\"seccomp\",state=\"published\"} %u\n",
+	put(b, "# HELP profiled_profiles Profiles the agent manages, by kind and state.\n"
+	       "# TYPE profiled_profiles gauge\n");
+	put(b, "profiled_profiles{kind=\"seccomp\",state=\"published\"} %u\n",
 	    m->seccomp_published);
-	put(&b, "profiled_profiles{kind=\"seccomp\",state=\"rejected\"} %u\n", m->seccomp_rejected);
-	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"loaded\"} %u\n", m->apparmor_loaded);
-	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"unconfirmed\"} %u\n",
+	put(b, "profiled_profiles{kind=\"seccomp\",state=\"rejected\"} %u\n", m->seccomp_rejected);
+	put(b, "profiled_profiles{kind=\"apparmor\",state=\"loaded\"} %u\n", m->apparmor_loaded);
+	put(b, "profiled_profiles{kind=\"apparmor\",state=\"unconfirmed\"} %u\n",
 	    m->apparmor_unconfirmed);
-	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"retired\"} %u\n", m->apparmor_retired);
-	put(&b, "profiled_profiles{kind=\"apparmor\",state=\"rejected\"} %u\n",
+	put(b, "profiled_profiles{kind=\"apparmor\",state=\"retired\"} %u\n", m->apparmor_retired);
+	put(b, "profiled_profiles{kind=\"apparmor\",state=\"rejected\"} %u\n",
 	    m->apparmor_rejected);
-	put(&b, "# HELP profiled_problems Problems with profile files right now, by class.\n"
-		"# TYPE profiled_problems gauge\n");
+	put(b, "# HELP profiled_problems Problems with profile files right now, by class.\n"
+	       "# TYPE profiled_problems gauge\n");
 	for (int c = 0; c < METRICS_NPROBLEMS && m->problems[c].label != NULL; c++)
-		put(&b, "profiled_problems{class=\"%s\"} %u\n", m->problems[c].label,
+		put(b, "profiled_problems{class=\"%s\"} %u\n", m->problems[c].label,
 		    m->problems[c].n);
-	put(&b, "# HELP profiled_validation_failures_total Profile files rejected, by kind.\n"
-		"# TYPE profiled_validation_failures_total counter\n");
+}
+
+/* The counters of files rejected and profiles not published or loaded,
+ * by kind. */
+static void
+render_failures(struct buf *b, const struct metrics *m)
+{
+	static const char *const kinds[2] = { "seccomp", "apparmor" };
+
+	put(b, "# HELP profiled_validation_failures_total Profile files rejected, by kind.\n"
+	       "# TYPE profiled_validation_failures_total counter\n");
 	for (int k = 0; k < 2; k++)
-		put(&b, "profiled_validation_failures_total{kind=\"%s\"} %llu\n", kinds[k],
+		put(b, "profiled_validation_failures_total{kind=\"%s\"} %llu\n", kinds[k],
 		    m->validation_failures[k]);
-	put(&b, "# HELP profiled_load_failures_total Valid profiles that could not be "
-		"published or loaded, by kind.\n"
-		"# TYPE profiled_load_failures_total counter\n");
+	put(b, "# HELP profiled_load_failures_total Valid profiles that could not be "
+	       "published or loaded, by kind.\n"
+	       "# TYPE profiled_load_failures_total counter\n");
 	for (int k = 0; k < 2; k++)
-		put(&b, "profiled_load_failures_total{kind=\"%s\"} %llu\n", kinds[k],
+		put(b, "profiled_load_failures_total{kind=\"%s\"} %llu\n", kinds[k],
 		    m->load_failures[k]);
-	put(&b, "# HELP profiled_reconcile_duration_seconds Time of each reconcile.\n"
-		"# TYPE profiled_reconcile_duration_seconds histogram\n");
+}
+
+/* The reconcile duration histogram and the last successful reconcile. */
+static void
+render_reconciles(struct buf *b, const struct metrics *m)
+{
+	unsigned long long cum = 0;
+
+	put(b, "# HELP profiled_reconcile_duration_seconds Time of each reconcile.\n"
+	       "# TYPE profiled_reconcile_duration_seconds histogram\n");
 	for (int i = 0; i < METRICS_NBUCKETS; i++) {
 		cum += m->reconcile_buckets[i];
-		put(&b, "profiled_reconcile_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i],
+		put(b, "profiled_reconcile_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i],
 		    cum);
 	}
-	put(&b, "profiled_reconcile_duration_seconds_bucket{le=\"+Inf\"} %llu\n", m->reconciles);
-	put(&b, "profiled_reconcile_duration_seconds_sum %.6f\n", m->reconcile_sum_s);
-	put(&b, "profiled_reconcile_duration_seconds_count %llu\n", m->reconciles);
-	put(&b,
+	put(b, "profiled_reconcile_duration_seconds_bucket{le=\"+Inf\"} %llu\n", m->reconciles);
+	put(b, "profiled_reconcile_duration_seconds_sum %.6f\n", m->reconcile_sum_s);
+	put(b, "profiled_reconcile_duration_seconds_count %llu\n", m->reconciles);
+	put(b,
 	    "# HELP profiled_last_successful_reconcile_timestamp_seconds End of the last "
 	    "reconcile without failures (Unix time).\n"
 	    "# TYPE profiled_last_successful_reconcile_timestamp_seconds gauge\n"
 	    "profiled_last_successful_reconcile_timestamp_seconds %.3f\n",
 	    m->last_success_unix);
-	put(&b, "# HELP profiled_api_requests_total Requests to the Kubernetes API, by HTTP "
-		"code (\"error\": no answer).\n"
-		"# TYPE profiled_api_requests_total counter\n");
+}
+
+/* Traffic: API requests by code, Events dropped, HTTP connections closed. */
+static void
+render_traffic(struct buf *b, const struct metrics *m)
+{
+	put(b, "# HELP profiled_api_requests_total Requests to the Kubernetes API, by HTTP "
+	       "code (\"error\": no answer).\n"
+	       "# TYPE profiled_api_requests_total counter\n");
 	for (int i = 0; i < METRICS_NCODES && m->api[i].code[0] != '\0'; i++)
-		put(&b, "profiled_api_requests_total{code=\"%s\"} %llu\n", m->api[i].code,
+		put(b, "profiled_api_requests_total{code=\"%s\"} %llu\n", m->api[i].code,
 		    m->api[i].n);
-	put(&b,
+	put(b,
 	    "# HELP profiled_events_dropped_total Node events not posted: over the rate "
 	    "limit or the queue.\n"
 	    "# TYPE profiled_events_dropped_total counter\n"
 	    "profiled_events_dropped_total %llu\n",
 	    m->events_dropped);
-	put(&b,
+	put(b,
 	    "# HELP profiled_http_connections_closed_total Connections to this server closed "
 	    "by it: past the deadline, or to make room over the limits.\n"
 	    "# TYPE profiled_http_connections_closed_total counter\n"
 	    "profiled_http_connections_closed_total{reason=\"deadline\"} %llu\n"
 	    "profiled_http_connections_closed_total{reason=\"limit\"} %llu\n",
 	    m->http_closed[0], m->http_closed[1]);
+}
+
+char *
+metrics_render(struct metrics *m)
+{
+	struct buf b = { .s = pd_xmalloc(4096), .cap = 4096 };
+
+	b.s[0] = '\0';
+	pthread_mutex_lock(&m->lock);
+	render_gauges(&b, m);
+	render_failures(&b, m);
+	render_reconciles(&b, m);
+	render_traffic(&b, m);
 	pthread_mutex_unlock(&m->lock);
 	return b.s;
 }

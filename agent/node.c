@@ -245,25 +245,6 @@ fit_annotations(const struct pd_annotation *entries, const struct pd_node_meta *
 	}
 }
 
-/* keys joined with commas (the caller frees the text). */
-static char *
-join_commas(char *const *keys, size_t n)
-{
-	size_t total = 1;
-	char *out;
-
-	for (size_t i = 0; i < n; i++)
-		total += strlen(keys[i]) + 1;
-	out = pd_xmalloc(total);
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strcat(out, ",");
-		strcat(out, keys[i]);
-	}
-	return out;
-}
-
 static int
 cmp_str(const void *x, const void *y)
 {
@@ -275,12 +256,12 @@ cmp_str(const void *x, const void *y)
 static char *
 owned_annotation(const struct pd_labels *want)
 {
-	_cleanup_free_ char **keys = pd_xcalloc(want->n + 1, sizeof(char *));
+	_cleanup_free_ const char **keys = pd_xcalloc(want->n + 1, sizeof(char *));
 
 	for (size_t i = 0; i < want->n; i++)
 		keys[i] = want->v[i].key;
 	qsort(keys, want->n, sizeof(char *), cmp_str);
-	return join_commas(keys, want->n);
+	return pd_join(keys, want->n, ",");
 }
 
 /* One request on this Node (sub: "" or "/status"); 0 with the 200 answer
@@ -406,7 +387,7 @@ warn_refused(struct node_sync *n, struct pd_strv *refused)
 		n->refused_owned = NULL;
 		return;
 	}
-	keys = join_commas(refused->v, refused->n);
+	keys = pd_strv_join(refused, ",");
 	if (n->refused_owned != NULL && strcmp(n->refused_owned, keys) == 0)
 		return;
 	log_warn("the owned-labels annotation names labels outside profiled's label domains; "

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/apparmor.h"
 #include "../lib/labels.h"
 #include "../lib/nodepatch.h"
 #include "../lib/paths.h"
@@ -231,7 +232,7 @@ set_pid(void *arg, const char *v)
 
 	if (parse_uint(v, 1, INT_MAX, &pid) < 0)
 		return bad("--pid \"%s\": want a process id", v);
-	o->pids = pd_xrealloc(o->pids, o->n_pids + 1, sizeof(*o->pids));
+	pd_grow(&o->pids, &o->cap_pids, o->n_pids + 1, sizeof(*o->pids));
 	o->pids[o->n_pids++] = pid;
 	return 0;
 }
@@ -253,6 +254,15 @@ show_help(void *arg, const char *v)
 	(void)arg;
 	(void)v;
 	usage(stdout);
+	exit(0);
+}
+
+static int
+show_check_help(void *arg, const char *v)
+{
+	(void)arg;
+	(void)v;
+	options_check_usage(stdout);
 	exit(0);
 }
 
@@ -327,6 +337,15 @@ static const struct opt_spec advise_spec[] = {
 	{ "help", NULL, NULL, FN(show_help) },
 };
 #undef OPT_TYPE
+
+#define OPT_TYPE struct pd_aa_options
+/* Listed by name only, in the usage line of `profiled check`. */
+static const struct opt_spec check_spec[] = {
+	{ "apparmor-parser", "PATH", "", STR(parser) },
+	{ "features", "PATH", "", STR(features) },
+	{ "help", NULL, NULL, FN(show_check_help) },
+};
+#undef OPT_TYPE
 #undef STR
 #undef SWITCH
 #undef FN
@@ -335,7 +354,8 @@ static const struct opt_spec advise_spec[] = {
 /* getopt_long's values: past every short option and its ':' and '?'. */
 #define OPT_VAL0 256
 #define OPTS_MAX 32
-_Static_assert(ARRAY_SIZE(run_spec) < OPTS_MAX && ARRAY_SIZE(advise_spec) < OPTS_MAX,
+_Static_assert(ARRAY_SIZE(run_spec) < OPTS_MAX && ARRAY_SIZE(advise_spec) < OPTS_MAX &&
+		       ARRAY_SIZE(check_spec) < OPTS_MAX,
 	       "OPTS_MAX is too small");
 
 const struct opt_spec *
@@ -377,11 +397,33 @@ apply(const struct opt_spec *s, const char *v, void *o)
 	return s->fn(o, v);
 }
 
-/* Runs getopt_long over argv with the table's flags, applying each to o.
- * Returns 0, or 2 after printing a usage error. */
+/* How a command words a flag that is unknown or lacks its value: prints
+ * it, returns 2. */
+typedef int (*flag_error_fn)(const char *flag, bool no_value);
+
+static int
+flag_error(const char *flag, bool no_value)
+{
+	return no_value ? bad("option %s needs a value", flag) : bad("unknown option \"%s\"", flag);
+}
+
+/* The index of --help in the table, n if none. */
+static size_t
+help_index(const struct opt_spec *spec, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && strcmp(spec[i].name, "help") != 0)
+		i++;
+	return i;
+}
+
+/* Runs getopt_long over argv with the table's flags, applying each to o;
+ * -h, where shortopts has it, is --help.  Returns 0, or 2 after printing
+ * a usage error through fail. */
 static int
 parse_flags(const struct opt_spec *spec, size_t n, const char *shortopts, int argc, char **argv,
-	    void *o)
+	    void *o, flag_error_fn fail)
 {
 	struct option lo[OPTS_MAX + 1] = { { 0 } };
 	int c, ret;
@@ -390,13 +432,15 @@ parse_flags(const struct opt_spec *spec, size_t n, const char *shortopts, int ar
 		lo[i] = (struct option){ spec[i].name,
 					 spec[i].arg != NULL ? required_argument : no_argument,
 					 NULL, OPT_VAL0 + (int)i };
-	optind = 1;
+	optind = 0; /* getopt starts afresh, shortopts' ordering included */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		if (c == 'h')
+			c = OPT_VAL0 + (int)help_index(spec, n);
 		if (c == ':')
-			return bad("option %s needs a value", argv[optind - 1]);
+			return fail(argv[optind - 1], true);
 		if (c < OPT_VAL0 || c >= OPT_VAL0 + (int)n)
-			return bad("unknown option \"%s\"", argv[optind - 1]);
+			return fail(argv[optind - 1], false);
 		if ((ret = apply(&spec[c - OPT_VAL0], optarg, o)) != 0)
 			return ret;
 	}
@@ -426,6 +470,14 @@ print_flags(FILE *f, const struct opt_spec *spec, size_t n)
 	}
 }
 
+/* "--pid PID" */
+static char *
+flag_text(const struct opt_spec *s)
+{
+	return pd_xasprintf("--%s%s%s", s->name, s->arg != NULL ? " " : "",
+			    s->arg != NULL ? s->arg : "");
+}
+
 /* "(flags: --pid PID, ...; see docs/advise.md)" from column 35, wrapped
  * before column 81. */
 #define SUMMARY_INDENT 34
@@ -441,19 +493,14 @@ print_summary(FILE *f, const struct opt_spec *spec, size_t n, const char *doc)
 		if (spec[i].help != NULL)
 			last = i;
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_free_ char *item = NULL;
+		_cleanup_free_ char *flag = NULL, *item = NULL;
 		int len;
 
 		if (spec[i].help == NULL)
 			continue;
-		item = pd_xasprintf("--%s%s%s%s", spec[i].name, spec[i].arg != NULL ? " " : "",
-				    spec[i].arg != NULL ? spec[i].arg : "", i == last ? ";" : ",");
-		if (i == last) {
-			char *full = pd_xasprintf("%s see %s)", item, doc);
-
-			free(item);
-			item = full;
-		}
+		flag = flag_text(&spec[i]);
+		item = i == last ? pd_xasprintf("%s; see %s)", flag, doc)
+				 : pd_xasprintf("%s,", flag);
 		len = (int)strlen(item);
 		if (col + 1 + len > SUMMARY_WIDTH)
 			col = fprintf(f, "\n%*s%s", SUMMARY_INDENT, "", item) - 1;
@@ -504,7 +551,8 @@ options_parse_run(int argc, char **argv, struct options *o)
 	if (o->node_name != NULL && *o->node_name == '\0')
 		o->node_name = NULL;
 	/* "+": the flags end at the first argument that is not one. */
-	if ((ret = parse_flags(run_spec, ARRAY_SIZE(run_spec), "+:", argc, argv, o)) != 0)
+	if ((ret = parse_flags(run_spec, ARRAY_SIZE(run_spec), "+:", argc, argv, o, flag_error)) !=
+	    0)
 		return ret;
 	if (optind < argc)
 		return bad("unexpected argument \"%s\"", argv[optind]);
@@ -527,7 +575,8 @@ options_parse_advise(int argc, char **argv, struct advise_options *o)
 	int ret;
 
 	memset(o, 0, sizeof(*o));
-	if ((ret = parse_flags(advise_spec, ARRAY_SIZE(advise_spec), ":", argc, argv, o)) != 0)
+	if ((ret = parse_flags(advise_spec, ARRAY_SIZE(advise_spec), ":", argc, argv, o,
+			       flag_error)) != 0)
 		return ret;
 	if (optind != argc - 1)
 		return bad("advise wants one source: a log file, - for stdin, or /dev/kmsg");
@@ -540,4 +589,48 @@ advise_options_clear(struct advise_options *o)
 {
 	free(o->pids);
 	pd_strv_clear(&o->comms);
+}
+
+void
+options_check_usage(FILE *f)
+{
+	fputs("usage: profiled check", f);
+	for (size_t i = 0; i < ARRAY_SIZE(check_spec); i++) {
+		_cleanup_free_ char *flag = NULL;
+
+		if (check_spec[i].help == NULL)
+			continue;
+		flag = flag_text(&check_spec[i]);
+		fprintf(f, " [%s]", flag);
+	}
+	fputs(" PATH...\n", f);
+}
+
+/* check's own wording, then its usage line. */
+static int
+check_flag_error(const char *flag, bool no_value)
+{
+	if (no_value)
+		fprintf(stderr, "profiled: check: `%s` needs a value\n", flag);
+	else
+		fprintf(stderr, "profiled: check: unknown flag `%s`\n", flag);
+	options_check_usage(stderr);
+	return 2;
+}
+
+int
+options_parse_check(int argc, char **argv, struct pd_aa_options *o)
+{
+	int ret;
+
+	/* "+": the flags end at the first path. */
+	ret = parse_flags(check_spec, ARRAY_SIZE(check_spec), "+:h", argc, argv, o,
+			  check_flag_error);
+	if (ret != 0)
+		return ret;
+	if (optind >= argc) {
+		options_check_usage(stderr);
+		return 2;
+	}
+	return 0;
 }

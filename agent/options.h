@@ -59,6 +59,14 @@ int parse_uint(const char *s, long long min, long long max, long long *out);
 
 void usage(FILE *f);
 
+struct pd_aa_options;
+
+/* `profiled check`'s flags into o (lib/apparmor.h): 0 with the paths at
+ * argv[optind...], or 2 after a usage error; --help prints the usage line
+ * (options_check_usage) and exits. */
+int options_parse_check(int argc, char **argv, struct pd_aa_options *o);
+void options_check_usage(FILE *f);
+
 /*
  * One flag of a subcommand, the one place that names it, documents it and
  * says what it sets: getopt_long's array and the --help text are made from
@@ -90,7 +98,7 @@ const struct opt_spec *options_advise_spec(size_t *n);
 struct advise_options {
 	const char *source; /* a file, "-" for stdin, or /dev/kmsg (followed) */
 	long long *pids;
-	size_t n_pids;
+	size_t n_pids, cap_pids;
 	struct pd_strv comms;
 	const char *cgroup;	  /* NULL: none */
 	long long duration_ms;	  /* /dev/kmsg: stop after this long; 0: at SIGINT/SIGTERM */

@@ -113,10 +113,7 @@ problems_add(struct problems *p, enum problem_class c, const struct pd_source *s
 {
 	struct problem *q;
 
-	if (p->now.n == p->now.cap) {
-		p->now.cap = p->now.cap ? p->now.cap * 2 : 16;
-		p->now.v = pd_xrealloc(p->now.v, p->now.cap, sizeof(*p->now.v));
-	}
+	pd_grow(&p->now.v, &p->now.cap, p->now.n + 1, sizeof(*p->now.v));
 	q = &p->now.v[p->now.n++];
 	*q = (struct problem){
 		.cls = c,

@@ -16,9 +16,7 @@
 char *
 seccomp_profile_name(const char *file)
 {
-	size_t n = strlen(file);
-
-	return pd_xstrndup(file, n > 5 ? n - 5 : n);
+	return pd_xstrndup(file, pd_json_stem_len(file));
 }
 
 /* Validates s unless this content was validated and published before;

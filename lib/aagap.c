@@ -159,7 +159,7 @@ pd_aa_gaps_add(struct pd_aa_gaps *g, const char *profile, enum pd_aa_rule_class 
 	struct pd_aa_gap *e = (struct pd_aa_gap *)pd_aa_gaps_find(g, profile);
 
 	if (e == NULL) {
-		g->v = pd_xrealloc(g->v, g->n + 1, sizeof(*g->v));
+		pd_grow(&g->v, &g->cap, g->n + 1, sizeof(*g->v));
 		e = &g->v[g->n++];
 		e->profile = pd_xstrdup(profile);
 		e->not_enforced = e->downgraded = 0;
@@ -198,8 +198,7 @@ pd_aa_gaps_clear(struct pd_aa_gaps *g)
 	for (size_t i = 0; i < g->n; i++)
 		free(g->v[i].profile);
 	free(g->v);
-	g->v = NULL;
-	g->n = 0;
+	*g = (struct pd_aa_gaps){ 0 };
 }
 
 char *

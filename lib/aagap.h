@@ -55,7 +55,7 @@ struct pd_aa_gap {
 
 struct pd_aa_gaps {
 	struct pd_aa_gap *v;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Adds the class to the profile's record (one record per profile). */

@@ -33,10 +33,7 @@ pd_annotation_add(struct pd_annotation *a, enum pd_kind kind, const char *name, 
 {
 	struct pd_annotation_entry *e;
 
-	if (a->n == a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 16;
-		a->v = pd_xrealloc(a->v, a->cap, sizeof(*a->v));
-	}
+	pd_grow(&a->v, &a->cap, a->n + 1, sizeof(*a->v));
 	e = &a->v[a->n++];
 	memset(e, 0, sizeof(*e));
 	e->kind = kind;
@@ -155,10 +152,7 @@ pd_annotation_encode(const struct pd_annotation *a, size_t max, size_t *omitted)
 		/* The last entry need not leave room for the marker. */
 		if (len + 1 + n + 1 + (marker ? TRUNCATED_MARKER_BYTES : 0) > max)
 			break;
-		if (len + n + 3 > cap) {
-			cap = (len + n + 3) * 2;
-			out = pd_xrealloc(out, cap, 1);
-		}
+		pd_grow(&out, &cap, len + n + 3, 1);
 		if (i > 0)
 			out[len++] = ',';
 		memcpy(out + len, text, n);
@@ -173,7 +167,7 @@ pd_annotation_encode(const struct pd_annotation *a, size_t max, size_t *omitted)
 		free(out);
 		return cut;
 	}
-	out = pd_xrealloc(out, len + 2, 1);
+	pd_grow(&out, &cap, len + 2, 1);
 	strcpy(out + len, "]");
 	return out;
 }

@@ -161,8 +161,7 @@ clean_message(const char *text, const char *path, const char *label)
 {
 	struct pd_strv lines = { 0 };
 	const char *p = text;
-	size_t total = 0;
-	char *out, *o;
+	char *out;
 
 	while (*p != '\0') {
 		const char *nl = strchr(p, '\n');
@@ -194,13 +193,9 @@ clean_message(const char *text, const char *path, const char *label)
 				l = r;
 			}
 		}
-		total += strlen(l) + 2;
 		pd_strv_push(&lines, l);
 	}
-	out = o = pd_xmalloc(total + 1);
-	*o = '\0';
-	for (size_t i = 0; i < lines.n; i++)
-		o += sprintf(o, "%s%s", i ? "; " : "", lines.v[i]);
+	out = pd_strv_join(&lines, "; ");
 	pd_strv_clear(&lines);
 	return out;
 }
@@ -707,7 +702,7 @@ join_lines(const struct pd_strv *v, const char *from, const char *to)
 		pd_strv_push(&lines,
 			     from != NULL ? clean_message(v->v[k], from, to) : pd_xstrdup(v->v[k]));
 	pd_strv_push(&lines, pd_xstrdup("")); /* the last line's '\n' */
-	text = pd_join((const char *const *)lines.v, lines.n, "\n");
+	text = pd_strv_join(&lines, "\n");
 	pd_strv_clear(&lines);
 	return text;
 }
@@ -830,19 +825,8 @@ attribute(const char *src, const char *label, const char *stderr_text, char **er
 		else
 			pd_strv_push(warnings, clean_message(l, src, label));
 	}
-	if (errs.n > 0) {
-		size_t total = 1;
-
-		for (size_t i = 0; i < errs.n; i++)
-			total += strlen(errs.v[i]) + 2;
-		*error = pd_xmalloc(total);
-		(*error)[0] = '\0';
-		for (size_t i = 0; i < errs.n; i++) {
-			if (i)
-				strcat(*error, "; ");
-			strcat(*error, errs.v[i]);
-		}
-	}
+	if (errs.n > 0)
+		*error = pd_strv_join(&errs, "; ");
 	pd_strv_clear(&errs);
 	pd_strv_clear(&lines);
 }

@@ -20,7 +20,7 @@ struct pd_state_dir {
 	int lockfd;
 	char *path;	/* as given: the folder is found again by it */
 	int *old_locks; /* locks of folders since removed or replaced, held for life */
-	size_t n_old;
+	size_t n_old, cap_old;
 };
 
 void
@@ -121,7 +121,7 @@ pd_state_dir_refresh(struct pd_state_dir *sd, int *holder, pd_error_t *err)
 		return ret;
 	/* The old lock is kept: an agent that opened the old folder before it
 	 * went waits on that lock, and must go on waiting. */
-	sd->old_locks = pd_xrealloc(sd->old_locks, sd->n_old + 1, sizeof(*sd->old_locks));
+	pd_grow(&sd->old_locks, &sd->cap_old, sd->n_old + 1, sizeof(*sd->old_locks));
 	sd->old_locks[sd->n_old++] = sd->lockfd;
 	close(sd->dirfd);
 	sd->dirfd = dirfd;

@@ -91,6 +91,12 @@ pd_join(const char *const *v, size_t n, const char *sep)
 	return out;
 }
 
+char *
+pd_strv_join(const struct pd_strv *sv, const char *sep)
+{
+	return pd_join((const char *const *)sv->v, sv->n, sep);
+}
+
 size_t
 pd_json_stem_len(const char *name)
 {

@@ -93,6 +93,9 @@ void pd_strv_pushf(struct pd_strv *sv, const char *fmt, ...) __attribute__((form
 bool pd_strv_contains(const struct pd_strv *sv, const char *s);
 void pd_strv_clear(struct pd_strv *sv);
 
+/* pd_join() of the strings of sv: a new string, "" when sv is empty. */
+char *pd_strv_join(const struct pd_strv *sv, const char *sep);
+
 #define PD_SHA256_HEX_LEN 64
 
 /* Lower-case hex SHA-256 of data into out[65]. */

@@ -86,6 +86,7 @@ else
 	selftest apiserver-stand-in test/apiserver/selftest.sh
 	echo "== code shape: no call cycle, functions fit a screen (docs/architecture.md)"
 	BUILD=$BUILD selftest code-shape test/tools/code-shape.sh
+	selftest doc-refs test/tools/doc-refs.sh
 fi
 
 # A second pass of the suite on another build (make asan sets

@@ -135,6 +135,16 @@ test_gaps_per_profile(void **state)
 	free(text);
 	pd_aa_gaps_clear(&g);
 	assert_int_equal(g.n, 0);
+	/* a cleared record set is reusable: many profiles after a clear */
+	for (int i = 0; i < 100; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "p%d", i);
+		pd_aa_gaps_add(&g, name, PD_AA_RULE_UNIX, PD_AA_GAP_DOWNGRADED);
+	}
+	assert_int_equal(g.n, 100);
+	assert_int_equal(pd_aa_gaps_find(&g, "p99")->downgraded, 1u << PD_AA_RULE_UNIX);
+	pd_aa_gaps_clear(&g);
 }
 
 /* ---- the parser on PATH against real kernels' features ------------------ */

@@ -2,10 +2,11 @@
 /*
  * lib/rules.c (the name rules `check` and the daemon share) and the small
  * helpers of lib/util.c they and the rest of lib/ use: pd_grow, pd_join,
- * pd_json_stem_len.
+ * pd_strv_join, pd_json_stem_len (and seccomp_profile_name, built on it).
  */
 #include "unit.h"
 
+#include "../../agent/seccomp_pass.h"
 #include "../../lib/rules.h"
 
 /* ---- pd_grow ------------------------------------------------------------- */
@@ -77,6 +78,29 @@ join_puts_the_separator_between_only(void **state)
 	free(s);
 }
 
+static void
+strv_join_joins_the_vector(void **state)
+{
+	struct pd_strv sv = { 0 };
+	char *s;
+
+	(void)state;
+	/* an empty vector (v is NULL) joins to "" */
+	s = pd_strv_join(&sv, "; ");
+	assert_string_equal(s, "");
+	free(s);
+	pd_strv_push(&sv, pd_xstrdup("x"));
+	s = pd_strv_join(&sv, "; ");
+	assert_string_equal(s, "x");
+	free(s);
+	pd_strv_pushf(&sv, "%s", "y");
+	pd_strv_pushf(&sv, "%s", "zz");
+	s = pd_strv_join(&sv, "; ");
+	assert_string_equal(s, "x; y; zz");
+	free(s);
+	pd_strv_clear(&sv);
+}
+
 /* ---- pd_json_stem_len ---------------------------------------------------- */
 
 static void
@@ -93,6 +117,23 @@ json_stem_is_the_name_without_the_suffix(void **state)
 	assert_int_equal(pd_kind_of("x.json"), PD_KIND_SECCOMP);
 	assert_int_equal(pd_kind_of("X.JSON"), PD_KIND_APPARMOR);
 	assert_int_equal(pd_kind_of(".json"), PD_KIND_APPARMOR);
+}
+
+static void
+seccomp_profile_name_drops_the_suffix_only(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "audit.json", "audit" }, { "a.json", "a" },	   { ".json", ".json" },
+		{ "json", "json" },	   { "abcdef", "abcdef" }, { "x.json.json", "x.json" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *name = seccomp_profile_name(cases[i][0]);
+
+		assert_string_equal(name, cases[i][1]);
+		free(name);
+	}
 }
 
 /* ---- pd_source_taken / pd_source_absent ---------------------------------- */
@@ -205,7 +246,9 @@ main(void)
 		cmocka_unit_test(grow_keeps_elements_and_capacity_covers_need),
 		cmocka_unit_test(grow_is_a_no_op_when_the_capacity_suffices),
 		cmocka_unit_test(join_puts_the_separator_between_only),
+		cmocka_unit_test(strv_join_joins_the_vector),
 		cmocka_unit_test(json_stem_is_the_name_without_the_suffix),
+		cmocka_unit_test(seccomp_profile_name_drops_the_suffix_only),
 		cmocka_unit_test(source_taken_rejects_a_later_entry_of_the_same_name),
 		cmocka_unit_test(source_rule_decides_absent_taken_unreadable_in_order),
 		cmocka_unit_test(
