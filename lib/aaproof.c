@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 /* Profile names are bounded by the kernel's page-sized `name` file. */
 #define NAME_MAX_BYTES 4096
 /* Children (hats) nest as <dir>/profiles/<child>.<n>; deeper is refused. */

@@ -18,6 +18,7 @@
 #include "aacache.h"
 #include "aatext.h"
 #include "spawn.h"
+#include "fileio.h"
 
 struct pd_aa {
 	char *parser;

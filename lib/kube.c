@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "fileio.h"
 
 #define TOKEN_RECHECK_MS 60000
 #define PEM_MAX_BYTES	 (1024 * 1024)

@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "util.h"
+#include "fileio.h"
 
 #define KUBECONFIG_MAX_BYTES (1024 * 1024)
 

@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 enum pd_kind
 pd_kind_of(const char *name)
 {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "fileio.h"
 
 extern char **environ;
 

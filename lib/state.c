@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "labels.h"
+#include "fileio.h"
 
 #define STATE_FILE    "state.json"
 #define LOCK_FILE     "lock"

@@ -11,6 +11,7 @@
 
 #include "seccomp.h"
 #include "util.h"
+#include "fileio.h"
 
 #define PUBLISH_MODE 0644
 

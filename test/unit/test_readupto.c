@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "../../lib/spawn.h"
+#include "../../lib/fileio.h"
 
 /* A memory file holding n bytes 'a'..'z' in turn, its offset at 0. */
 static int

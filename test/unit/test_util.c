@@ -8,6 +8,7 @@
 #include <openssl/sha.h>
 
 #include "../../lib/utf8.h"
+#include "../../lib/fileio.h"
 
 /* ---- pd_sha256_hex ------------------------------------------------------- */
 
