@@ -211,6 +211,9 @@ confirm(struct apparmor_pass *a, struct aa_file *f, const struct pd_aa_loaded *k
 		log_info(f->restore ? "apparmor profile restored" : "apparmor profile loaded",
 			 "profile", name, "mode", mode, "file", f->s->path, "sha256", f->s->sha256,
 			 NULL);
+		event_emit(a->events, "Normal", f->restore ? "ProfileRestored" : "ProfileLoaded",
+			   "AppArmor profile %s loaded in %s mode from %s (sha256 %.12s)", name,
+			   mode, f->s->path, f->s->sha256);
 	}
 	res->loaded++;
 	names = pd_strv_join(&u->names, ",");
@@ -429,6 +432,10 @@ remove_gone(struct apparmor_pass *a, const struct aa_round *r, const struct pd_a
 			log_info("apparmor profile left the profiles folders; still loaded (see "
 				 "--unload-removed)",
 				 "profile", e->name, "file", e->source, NULL);
+			event_emit(a->events, "Normal", "ProfileRetired",
+				   "AppArmor profile %s: its file %s left the profiles folders; "
+				   "it stays loaded, without its label",
+				   e->name, e->source);
 			pd_state_set_source(e, NULL);
 		}
 	}
