@@ -23,13 +23,19 @@
 #include "problems.h"
 #include "result.h"
 #include "seccomp_pass.h"
-#include "view.h"
 
 /*
  * The daemon state, owned by main(), made of parts: each pass takes the
  * parts it needs (apparmor.h: struct apparmor_pass), node sync takes a view
  * (view.h).
  */
+/* The ProfilesReady condition after the last reconcile. */
+struct readiness {
+	bool ready;	 /* every profile of the folders is in place */
+	char reason[40]; /* CamelCase: ProfilesInPlace, ProfileInvalid, ... */
+	char *message;	 /* what failed: the file and why */
+};
+
 /* What the agent owns: what it published and loaded, as saved in the
  * state folder (lib/state.h; docs/operations.md, "What it writes"). */
 struct owned_part {

@@ -14,6 +14,7 @@
 #include "../lib/backoff.h"
 #include "../lib/watch.h"
 #include "log.h"
+#include "view.h"
 
 enum { SRC_SIGNAL, SRC_WATCH, SRC_RESYNC, SRC_DEBOUNCE, SRC_RETRY, SRC_REDO, SRC_COMPILE };
 

@@ -13,6 +13,7 @@
 
 #include "advise.h"
 #include "agent.h"
+#include "view.h"
 #include "startup.h"
 #include "check.h"
 #include "log.h"

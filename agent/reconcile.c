@@ -11,6 +11,7 @@
 #include "../lib/rules.h"
 #include "../lib/scan.h"
 #include "agent.h"
+#include "view.h"
 #include "log.h"
 
 void

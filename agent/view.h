@@ -14,13 +14,6 @@
 
 struct agent;
 
-/* The ProfilesReady condition after the last reconcile. */
-struct readiness {
-	bool ready;	 /* every profile of the folders is in place */
-	char reason[40]; /* CamelCase: ProfilesInPlace, ProfileInvalid, ... */
-	char *message;	 /* what failed: the file and why */
-};
-
 /* Which labels the view holds. */
 enum view_labels {
 	VIEW_DESIRED, /* those of the current state: what the Node should carry */
