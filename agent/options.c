@@ -514,9 +514,10 @@ void
 usage(FILE *f)
 {
 	fputs("usage: profiled [run] [flags]     run the agent (the default)\n"
-	      "       profiled check PATH...     validate profile files or folders\n"
-	      "                                  (flag: --apparmor-parser PATH)\n"
-	      "       profiled advise [flags] FILE|-|/dev/kmsg\n"
+	      "       profiled check PATH...     validate profile files or folders\n",
+	      f);
+	print_summary(f, check_spec, ARRAY_SIZE(check_spec), "docs/operations.md");
+	fputs("       profiled advise [flags] FILE|-|/dev/kmsg\n"
 	      "                                  suggest profiles from audit records\n",
 	      f);
 	print_summary(f, advise_spec, ARRAY_SIZE(advise_spec), "docs/advise.md");

@@ -10,12 +10,14 @@
 
 #include "../../agent/options.h"
 
-/* The --help text as it was written out by hand before the tables: the
- * text made from them must stay the same to the byte. */
+/* The --help text as it was written out by hand before the tables (the
+ * text made from them stays the same to the byte), but for check's line,
+ * made from its table since, which named --apparmor-parser alone. */
 static const char help_text[] =
 	"usage: profiled [run] [flags]     run the agent (the default)\n"
 	"       profiled check PATH...     validate profile files or folders\n"
-	"                                  (flag: --apparmor-parser PATH)\n"
+	"                                  (flags: --apparmor-parser PATH,\n"
+	"                                  --features PATH; see docs/operations.md)\n"
 	"       profiled advise [flags] FILE|-|/dev/kmsg\n"
 	"                                  suggest profiles from audit records\n"
 	"                                  (flags: --pid PID, --comm NAME, --cgroup PATH,\n"
