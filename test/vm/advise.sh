@@ -14,7 +14,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 bin=${1:-$repo/build/profiled}
-want=16
+want=18
 
 . "$here/host-lib.sh"
 vm_prepare "$bin"
