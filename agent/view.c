@@ -109,7 +109,7 @@ annotation_entries(const struct agent *a, struct pd_annotation *out)
 		const struct pd_aa_gap *g;
 
 		if (e->kind == PD_KIND_SECCOMP) {
-			_cleanup_free_ char *name = pd_xstrndup(e->name, pd_json_stem_len(e->name));
+			_cleanup_free_ char *name = seccomp_profile_name(e->name);
 
 			pd_annotation_add(out, e->kind, name, e->name, e->sha256, PD_ANN_PUBLISHED);
 			continue;
