@@ -17,19 +17,6 @@ teardown() {
 	common_teardown
 }
 
-# kernel_has NAME MODE...: the stand-in kernel lists these profiles.
-kernel_has() {
-	: >"$FS/profiles"
-	while [ $# -gt 0 ]; do
-		printf '%s (%s)\n' "$1" "$2" >>"$FS/profiles"
-		shift 2
-	done
-}
-
-aa_once() {
-	run_once --apparmorfs "$FS" --apparmor-parser "$WRAPPER" "$@"
-}
-
 # ns_once: aa_once with $AAD mounted on /etc/apparmor.d for this run only.
 ns_once() {
 	run unshare --mount sh -c 'mount --make-rprivate / && mount --bind "$0" /etc/apparmor.d &&

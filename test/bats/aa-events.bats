@@ -19,19 +19,6 @@ teardown() {
 	common_teardown
 }
 
-kernel_has() {
-	: >"$FS/profiles"
-	while [ $# -gt 0 ]; do
-		printf '%s (%s)\n' "$1" "$2" >>"$FS/profiles"
-		shift 2
-	done
-}
-
-aa_once() {
-	run_once --apparmorfs "$FS" --apparmor-parser "$WRAPPER" "$@"
-	echo "$output"
-}
-
 # events REASON: the Events of that reason, one JSON object a line
 events() {
 	ctl GET /control/events | python3 -c '
@@ -46,6 +33,7 @@ for e in json.load(sys.stdin):
 	api_start
 	# loaded, not listed yet: not confirmed, so no ProfileLoaded
 	aa_once --kubeconfig "$KC"
+	echo "$output"
 	[ "$status" -eq 1 ]
 	grep -q 'apparmor profile not confirmed' <<<"$output"
 	[ -z "$(events ProfileLoaded)" ]
@@ -54,6 +42,7 @@ for e in json.load(sys.stdin):
 	printf 'profile pd-ev flags=(complain) {\n  file,\n  deny /tmp/** w,\n}\n' >"$P/ev"
 	sha=$(sha256sum "$P/ev" | cut -d' ' -f1)
 	aa_once --kubeconfig "$KC"
+	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -q 'apparmor profile loaded profile=pd-ev mode=complain' <<<"$output"
 	events ProfileLoaded | python3 -c '
@@ -67,12 +56,14 @@ want = "AppArmor profile pd-ev loaded in complain mode from %s (sha256 %s)" % (s
 assert e["message"] == want, (e["message"], want)' "$P/ev" "$sha"
 	# nothing changed: no Event again
 	aa_once --kubeconfig "$KC"
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(events ProfileLoaded | wc -l)" -eq 1 ]
 	[ -z "$(events ProfileRetired)" ]
 	# the file leaves: retired (still loaded, label gone), one Event
 	rm "$P/ev"
 	aa_once --kubeconfig "$KC"
+	echo "$output"
 	[ "$status" -eq 0 ]
 	[ ! -s "$FS/.remove" ]
 	events ProfileRetired | python3 -c '

@@ -24,10 +24,6 @@ teardown() {
 	common_teardown
 }
 
-aa_once() {
-	run_once --apparmorfs "$FS" --apparmor-parser "$WRAPPER" "$@"
-}
-
 # bypasses DIR: one file per bypass class member, each reaching $SECRET.
 bypasses() {
 	local d=$1

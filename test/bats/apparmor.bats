@@ -45,19 +45,6 @@ two_profiles() {
 	P
 }
 
-# kernel_has NAME MODE...: the stand-in kernel lists these profiles.
-kernel_has() {
-	: >"$FS/profiles"
-	while [ $# -gt 0 ]; do
-		printf '%s (%s)\n' "$1" "$2" >>"$FS/profiles"
-		shift 2
-	done
-}
-
-aa_once() {
-	run_once --apparmorfs "$FS" --apparmor-parser "$WRAPPER" "$@"
-}
-
 compiles() { grep -c -- '--write-cache' "$PARSER_LOG" || true; }
 
 # without_gaps: $output without check's lines about rules the features do

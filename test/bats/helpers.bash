@@ -163,6 +163,21 @@ apparmorfs_setup() {
 	: >"$PARSER_LOG"
 }
 
+# kernel_has NAME MODE...: the stand-in kernel lists these profiles.
+kernel_has() {
+	: >"$FS/profiles"
+	while [ $# -gt 0 ]; do
+		printf '%s (%s)\n' "$1" "$2" >>"$FS/profiles"
+		shift 2
+	done
+}
+
+# aa_once [FLAGS]: one `run --once` reconcile with the stand-in kernel (a
+# file may define its own, with more flags).
+aa_once() {
+	run_once --apparmorfs "$FS" --apparmor-parser "$WRAPPER" "$@"
+}
+
 # Skips loudly when the shared Kubernetes fixtures are not there.
 need_fixtures() {
 	if [ ! -d "$FIXTURES" ] || [ ! -f "$FIXTURES/audit.json" ] ||

@@ -24,14 +24,6 @@ teardown() {
 	common_teardown
 }
 
-kernel_has() {
-	: >"$FS/profiles"
-	while [ $# -gt 0 ]; do
-		printf '%s (%s)\n' "$1" "$2" >>"$FS/profiles"
-		shift 2
-	done
-}
-
 # fake_process PID COMM LABEL: a process of the stand-in proc folder.
 fake_process() {
 	mkdir -p "$PROC/$1/attr/apparmor"
